@@ -1,0 +1,354 @@
+#include "core/io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+void mc_src_init_fd(mc_src *s, int fd)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    s->cap = MC_SRC_BUFSIZE;
+    s->buf = mc_malloc(s->cap);
+    s->owned = true;
+    s->limit = UINT64_MAX;
+    s->pin = UINT64_MAX;
+}
+
+void mc_src_init_mem(mc_src *s, const uint8_t *data, size_t len)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    s->buf = (uint8_t *)data;
+    s->cap = s->len = len;
+    s->eof = true;
+    s->limit = UINT64_MAX;
+    s->pin = UINT64_MAX;
+}
+
+void mc_src_cleanup(mc_src *s)
+{
+    if (s->owned) {
+        free(s->buf);
+    }
+    s->buf = NULL;
+}
+
+static void truncated(mc_src *s, size_t n, mc_error **errp)
+{
+    mc_error_data(errp, mc_src_offset(s), s->path,
+                  "unexpected end of input (needed %zu more bytes, %zu left)",
+                  n, s->len - s->pos);
+}
+
+/* Read more input into the buffer so that at least n bytes follow pos. */
+static bool fill(mc_src *s, size_t n, mc_error **errp)
+{
+    if (s->fd < 0) {
+        truncated(s, n, errp);
+        return false;
+    }
+    /* Discard consumed bytes not covered by a pin. */
+    size_t keep_from = s->pos;
+    if (s->pin != UINT64_MAX && s->pin >= s->base && s->pin - s->base < keep_from) {
+        keep_from = (size_t)(s->pin - s->base);
+    }
+    if (keep_from > 0) {
+        memmove(s->buf, s->buf + keep_from, s->len - keep_from);
+        s->len -= keep_from;
+        s->pos -= keep_from;
+        s->base += keep_from;
+    }
+    size_t want = s->pos + n;
+    if (want > s->cap) {
+        size_t ncap = s->cap;
+        while (ncap < want) {
+            ncap *= 2;
+        }
+        s->buf = mc_realloc(s->buf, ncap);
+        s->cap = ncap;
+    }
+    while (s->len < want) {
+        if (s->eof) {
+            truncated(s, n, errp);
+            return false;
+        }
+        ssize_t r = read(s->fd, s->buf + s->len, s->cap - s->len);
+        if (r < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            mc_error_set_errno(errp, errno, "read error at offset %llu",
+                               (unsigned long long)(s->base + s->len));
+            return false;
+        }
+        if (r == 0) {
+            s->eof = true;
+            continue;
+        }
+        s->len += (size_t)r;
+    }
+    if (s->progress) {
+        s->progress(s->progress_opaque, s->base + s->len);
+    }
+    return true;
+}
+
+bool mc_src_need(mc_src *s, size_t n, mc_error **errp)
+{
+    if (s->limit != UINT64_MAX && n > s->limit - mc_src_offset(s)) {
+        mc_error_data(errp, mc_src_offset(s), s->path,
+                      "data runs past the end of its container "
+                      "(needed %zu bytes, %llu left)",
+                      n, (unsigned long long)(s->limit - mc_src_offset(s)));
+        return false;
+    }
+    if (s->len - s->pos >= n) {
+        return true;
+    }
+    if (n > MC_SRC_MAX_REQUEST) {
+        mc_error_data(errp, mc_src_offset(s), s->path,
+                      "length %zu exceeds the limit of %u bytes", n,
+                      MC_SRC_MAX_REQUEST);
+        return false;
+    }
+    return fill(s, n, errp);
+}
+
+bool mc_src_peek(mc_src *s, size_t n, const uint8_t **p, mc_error **errp)
+{
+    if (!mc_src_need(s, n, errp)) {
+        return false;
+    }
+    *p = s->buf + s->pos;
+    return true;
+}
+
+bool mc_src_take(mc_src *s, size_t n, const uint8_t **p, mc_error **errp)
+{
+    if (!mc_src_need(s, n, errp)) {
+        return false;
+    }
+    *p = s->buf + s->pos;
+    s->pos += n;
+    return true;
+}
+
+bool mc_src_skip(mc_src *s, size_t n, mc_error **errp)
+{
+    const uint8_t *p;
+    return mc_src_take(s, n, &p, errp);
+}
+
+bool mc_src_u8(mc_src *s, uint8_t *v, mc_error **errp)
+{
+    const uint8_t *p;
+    if (!mc_src_take(s, 1, &p, errp)) {
+        return false;
+    }
+    *v = p[0];
+    return true;
+}
+
+bool mc_src_be16(mc_src *s, uint16_t *v, mc_error **errp)
+{
+    const uint8_t *p;
+    if (!mc_src_take(s, 2, &p, errp)) {
+        return false;
+    }
+    *v = mc_be16(p);
+    return true;
+}
+
+bool mc_src_be32(mc_src *s, uint32_t *v, mc_error **errp)
+{
+    const uint8_t *p;
+    if (!mc_src_take(s, 4, &p, errp)) {
+        return false;
+    }
+    *v = mc_be32(p);
+    return true;
+}
+
+bool mc_src_be64(mc_src *s, uint64_t *v, mc_error **errp)
+{
+    const uint8_t *p;
+    if (!mc_src_take(s, 8, &p, errp)) {
+        return false;
+    }
+    *v = mc_be64(p);
+    return true;
+}
+
+bool mc_src_at_end(mc_src *s, bool *at_end, mc_error **errp)
+{
+    if (s->limit != UINT64_MAX && mc_src_offset(s) >= s->limit) {
+        *at_end = true;
+        return true;
+    }
+    if (s->len > s->pos) {
+        *at_end = false;
+        return true;
+    }
+    if (s->fd < 0 || s->eof) {
+        *at_end = true;
+        return true;
+    }
+    mc_error *err = NULL;
+    if (fill(s, 1, &err)) {
+        *at_end = false;
+        return true;
+    }
+    if (s->eof && s->len == s->pos) {
+        mc_error_free(err);
+        *at_end = true;
+        return true;
+    }
+    mc_error_propagate(errp, err);
+    return false;
+}
+
+uint64_t mc_src_left_in_limit(const mc_src *s)
+{
+    return s->limit == UINT64_MAX ? UINT64_MAX : s->limit - mc_src_offset(s);
+}
+
+bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
+{
+    if (s->fd < 0) {
+        return true;
+    }
+    /* Grow in steps; each fill() reads until the buffer is full or EOF. */
+    while (!s->eof) {
+        size_t have = s->len - s->pos;
+        if (have > cap) {
+            mc_error_data(errp, mc_src_offset(s), s->path,
+                          "the device state after this point exceeds the "
+                          "buffering limit of %zu bytes", cap);
+            return false;
+        }
+        size_t step = have + MC_SRC_BUFSIZE;
+        if (step > cap + 1) {
+            step = cap + 1;
+        }
+        mc_error *err = NULL;
+        if (!fill(s, step, &err)) {
+            if (s->eof) {
+                mc_error_free(err);
+                break;
+            }
+            mc_error_propagate(errp, err);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool mc_src_rewind(mc_src *s, uint64_t offset)
+{
+    if (offset < s->base || offset > s->base + s->len) {
+        return false;
+    }
+    s->pos = (size_t)(offset - s->base);
+    return true;
+}
+
+/* ---- sinks ---- */
+
+static bool sink_fd_write(mc_sink *k, const uint8_t *p, size_t n,
+                          mc_error **errp)
+{
+    while (n > 0) {
+        ssize_t w = write(k->fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            mc_error_set_errno(errp, errno, "write error");
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+void mc_sink_init_fd(mc_sink *k, int fd)
+{
+    memset(k, 0, sizeof(*k));
+    k->cap = MC_SRC_BUFSIZE;
+    k->buf = mc_malloc(k->cap);
+    k->fd = fd;
+    k->write = sink_fd_write;
+}
+
+void mc_sink_init_mem(mc_sink *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->cap = 4096;
+    k->buf = mc_malloc(k->cap);
+    k->fd = -1;
+    k->mem = true;
+}
+
+void mc_sink_init_fn(mc_sink *k, mc_sink_write_fn fn, void *opaque)
+{
+    memset(k, 0, sizeof(*k));
+    k->cap = MC_SRC_BUFSIZE;
+    k->buf = mc_malloc(k->cap);
+    k->fd = -1;
+    k->write = fn;
+    k->opaque = opaque;
+}
+
+void mc_sink_cleanup(mc_sink *k)
+{
+    free(k->buf);
+    k->buf = NULL;
+}
+
+bool mc_sink_flush(mc_sink *k, mc_error **errp)
+{
+    if (k->mem || k->len == 0) {
+        return true;
+    }
+    bool ok = k->write(k, k->buf, k->len, errp);
+    k->len = 0;
+    return ok;
+}
+
+bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp)
+{
+    k->written += n;
+    if (k->mem) {
+        if (k->len + n > k->cap) {
+            size_t ncap = k->cap;
+            while (ncap < k->len + n) {
+                ncap *= 2;
+            }
+            k->buf = mc_realloc(k->buf, ncap);
+            k->cap = ncap;
+        }
+        memcpy(k->buf + k->len, p, n);
+        k->len += n;
+        return true;
+    }
+    if (k->len + n <= k->cap) {
+        memcpy(k->buf + k->len, p, n);
+        k->len += n;
+        return true;
+    }
+    if (!mc_sink_flush(k, errp)) {
+        return false;
+    }
+    if (n >= k->cap / 2) {
+        /* Large writes bypass the buffer. */
+        return k->write(k, p, n, errp);
+    }
+    memcpy(k->buf, p, n);
+    k->len = n;
+    return true;
+}

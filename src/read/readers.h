@@ -1,0 +1,51 @@
+/*
+ * Stream readers.  A reader walks one input stream and drives a visitor
+ * (core/visitor.h).  Readers never print; errors carry the input offset and
+ * the section/field path.
+ */
+#ifndef MC_READ_READERS_H
+#define MC_READ_READERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/io.h"
+#include "core/visitor.h"
+
+typedef enum mc_format {
+    MC_FORMAT_UNKNOWN,
+    MC_FORMAT_LEGACY,
+    MC_FORMAT_BER,
+} mc_format;
+
+/* Guess the format from the first bytes (at least 4 are needed). */
+mc_format mc_format_detect(const uint8_t *p, size_t n);
+const char *mc_format_name(mc_format f);
+
+/* Default cap on device state buffered while waiting for the vmdesc. */
+#define MC_DEFAULT_TAIL_CAP (64u << 20)
+
+typedef struct mc_read_opts {
+    size_t tail_cap;   /* 0: MC_DEFAULT_TAIL_CAP */
+    bool validate;     /* BER: also decode every record with libtasn1
+                          against the compiled schema */
+    /* Optional: told about input that was read but not as described, e.g.
+     * a device section carried as opaque bytes because its vmdesc entry
+     * does not match the bytes.  The error is borrowed for the call. */
+    void (*warn)(void *opaque, const mc_error *warning);
+    void *warn_opaque;
+} mc_read_opts;
+
+bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
+                    mc_error **errp);
+bool mc_ber_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
+                 mc_error **errp);
+
+/* Check one complete DER TLV against the compiled schema type (e.g.
+ * "MigConv.ItemL"), recursing into the ANY holes.  Used by the BER reader
+ * with opts->validate and by tests. */
+bool mc_ber_schema_check(const char *type, const uint8_t *der, size_t len,
+                         mc_error **errp);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * Constructors of the visitors migconv ships.  Each returns a visitor that
+ * implements the contract of core/visitor.h; free it with mc_visitor_free().
+ * Visitors that write output write to a caller-owned mc_sink and flush it in
+ * mc_visitor_complete().
+ */
+#ifndef MC_VISIT_VISITORS_H
+#define MC_VISIT_VISITORS_H
+
+#include <stdbool.h>
+
+#include "core/io.h"
+#include "core/visitor.h"
+
+/* BER writer (asn1/migconv.asn). */
+typedef struct mc_ber_writer_opts {
+    bool names;        /* write field names, types and vmsd names */
+} mc_ber_writer_opts;
+mc_visitor *mc_ber_writer_new(mc_sink *out, const mc_ber_writer_opts *opts);
+
+/* Legacy (QEVM) stream writer: rebuilds the exact legacy bytes. */
+mc_visitor *mc_legacy_writer_new(mc_sink *out);
+
+/* JSON dump (migconv dump). */
+typedef struct mc_json_opts {
+    bool ram_records;  /* list every RAM record, not only the summary */
+} mc_json_opts;
+mc_visitor *mc_json_visitor_new(mc_sink *out, const mc_json_opts *opts);
+
+/* Accepts every call and does nothing (validation runs, dry runs). */
+mc_visitor *mc_null_visitor_new(void);
+
+#endif

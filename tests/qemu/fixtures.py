@@ -1,0 +1,393 @@
+"""The table of real QEMU migration-stream fixtures.
+
+Each entry says how make-fixtures.py produces NAME.mig with a real QEMU and
+how accept.py starts a destination QEMU that must load it back:
+
+  * the QEMU binary and its command line (machine, memory, devices ...);
+  * migration capabilities and parameters to set on the source;
+  * what to do before `migrate` (e.g. let the guest run for a while) and
+    while the migration runs (e.g. lift a bandwidth throttle);
+  * how the stream is written (`exec:cat > FILE`, or the postcopy sink);
+  * a check on the final query-migrate answer (the stream must really
+    contain what the fixture is for);
+  * the capabilities/parameters the DESTINATION needs to accept it.
+
+Files that appear on a command line (loader blob, boot disk, RAM backing
+file) are generated here, deterministically (fixed seeds, fixed text), into
+a work directory, so the same command line can be rebuilt anywhere.
+"""
+
+import fcntl
+import os
+import random
+import string
+from dataclasses import dataclass, field
+
+X86 = 'qemu-system-x86_64'
+
+# Enough to never be the bottleneck (QEMU 7.2's default is 128 MiB/s).
+FAST_BANDWIDTH = 8 << 30
+
+FIXED_UUID = '6d69676e-6f63-4000-8000-000000000001'
+
+
+# ---------------------------------------------------------------------------
+# Generated files
+# ---------------------------------------------------------------------------
+
+_WORDS = ('migration stream section device state vmstate field subsection '
+          'version instance page block ram zero compressed xbzrle footer '
+          'header magic configuration machine the a of to and in is for '
+          'with that by on from qemu guest host memory register timer '
+          'queue buffer descriptor ring virtio bus slot irq').split()
+
+
+def _text_like(rng, size):
+    """Deterministic English-ish text (compresses well, not all zero)."""
+    out = []
+    total = 0
+    line_no = 0
+    while total < size:
+        line_no += 1
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(4, 14))]
+        line = '%06d: %s.\n' % (line_no, ' '.join(words).capitalize())
+        out.append(line)
+        total += len(line)
+    return ''.join(out).encode('ascii')[:size]
+
+
+def make_loader_blob(path):
+    """1 MiB blob for `-device loader`: random, text-like and zero parts.
+
+    Random pages are incompressible PAGE records, text pages compress well
+    (COMPRESS_PAGE / zlib), zero pages stay ZERO records.
+    """
+    rng = random.Random(0x6D6967)          # fixed seed: same bytes everywhere
+    kib = 1024
+    parts = [
+        rng.randbytes(192 * kib),          # incompressible
+        _text_like(rng, 512 * kib),        # compressible
+        bytes(64 * kib),                   # zero pages inside the blob
+        rng.randbytes(64 * kib),
+        _text_like(rng, 192 * kib),
+    ]
+    data = b''.join(parts)
+    assert len(data) == 1024 * kib
+    _write(path, data)
+
+
+# Boot sector for the xbzrle fixture, hand-assembled 16-bit real mode code.
+# SeaBIOS loads it at 0:7C00 and jumps to it.  It rewrites 16 pages
+# (0x10000..0x1FFFF) forever: 1 KiB at offset 0 and one word at 0x800 of
+# each page get a counter that changes every round, so every dirty-bitmap
+# sync finds those pages dirty again; from the third pass on they go out
+# as XBZRLE records with two runs (about 1 KiB each, big enough that the
+# bandwidth limit spaces the passes out).  Under TCG a store through a TLB
+# entry that is already marked dirty does not re-mark the page after the
+# migration bitmap sync cleared it; INVLPG before the stores drops the TLB
+# entry, so the next store takes the slow path and dirties the page again.
+_BOOT_CODE = bytes([
+    0xFA,                               # 7C00 cli
+    0xFC,                               # 7C01 cld
+    0x31, 0xC0,                         # 7C02 xor  ax, ax
+    0x8E, 0xD8,                         # 7C04 mov  ds, ax
+    0x31, 0xD2,                         # 7C06 xor  dx, dx          ; counter
+    0xBB, 0x00, 0x10,                   # 7C08 mov  bx, 0x1000      ; outer:
+    0x8E, 0xC3,                         # 7C0B mov  es, bx          ; inner:
+    0x26, 0x0F, 0x01, 0x3E, 0x00, 0x00,  # 7C0D invlpg [es:0x0000]
+    0x89, 0xD0,                         # 7C13 mov  ax, dx
+    0x31, 0xFF,                         # 7C15 xor  di, di
+    0xB9, 0x00, 0x02,                   # 7C17 mov  cx, 0x0200      ; 512 words
+    0xF3, 0xAB,                         # 7C1A rep  stosw           ; es:0..3FF
+    0x26, 0x89, 0x16, 0x00, 0x08,       # 7C1C mov  [es:0x0800], dx
+    0x81, 0xC3, 0x00, 0x01,             # 7C21 add  bx, 0x0100      ; +4 KiB
+    0x81, 0xFB, 0x00, 0x20,             # 7C25 cmp  bx, 0x2000
+    0x72, 0xE0,                         # 7C29 jb   inner (7C0B)
+    0x81, 0xC2, 0x01, 0x01,             # 7C2B add  dx, 0x0101
+    0xEB, 0xD7,                         # 7C2F jmp  outer (7C08)
+])
+
+
+def make_boot_disk(path):
+    """64 KiB raw disk image whose first sector is the program above."""
+    sector = bytearray(512)
+    sector[:len(_BOOT_CODE)] = _BOOT_CODE
+    sector[510:512] = b'\x55\xAA'          # boot signature
+    _write(path, bytes(sector) + bytes(64 * 1024 - 512))
+
+
+def make_shared_ram(path):
+    """Empty (sparse) 64 MiB file backing guest RAM for x-ignore-shared."""
+    with open(path, 'wb') as f:
+        f.truncate(64 << 20)
+
+
+def _write(path, data):
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+# placeholder name -> (file name in the work dir, generator)
+GENERATED_FILES = {
+    'loader_blob': ('loader-blob.bin', make_loader_blob),
+    'boot_disk': ('xbzrle-boot.img', make_boot_disk),
+    'shared_ram': ('shared-ram.bin', make_shared_ram),
+}
+
+
+# ---------------------------------------------------------------------------
+# Checks on the final query-migrate answer of the source
+# ---------------------------------------------------------------------------
+
+def check_xbzrle_pages(info):
+    pages = info.get('xbzrle-cache', {}).get('pages', 0)
+    if pages <= 0:
+        return 'no page was sent as XBZRLE (xbzrle-cache pages = %r)' % pages
+    return None
+
+
+def check_compressed_pages(info):
+    pages = info.get('compression', {}).get('pages', 0)
+    if pages <= 0:
+        return 'no page was sent compressed (compression pages = %r)' % pages
+    return None
+
+
+def check_normal_pages(info):
+    pages = info.get('ram', {}).get('normal', 0)
+    if pages < 256:
+        return 'expected the loader blob as normal pages, got %r' % pages
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Trigger:
+    """A QMP command sent once while the migration runs.
+
+    It fires at the first query-migrate poll at least `after` seconds into
+    the migration for which when(info) (if given) is true.
+    """
+    after: float
+    command: str
+    arguments: dict
+    when: object = None
+
+    def ready(self, info, elapsed):
+        return elapsed >= self.after and (self.when is None or self.when(info))
+
+
+def xbzrle_pages_at_least(n):
+    def cond(info):
+        return info.get('xbzrle-cache', {}).get('pages', 0) >= n
+    cond.description = 'xbzrle-cache pages >= %d' % n
+    return cond
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    description: str
+    machine: str                        # -machine value
+    binary: str = X86
+    memory: int = 32                    # -m, MiB
+    smp: int = 1
+    accel: str = 'tcg'
+    args: tuple = ()                    # more arguments; {placeholders}
+    caps: dict = field(default_factory=dict)     # source capabilities
+    params: dict = field(default_factory=dict)   # source parameters
+    # steps before `migrate`: ('cont',), ('sleep', S), ('qmp', CMD, ARGS),
+    # ('wait-guest-writes', ADDR, TIMEOUT): until the guest changes ADDR
+    before: tuple = ()
+    during: tuple = ()                  # Trigger entries
+    throttled: bool = False             # do not raise max-bandwidth
+    sink: str = 'cat'                   # 'cat' or 'postcopy' (see postcopy_sink.py)
+    check: object = None                # f(query-migrate info) -> error or None
+    dest_caps: dict = field(default_factory=dict)
+    dest_params: dict = field(default_factory=dict)
+    needs_kvm: bool = False
+    timeout: float = 60.0               # migration timeout, seconds
+
+
+RAN = (('cont',), ('sleep', 1.0))
+
+LOADER = ('-device', 'loader,file={loader_blob},addr=0x100000,force-raw=on')
+
+Q35_DEVICES = (
+    # NICs: romfile= keeps their iPXE option ROMs (~200 KiB each) out of RAM
+    '-netdev', 'user,id=n0',
+    '-device', 'virtio-net-pci,netdev=n0,romfile=',
+    '-netdev', 'user,id=n1',
+    '-device', 'e1000,netdev=n1,romfile=',
+    '-netdev', 'user,id=n2',
+    '-device', 'e1000e,netdev=n2,romfile=',
+    '-device', 'ahci,id=ahci0',
+    '-device', 'ide-cd,bus=ahci0.0',                 # empty CD drive
+    '-device', 'qemu-xhci,id=xhci0',
+    '-device', 'usb-tablet,bus=xhci0.0',
+    '-device', 'virtio-serial-pci',
+    '-device', 'virtio-balloon-pci',
+    '-device', 'virtio-scsi-pci',
+    '-audiodev', 'none,id=snd0',
+    '-device', 'intel-hda',
+    '-device', 'hda-duplex,audiodev=snd0',
+    # small video memory: 64+64+16 MiB by default, all of it in the stream
+    '-device', 'qxl-vga,ram_size_mb=4,vram_size_mb=4,vgamem_mb=4',
+    '-chardev', 'null,id=ser0',
+    '-device', 'isa-serial,chardev=ser0',
+)
+
+FIXTURES = [
+    Fixture('pc-bare', 'pc (i440fx 7.2), paused from the start',
+            machine='pc'),
+    Fixture('q35-bare', 'q35 (7.2), paused from the start',
+            machine='q35'),
+    Fixture('q35-devices', 'q35 with many PCI/USB/audio/video devices, 2 CPUs',
+            machine='q35', memory=64, smp=2, args=Q35_DEVICES),
+    Fixture('pc-ran', 'pc after SeaBIOS ran for 1 s',
+            machine='pc', before=RAN),
+    Fixture('pc-loader', 'pc with a 1 MiB blob in RAM at 1 MiB',
+            machine='pc', args=LOADER, check=check_normal_pages),
+    Fixture('pc-1.4', 'pc-i440fx-1.4: vmdesc, no footers, no configuration',
+            machine='pc-i440fx-1.4'),
+    Fixture('pc-2.0', 'pc-i440fx-2.0: no vmdesc, no footers, no configuration',
+            machine='pc-i440fx-2.0'),
+    Fixture('pc-2.3', 'pc-i440fx-2.3: vmdesc, no footers, no configuration',
+            machine='pc-i440fx-2.3'),
+    Fixture('q35-ignore-shared',
+            'q35 with RAM in a shared file: x-ignore-shared + validate-uuid',
+            machine='q35,memory-backend=mem0', memory=64,
+            args=('-object', 'memory-backend-file,id=mem0,size=64M,'
+                             'mem-path={shared_ram},share=on',
+                  '-uuid', FIXED_UUID),
+            caps={'x-ignore-shared': True, 'validate-uuid': True},
+            dest_caps={'x-ignore-shared': True, 'validate-uuid': True}),
+    Fixture('pc-xbzrle',
+            'pc, guest rewriting 16 pages; throttled so pages are re-sent '
+            'as XBZRLE, then released to converge',
+            machine='pc', args=('-drive', 'file={boot_disk},format=raw,if=ide'),
+            caps={'xbzrle': True},
+            # 1 MiB/s and 1 ms downtime: cannot converge while the guest
+            # keeps dirtying its pages, so RAM is sent pass after pass
+            params={'max-bandwidth': 1 << 20, 'downtime-limit': 1},
+            throttled=True,
+            # let SeaBIOS boot the program: wait until it rewrites 0x10800
+            before=(('cont',), ('wait-guest-writes', 0x10800, 30.0)),
+            # lift the throttle once ~8 passes over the 16 pages went out
+            # as XBZRLE (waiting longer only adds near-identical passes)
+            during=(Trigger(0.0, 'migrate-set-parameters',
+                            {'max-bandwidth': FAST_BANDWIDTH,
+                             'downtime-limit': 2000},
+                            when=xbzrle_pages_at_least(128)),),
+            # (the destination decodes XBZRLE pages without the capability)
+            check=check_xbzrle_pages),
+    Fixture('pc-compress', 'pc with the loader blob, compress (1 thread, level 1)',
+            machine='pc', args=LOADER,
+            caps={'compress': True},
+            params={'compress-threads': 1, 'compress-level': 1},
+            check=check_compressed_pages,
+            dest_caps={'compress': True}),
+    Fixture('pc-postcopy',
+            'pc with postcopy-ram enabled, finished as precopy '
+            '(return path answered by postcopy_sink.py)',
+            machine='pc', caps={'postcopy-ram': True}, sink='postcopy',
+            dest_caps={'postcopy-ram': True}),
+    # arch-capabilities=off: on AMD hosts under some hypervisors KVM lists
+    # MSR_IA32_ARCH_CAPABILITIES (0x10a) for -cpu host but refuses to set it,
+    # and QEMU 7.2 aborts at the first CPU reset ("failed to set MSR 0x10a").
+    # Turning the feature off avoids that write on every host.  The stream
+    # holds host-specific CPU state: load it back on a similar host.
+    Fixture('pc-kvm', 'pc under KVM with -cpu host, ran 1 s',
+            machine='pc', accel='kvm',
+            args=('-cpu', 'host,arch-capabilities=off'), before=RAN,
+            needs_kvm=True),
+]
+
+BY_NAME = {fx.name: fx for fx in FIXTURES}
+
+
+# ---------------------------------------------------------------------------
+# Command lines
+# ---------------------------------------------------------------------------
+
+def _placeholders(arg):
+    return [name for _, name, _, _ in string.Formatter().parse(arg) if name]
+
+
+def prepare_files(fx, workdir):
+    """Generate the files FX's command line refers to; return name -> path."""
+    paths = {}
+    for arg in fx.args:
+        for name in _placeholders(arg):
+            if name not in GENERATED_FILES:
+                raise KeyError('%s: unknown placeholder {%s}' % (fx.name, name))
+            if name in paths:
+                continue
+            fname, generate = GENERATED_FILES[name]
+            path = os.path.join(os.path.abspath(workdir), fname)
+            generate(path)
+            paths[name] = path
+    return paths
+
+
+def command_line(fx, workdir, incoming=False):
+    """QEMU arguments (without the binary and -qmp) for FX.
+
+    The guest starts paused (-S); with incoming=True `-incoming defer` is
+    added so the destination waits for migrate-incoming.
+    """
+    os.makedirs(workdir, exist_ok=True)
+    # QEMU option values separate sub-options with ',': a literal comma in a
+    # path is written ',,'
+    paths = {k: v.replace(',', ',,')
+             for k, v in prepare_files(fx, workdir).items()}
+    argv = ['-nodefaults', '-display', 'none', '-S',
+            '-accel', fx.accel,
+            '-machine', fx.machine,
+            '-m', str(fx.memory),
+            '-smp', str(fx.smp)]
+    argv += [arg.format(**paths) for arg in fx.args]
+    if incoming:
+        argv += ['-incoming', 'defer']
+    return argv
+
+
+def generated_file_names(fx):
+    """Names (in the work dir) of the files FX's command line uses."""
+    names = []
+    for arg in fx.args:
+        for ph in _placeholders(arg):
+            fname = GENERATED_FILES[ph][0]
+            if fname not in names:
+                names.append(fname)
+    return names
+
+
+def kvm_usable():
+    """True when /dev/kvm can be opened and answers KVM_GET_API_VERSION."""
+    try:
+        fd = os.open('/dev/kvm', os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        KVM_GET_API_VERSION = 0xAE00
+        return fcntl.ioctl(fd, KVM_GET_API_VERSION) == 12
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def skip_reason(fx):
+    """Why FX cannot be run on this machine, or None."""
+    from qmp import find_binary        # local import: keep this module standalone
+    if find_binary(fx.binary) is None:
+        return '%s not found' % fx.binary
+    if fx.needs_kvm and not kvm_usable():
+        return '/dev/kvm is not usable'
+    return None
