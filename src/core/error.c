@@ -9,6 +9,9 @@
 #include "core/util.h"
 
 static char *vformat(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
+static char *vformat(const char *fmt, va_list ap)
 {
     va_list aq;
     va_copy(aq, ap);

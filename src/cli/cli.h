@@ -1,0 +1,81 @@
+/* Shared pieces of the migconv command line. */
+#ifndef MC_CLI_CLI_H
+#define MC_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "read/readers.h"
+
+/* Options common to every command. */
+typedef struct mc_cli_common {
+    bool force;        /* -f: overwrite an existing output */
+    int progress;      /* -1: auto (stderr is a terminal), 0 off, 1 on */
+    bool quiet;        /* -q: no progress, no warnings */
+    size_t tail_cap;   /* --buffer-limit */
+} mc_cli_common;
+
+extern const char *mc_prog;
+
+/* Print "migconv: FILE: offset N: PATH: MESSAGE" and return the exit code. */
+int mc_cli_report(const char *file, mc_error *err);
+void mc_cli_warn(void *opaque, const mc_error *w);
+int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parse a common option; returns true if c was one. */
+#define MC_CLI_COMMON_SHORT "fqh"
+enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
+       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_NO_VALIDATE };
+#define MC_CLI_COMMON_LONG                                              \
+    {"force", no_argument, NULL, 'f'},                                  \
+    {"quiet", no_argument, NULL, 'q'},                                  \
+    {"help", no_argument, NULL, 'h'},                                   \
+    {"progress", no_argument, NULL, MC_OPT_PROGRESS},                   \
+    {"no-progress", no_argument, NULL, MC_OPT_NO_PROGRESS},             \
+    {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT}
+bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
+                       const char *cmd, int *exit_code);
+
+/* An input: a path or "-" for stdin, with its format detected. */
+typedef struct mc_input {
+    const char *name;  /* as given, for messages */
+    int fd;
+    mc_src src;
+    mc_format format;
+    uint64_t size;     /* 0 if unknown (pipe) */
+    struct mc_progress *progress;
+} mc_input;
+
+bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
+                   mc_error **errp);
+void mc_input_close(mc_input *in);
+
+/* An output written to a temporary file beside the target and renamed on
+ * success; removed on failure and on SIGINT/SIGTERM/SIGHUP. */
+typedef struct mc_output {
+    const char *name;
+    char *tmp_path;
+    int fd;
+    mc_sink sink;
+} mc_output;
+
+bool mc_output_open(mc_output *out, const char *path, bool binary,
+                    const mc_cli_common *c, const mc_input *in,
+                    mc_error **errp);
+bool mc_output_commit(mc_output *out, mc_error **errp);
+void mc_output_abort(mc_output *out);
+
+/* Throttled progress on stderr. */
+struct mc_progress *mc_progress_new(const char *label, uint64_t total,
+                                    const mc_cli_common *c);
+void mc_progress_update(void *p, uint64_t done);
+void mc_progress_finish(struct mc_progress *p);
+
+int mc_cmd_convert(int argc, char **argv, mc_format from);
+int mc_cmd_dump(int argc, char **argv);
+int mc_cmd_verify(int argc, char **argv);
+
+#endif

@@ -1,0 +1,317 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+
+const char *mc_prog = "migconv";
+
+int mc_cli_report(const char *file, mc_error *err)
+{
+    char *m = mc_error_format(err);
+    if (file) {
+        fprintf(stderr, "%s: %s: %s\n", mc_prog, file, m);
+    } else {
+        fprintf(stderr, "%s: %s\n", mc_prog, m);
+    }
+    free(m);
+    int code = mc_error_exit_code(err);
+    mc_error_free(err);
+    return code;
+}
+
+void mc_cli_warn(void *opaque, const mc_error *w)
+{
+    const char *file = opaque;
+    char *m = mc_error_format(w);
+    fprintf(stderr, "%s: %s: warning: %s\n", mc_prog, file, m);
+    free(m);
+}
+
+int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s%s%s: ", mc_prog, cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s%s%s --help' for more information.\n", mc_prog,
+            cmd ? " " : "", cmd ? cmd : "");
+    return MC_EXIT_USAGE;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s) {
+        return false;
+    }
+    unsigned long long mul = 1;
+    if (*end == 'K' || *end == 'k') {
+        mul = 1ull << 10;
+        end++;
+    } else if (*end == 'M' || *end == 'm') {
+        mul = 1ull << 20;
+        end++;
+    } else if (*end == 'G' || *end == 'g') {
+        mul = 1ull << 30;
+        end++;
+    }
+    if (*end || v == 0 || v > SIZE_MAX / mul) {
+        return false;
+    }
+    *out = (size_t)(v * mul);
+    return true;
+}
+
+bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
+                       const char *cmd, int *exit_code)
+{
+    switch (opt) {
+    case 'f':
+        c->force = true;
+        return true;
+    case 'q':
+        c->quiet = true;
+        c->progress = 0;
+        return true;
+    case MC_OPT_PROGRESS:
+        c->progress = 1;
+        return true;
+    case MC_OPT_NO_PROGRESS:
+        c->progress = 0;
+        return true;
+    case MC_OPT_BUFFER_LIMIT:
+        if (!parse_size(arg, &c->tail_cap)) {
+            *exit_code = mc_cli_usage_error(cmd, "invalid size '%s'", arg);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* ---- inputs ---- */
+
+bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
+                   mc_error **errp)
+{
+    memset(in, 0, sizeof(*in));
+    in->name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    if (strcmp(path, "-") == 0) {
+        in->fd = STDIN_FILENO;
+    } else {
+        in->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (in->fd < 0) {
+            mc_error_set_errno(errp, errno, "cannot open");
+            return false;
+        }
+    }
+    struct stat st;
+    if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        in->size = (uint64_t)st.st_size;
+    } else if (fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        mc_error_set(errp, MC_ERR_IO, MC_NO_OFFSET, NULL, "is a directory");
+        mc_input_close(in);
+        return false;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    mc_src_init_fd(&in->src, in->fd);
+    const uint8_t *p;
+    mc_error *err = NULL;
+    if (!mc_src_peek(&in->src, 4, &p, &err)) {
+        if (err->cls == MC_ERR_DATA) {
+            mc_error_free(err);
+            mc_error_data(errp, 0, NULL,
+                          "too short to be a migration stream (%zu bytes)",
+                          mc_src_buffered(&in->src));
+        } else {
+            mc_error_propagate(errp, err);
+        }
+        mc_input_close(in);
+        return false;
+    }
+    in->format = mc_format_detect(p, mc_src_buffered(&in->src));
+    in->progress = mc_progress_new(in->name, in->size, c);
+    if (in->progress) {
+        in->src.progress = mc_progress_update;
+        in->src.progress_opaque = in->progress;
+    }
+    return true;
+}
+
+void mc_input_close(mc_input *in)
+{
+    if (in->progress) {
+        mc_progress_finish(in->progress);
+        in->progress = NULL;
+    }
+    mc_src_cleanup(&in->src);
+    if (in->fd > STDERR_FILENO) {
+        close(in->fd);
+    }
+    in->fd = -1;
+}
+
+/* ---- outputs ---- */
+
+/* The temporary file to remove if a signal ends the process. */
+static char *volatile cleanup_path;
+
+static void on_signal(int sig)
+{
+    char *p = cleanup_path;
+    if (p) {
+        unlink(p);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signal_cleanup(void)
+{
+    static bool done;
+    if (done) {
+        return;
+    }
+    done = true;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+bool mc_output_open(mc_output *out, const char *path, bool binary,
+                    const mc_cli_common *c, const mc_input *in,
+                    mc_error **errp)
+{
+    memset(out, 0, sizeof(*out));
+    out->fd = -1;
+    if (strcmp(path, "-") == 0) {
+        out->name = "(stdout)";
+        if (binary && isatty(STDOUT_FILENO)) {
+            mc_error_set(errp, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                         "refusing to write binary data to a terminal "
+                         "(redirect it or name an output file)");
+            return false;
+        }
+        out->fd = STDOUT_FILENO;
+        mc_sink_init_fd(&out->sink, out->fd);
+        return true;
+    }
+    out->name = path;
+    struct stat st, ist;
+    if (stat(path, &st) == 0) {
+        if (in && fstat(in->fd, &ist) == 0 && st.st_dev == ist.st_dev &&
+            st.st_ino == ist.st_ino) {
+            mc_error_set(errp, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                         "output is the same file as the input");
+            return false;
+        }
+        if (!c->force) {
+            mc_error_set(errp, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                         "already exists (use -f to overwrite)");
+            return false;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            /* A device or FIFO: write to it directly. */
+            out->fd = open(path, O_WRONLY | O_CLOEXEC);
+            if (out->fd < 0) {
+                mc_error_set_errno(errp, errno, "cannot open");
+                return false;
+            }
+            mc_sink_init_fd(&out->sink, out->fd);
+            return true;
+        }
+    }
+    /* Temporary file in the same directory, so rename() is atomic. */
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t n = strlen(path) + 16;
+    out->tmp_path = mc_malloc(n);
+    snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path,
+             path + dirlen);
+    install_signal_cleanup();
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    out->fd = mkstemp(out->tmp_path);
+    if (out->fd >= 0) {
+        cleanup_path = out->tmp_path;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (out->fd < 0) {
+        mc_error_set_errno(errp, errno, "cannot create a temporary file "
+                           "beside the output");
+        free(out->tmp_path);
+        out->tmp_path = NULL;
+        return false;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(out->fd, 0666 & ~mask);
+    mc_sink_init_fd(&out->sink, out->fd);
+    return true;
+}
+
+bool mc_output_commit(mc_output *out, mc_error **errp)
+{
+    if (!mc_sink_flush(&out->sink, errp)) {
+        mc_output_abort(out);
+        return false;
+    }
+    mc_sink_cleanup(&out->sink);
+    if (out->fd > STDERR_FILENO) {
+        if (close(out->fd) != 0) {
+            out->fd = -1;
+            mc_error_set_errno(errp, errno, "write error");
+            mc_output_abort(out);
+            return false;
+        }
+    }
+    out->fd = -1;
+    if (out->tmp_path) {
+        if (rename(out->tmp_path, out->name) != 0) {
+            mc_error_set_errno(errp, errno, "cannot rename the temporary file");
+            mc_output_abort(out);
+            return false;
+        }
+        cleanup_path = NULL;
+        free(out->tmp_path);
+        out->tmp_path = NULL;
+    }
+    return true;
+}
+
+void mc_output_abort(mc_output *out)
+{
+    mc_sink_cleanup(&out->sink);
+    if (out->fd > STDERR_FILENO) {
+        close(out->fd);
+    }
+    out->fd = -1;
+    if (out->tmp_path) {
+        unlink(out->tmp_path);
+        cleanup_path = NULL;
+        free(out->tmp_path);
+        out->tmp_path = NULL;
+    }
+}

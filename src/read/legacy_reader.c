@@ -1,0 +1,1134 @@
+/*
+ * The legacy stream reader: walks a QEMU "QEVM" v3 migration stream and
+ * drives a visitor (core/visitor.h).
+ *
+ * Layout (migration/savevm.c): magic, version, [configuration], then
+ * sections (START/PART/END/FULL), commands and subsections inside device
+ * state, QEMU_VM_EOF, and the vmdesc JSON.  Sections carry no length, so:
+ *  - the "ram" live section is parsed record by record (migration/ram.c),
+ *    streaming: pages are handed to the visitor straight from the input
+ *    buffer and never accumulate;
+ *  - device (VMState) sections are interpreted field by field with their
+ *    description from the vmdesc.  QEMU writes the vmdesc after EOF, so at
+ *    the first device section the reader buffers the rest of the input (the
+ *    device state and the vmdesc: small, with a cap), finds the vmdesc at
+ *    its end, and continues from the buffer.
+ *
+ * Every device section is first checked with a null visitor: the parse
+ * must consume exactly the sizes the vmdesc claims and end at the footer
+ * (or, without footers, at a valid section type).  Only then is it replayed
+ * into the real visitor.  When the vmdesc is wrong the section is carried as
+ * exact opaque bytes bounded by its footer instead of being parsed wrongly.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stream.h"
+#include "core/util.h"
+#include "core/visitor-impl.h"
+#include "desc/desc.h"
+#include "read/readers.h"
+#include "visit/visitors.h"
+
+#define MAX_SECTIONS 65536
+#define MAX_RAM_BLOCKS 4096
+#define MAX_PACKAGE_DEPTH 4
+
+typedef struct section_slot {
+    uint32_t id;
+    char *idstr;
+    mc_section_kind kind;
+} section_slot;
+
+typedef enum footer_mode { FOOTERS_UNKNOWN, FOOTERS_YES, FOOTERS_NO } footer_mode;
+
+typedef struct reader {
+    mc_src *src;
+    mc_visitor *v;
+    const mc_read_opts *opts;
+    char path[1024];
+
+    uint32_t page_size;
+    mc_page_size_source page_size_source;
+    bool ignore_shared;      /* configuration lists x-ignore-shared */
+    bool postcopy_advised;   /* POSTCOPY_ADVISE with a page-size payload */
+    uint64_t pagesize_summary;
+
+    section_slot *sections;
+    size_t n_sections;
+    footer_mode footers;
+
+    bool vmdesc_searched;
+    mc_vmdesc *vmdesc;
+    uint64_t vmdesc_offset;  /* offset of the QEMU_VM_VMDESCRIPTION byte */
+
+    mc_ram_block blocks[MAX_RAM_BLOCKS];
+    char *block_names[MAX_RAM_BLOCKS];
+    char name_buf[256];
+
+    int package_depth;
+    mc_visitor *dry;         /* null visitor for dry runs */
+} reader;
+
+/* ---- paths ---- */
+
+static size_t path_push(reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static size_t path_push(reader *r, const char *fmt, ...)
+{
+    size_t old = strlen(r->path);
+    if (old < sizeof(r->path) - 1) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->path + old, sizeof(r->path) - old, fmt, ap);
+        va_end(ap);
+    }
+    return old;
+}
+
+static void path_pop(reader *r, size_t old)
+{
+    r->path[old] = 0;
+}
+
+#define DATA_ERR(r, off, ...) \
+    mc_error_data(errp, (off), (r)->path, __VA_ARGS__)
+
+/* ---- small readers ---- */
+
+/* A counted string (u8 length + bytes, no NUL) into buf[256]. */
+static bool read_counted(reader *r, char *buf, const char *what,
+                         mc_error **errp)
+{
+    uint64_t off = mc_src_offset(r->src);
+    uint8_t len;
+    const uint8_t *p;
+    if (!mc_src_u8(r->src, &len, errp) || !mc_src_take(r->src, len, &p, errp)) {
+        return false;
+    }
+    if (len == 0) {
+        DATA_ERR(r, off, "empty %s", what);
+        return false;
+    }
+    if (memchr(p, 0, len)) {
+        DATA_ERR(r, off, "%s contains a NUL byte", what);
+        return false;
+    }
+    memcpy(buf, p, len);
+    buf[len] = 0;
+    return true;
+}
+
+static section_slot *find_section(reader *r, uint32_t id)
+{
+    for (size_t i = r->n_sections; i-- > 0;) {
+        if (r->sections[i].id == id) {
+            return &r->sections[i];
+        }
+    }
+    return NULL;
+}
+
+static bool add_section(reader *r, uint32_t id, const char *idstr,
+                        mc_section_kind kind, uint64_t off, mc_error **errp)
+{
+    section_slot *s = find_section(r, id);
+    if (s) {
+        free(s->idstr);
+    } else {
+        if (r->n_sections >= MAX_SECTIONS) {
+            DATA_ERR(r, off, "more than %d sections", MAX_SECTIONS);
+            return false;
+        }
+        if ((r->n_sections & (r->n_sections - 1)) == 0) {
+            r->sections = mc_realloc(
+                r->sections, (r->n_sections ? r->n_sections * 2 : 16) *
+                                 sizeof(*r->sections));
+        }
+        s = &r->sections[r->n_sections++];
+    }
+    s->id = id;
+    s->idstr = mc_strdup(idstr);
+    s->kind = kind;
+    return true;
+}
+
+
+/* ---- configuration section (savevm.c vmstate_configuration) ---- */
+
+static bool cfg_int(reader *r, mc_visitor *v, const char *name, uint32_t *out,
+                    mc_error **errp)
+{
+    mc_field f = {name, "uint32"};
+    return mc_src_be32(r->src, out, errp) &&
+           mc_visit_int(v, &f, MC_WT_U32, *out, errp);
+}
+
+/*
+ * The configuration has a fixed layout known to every QEMU since 2.4: the
+ * machine type (be32 length + bytes) and optional subsections.  It is
+ * parsed without the vmdesc (which comes last) because the page size and
+ * capabilities it holds are needed to read the RAM that follows.  With
+ * learn set, the values are recorded in the reader.
+ */
+static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
+                                mc_error **errp)
+{
+    mc_section_info info = {
+        .type = MC_VM_CONFIGURATION,
+        .kind = MC_SECTION_CONFIG,
+        .idstr = "configuration",
+        .vmsd_name = "configuration",
+    };
+    size_t old = path_push(r, "configuration");
+    uint32_t len;
+    const uint8_t *p;
+    if (!mc_visit_start_section(v, &info, errp) ||
+        !cfg_int(r, v, "len", &len, errp)) {
+        return false;
+    }
+    uint64_t off = mc_src_offset(r->src);
+    if (len > 255) {
+        DATA_ERR(r, off, "machine type name of %u bytes is implausible", len);
+        return false;
+    }
+    mc_field fname = {"name", "buffer"};
+    if (!mc_src_take(r->src, len, &p, errp) ||
+        !mc_visit_bytes(v, &fname, p, len, errp)) {
+        return false;
+    }
+    for (;;) {
+        if (!mc_src_peek(r->src, 1, &p, errp)) {
+            return false;
+        }
+        if (p[0] != MC_VM_SUBSECTION) {
+            break;
+        }
+        off = mc_src_offset(r->src);
+        char name[256];
+        uint32_t version;
+        if (!mc_src_skip(r->src, 1, errp) ||
+            !read_counted(r, name, "subsection name", errp) ||
+            !mc_src_be32(r->src, &version, errp)) {
+            return false;
+        }
+        size_t sold = path_push(r, "/%s", name);
+        if (!mc_visit_start_subsection(v, name, version, errp)) {
+            return false;
+        }
+        if (strcmp(name, "configuration/target-page-bits") == 0) {
+            uint32_t bits;
+            if (!cfg_int(r, v, "target_page_bits", &bits, errp)) {
+                return false;
+            }
+            if (bits < 9 || bits > 30) {
+                DATA_ERR(r, off, "target page bits %u out of range", bits);
+                return false;
+            }
+            if (learn) {
+                r->page_size = 1u << bits;
+                r->page_size_source = MC_PAGE_SIZE_CONFIGURATION;
+            }
+        } else if (strcmp(name, "configuration/capabilities") == 0) {
+            uint32_t count;
+            if (!cfg_int(r, v, "caps_count", &count, errp)) {
+                return false;
+            }
+            if (count > 256) {
+                DATA_ERR(r, off, "%u capabilities is implausible", count);
+                return false;
+            }
+            mc_field fa = {"capabilities", "capability"};
+            mc_field fe = {NULL, "capability"};
+            if (!mc_visit_start_array(v, &fa, count, errp)) {
+                return false;
+            }
+            for (uint32_t i = 0; i < count; i++) {
+                uint64_t coff = mc_src_offset(r->src);
+                char cap[256];
+                if (!read_counted(r, cap, "capability name", errp) ||
+                    !mc_src_rewind(r->src, coff) ||
+                    !mc_src_take(r->src, 1 + strlen(cap), &p, errp) ||
+                    !mc_visit_bytes(v, &fe, p, 1 + strlen(cap), errp)) {
+                    return false;
+                }
+                if (learn && strcmp(cap, "x-ignore-shared") == 0) {
+                    r->ignore_shared = true;
+                }
+            }
+            if (!mc_visit_end_array(v, errp)) {
+                return false;
+            }
+        } else if (strcmp(name, "configuration/uuid") == 0) {
+            mc_field fu = {"uuid", "uint8"};
+            if (!mc_src_take(r->src, 16, &p, errp) ||
+                !mc_visit_packed(v, &fu, MC_WT_U8, 16, p, errp)) {
+                return false;
+            }
+        } else {
+            DATA_ERR(r, off, "unknown configuration subsection '%s'", name);
+            return false;
+        }
+        if (!mc_visit_end_subsection(v, errp)) {
+            return false;
+        }
+        path_pop(r, sold);
+    }
+    path_pop(r, old);
+    return mc_visit_end_section(v, false, errp);
+}
+
+/* ---- VMState device sections ---- */
+
+static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
+                       int depth, mc_error **errp);
+
+static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
+                       const char *name, int depth, mc_error **errp)
+{
+    uint64_t start = mc_src_offset(r->src);
+    const uint8_t *p;
+    mc_field f = {name, e->type};
+    switch (e->kind) {
+    case MC_DESC_SCALAR: {
+        unsigned w = mc_wire_type_width(e->wt);
+        if (!mc_src_take(r->src, w, &p, errp)) {
+            return false;
+        }
+        uint64_t raw = mc_get_be(p, w);
+        mc_wire_type wt = e->wt;
+        if (wt == MC_WT_BOOL && raw > 1) {
+            wt = MC_WT_U8; /* keep the exact byte; the type still says bool */
+        }
+        return mc_visit_int(v, &f, wt, raw, errp);
+    }
+    case MC_DESC_BYTES:
+        if (e->size > mc_src_left_in_limit(r->src) ||
+            e->size > MC_SRC_MAX_REQUEST) {
+            DATA_ERR(r, start, "field of %llu bytes runs past the section",
+                     (unsigned long long)e->size);
+            return false;
+        }
+        return mc_src_take(r->src, (size_t)e->size, &p, errp) &&
+               mc_visit_bytes(v, &f, p, (size_t)e->size, errp);
+    case MC_DESC_STRUCT:
+        if (!mc_visit_start_struct(v, &f, errp) ||
+            !parse_vmsd(r, v, e->vmsd, depth + 1, errp) ||
+            !mc_visit_end_struct(v, errp)) {
+            return false;
+        }
+        if (mc_src_offset(r->src) - start != e->size) {
+            DATA_ERR(r, start,
+                     "struct is %llu bytes on the wire but the vmdesc says %llu",
+                     (unsigned long long)(mc_src_offset(r->src) - start),
+                     (unsigned long long)e->size);
+            return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool parse_field(reader *r, mc_visitor *v, const mc_desc_field *fd,
+                        int depth, mc_error **errp)
+{
+    size_t old = path_push(r, "/%s", fd->name);
+    const mc_desc_elem *e0 = &fd->elems[0];
+    if (!fd->is_array) {
+        if (!parse_elem(r, v, e0, fd->name, depth, errp)) {
+            return false;
+        }
+        path_pop(r, old);
+        return true;
+    }
+    if (fd->packed) {
+        unsigned w = mc_wire_type_width(e0->wt);
+        uint64_t n = (uint64_t)fd->count * w;
+        const uint8_t *p;
+        if (n > MC_SRC_MAX_REQUEST) {
+            DATA_ERR(r, mc_src_offset(r->src), "array of %llu bytes is too large",
+                     (unsigned long long)n);
+            return false;
+        }
+        mc_field f = {fd->name, e0->type};
+        mc_wire_type wt = e0->wt;
+        if (!mc_src_take(r->src, (size_t)n, &p, errp)) {
+            return false;
+        }
+        if (wt == MC_WT_BOOL) {
+            for (uint64_t i = 0; i < n; i++) {
+                if (p[i] > 1) {
+                    wt = MC_WT_U8; /* not canonical bools: keep bytes exact */
+                    break;
+                }
+            }
+        }
+        if (!mc_visit_packed(v, &f, wt, fd->count, p, errp)) {
+            return false;
+        }
+        path_pop(r, old);
+        return true;
+    }
+    mc_field f = {fd->name, e0->type};
+    if (!mc_visit_start_array(v, &f, fd->count, errp)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < fd->count; i++) {
+        const mc_desc_elem *e = &fd->elems[fd->n_elems == 1 ? 0 : i];
+        size_t eold = path_push(r, "[%u]", i);
+        if (!parse_elem(r, v, e, NULL, depth, errp)) {
+            return false;
+        }
+        path_pop(r, eold);
+    }
+    if (!mc_visit_end_array(v, errp)) {
+        return false;
+    }
+    path_pop(r, old);
+    return true;
+}
+
+static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
+                       int depth, mc_error **errp)
+{
+    if (depth > MC_DESC_MAX_DEPTH) {
+        DATA_ERR(r, mc_src_offset(r->src), "nesting too deep");
+        return false;
+    }
+    for (size_t i = 0; i < m->n_fields; i++) {
+        if (!parse_field(r, v, &m->fields[i], depth, errp)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < m->n_subs; i++) {
+        const mc_desc_vmsd *sub = &m->subs[i];
+        uint64_t off = mc_src_offset(r->src);
+        uint8_t marker;
+        char name[256];
+        uint32_t version;
+        if (!mc_src_u8(r->src, &marker, errp)) {
+            return false;
+        }
+        if (marker != MC_VM_SUBSECTION) {
+            DATA_ERR(r, off, "expected subsection '%s', found byte 0x%02x",
+                     sub->name, marker);
+            return false;
+        }
+        if (!read_counted(r, name, "subsection name", errp) ||
+            !mc_src_be32(r->src, &version, errp)) {
+            return false;
+        }
+        if (strcmp(name, sub->name) != 0) {
+            DATA_ERR(r, off, "subsection '%s' where the vmdesc says '%s'", name,
+                     sub->name);
+            return false;
+        }
+        size_t old = path_push(r, "/%s", name);
+        if (!mc_visit_start_subsection(v, name, version, errp) ||
+            !parse_vmsd(r, v, sub, depth + 1, errp) ||
+            !mc_visit_end_subsection(v, errp)) {
+            return false;
+        }
+        path_pop(r, old);
+    }
+    /* The loader would take a further subsection of this vmsd as state the
+     * description does not know about: refuse to guess. */
+    const uint8_t *p;
+    if (m->name && mc_src_buffered(r->src) >= 2) {
+        mc_error *ignored = NULL;
+        if (mc_src_peek(r->src, 2, &p, &ignored) && p[0] == MC_VM_SUBSECTION) {
+            size_t nl = strlen(m->name);
+            const uint8_t *q;
+            if (p[1] > nl && mc_src_peek(r->src, 2 + (size_t)p[1], &q, &ignored) &&
+                memcmp(q + 2, m->name, nl) == 0 && q[2 + nl] == '/') {
+                DATA_ERR(r, mc_src_offset(r->src),
+                         "subsection '%.*s' is not in the vmdesc", p[1], q + 2);
+                mc_error_free(ignored);
+                return false;
+            }
+        }
+        mc_error_free(ignored);
+    }
+    return true;
+}
+
+/* ---- section ends and footers ---- */
+
+static bool valid_next_type(uint8_t t)
+{
+    return t == MC_VM_EOF || t == MC_VM_SECTION_START ||
+           t == MC_VM_SECTION_PART || t == MC_VM_SECTION_END ||
+           t == MC_VM_SECTION_FULL || t == MC_VM_COMMAND;
+}
+
+/*
+ * After a section's data: consume a footer if there is one.  *footer says
+ * whether one was there.  A footer must name the section just read; a
+ * stream with footers has them on every section.
+ */
+static bool read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp)
+{
+    const uint8_t *p;
+    bool at_end;
+    *footer = false;
+    if (!mc_src_at_end(r->src, &at_end, errp)) {
+        return false;
+    }
+    if (at_end) {
+        DATA_ERR(r, mc_src_offset(r->src), "stream ends without QEMU_VM_EOF");
+        return false;
+    }
+    uint64_t off = mc_src_offset(r->src);
+    if (!mc_src_peek(r->src, 1, &p, errp)) {
+        return false;
+    }
+    if (p[0] == MC_VM_SECTION_FOOTER) {
+        uint32_t fid;
+        if (!mc_src_skip(r->src, 1, errp) || !mc_src_be32(r->src, &fid, errp)) {
+            return false;
+        }
+        if (fid != id) {
+            DATA_ERR(r, off, "section footer names section %u, expected %u",
+                     fid, id);
+            return false;
+        }
+        if (r->footers == FOOTERS_NO) {
+            DATA_ERR(r, off, "section footer in a stream without footers");
+            return false;
+        }
+        r->footers = FOOTERS_YES;
+        *footer = true;
+        return true;
+    }
+    if (r->footers == FOOTERS_YES) {
+        DATA_ERR(r, off, "missing section footer (found byte 0x%02x)", p[0]);
+        return false;
+    }
+    if (!valid_next_type(p[0])) {
+        DATA_ERR(r, off, "section data is followed by byte 0x%02x, which "
+                 "starts no section", p[0]);
+        return false;
+    }
+    r->footers = FOOTERS_NO;
+    return true;
+}
+
+/* ---- vmdesc ---- */
+
+/*
+ * Buffer the rest of the input and find the vmdesc at its end:
+ * QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION, be32 length, JSON to the end.
+ * Sets r->vmdesc (NULL if the stream has none).
+ */
+static bool load_vmdesc(reader *r, mc_error **errp)
+{
+    if (r->vmdesc_searched) {
+        return true;
+    }
+    r->vmdesc_searched = true;
+    size_t cap = r->opts && r->opts->tail_cap ? r->opts->tail_cap
+                                               : MC_DEFAULT_TAIL_CAP;
+    if (!mc_src_slurp(r->src, cap, errp)) {
+        return false;
+    }
+    const uint8_t *b = r->src->buf + r->src->pos;
+    size_t n = mc_src_buffered(r->src);
+    for (size_t i = 1; i + 5 < n; i++) {
+        if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
+            b[i + 5] != '{' || mc_be32(b + i + 1) != n - i - 5) {
+            continue;
+        }
+        mc_vmdesc *d = NULL;
+        mc_error *err = NULL;
+        if (!mc_vmdesc_parse(b + i + 5, n - i - 5, &d, &err)) {
+            uint64_t off = mc_src_offset(r->src) + i + 5;
+            mc_error_data(errp, off, "vmdesc", "%s", err->msg);
+            mc_error_free(err);
+            return false;
+        }
+        r->vmdesc = d;
+        r->vmdesc_offset = mc_src_offset(r->src) + i;
+        if (d->has_page_size && d->page_size != r->page_size) {
+            DATA_ERR(r, r->vmdesc_offset,
+                     "the vmdesc says page size %llu but RAM was read with %u "
+                     "(from %s)", (unsigned long long)d->page_size,
+                     r->page_size, mc_page_size_source_name(r->page_size_source));
+            return false;
+        }
+        break;
+    }
+    return true;
+}
+
+/* Find the end of a section whose data cannot be parsed: the first footer
+ * naming it that is followed by a plausible next item. */
+static bool find_footer(reader *r, uint32_t id, size_t *len)
+{
+    const uint8_t *b = r->src->buf + r->src->pos;
+    size_t n = mc_src_buffered(r->src);
+    for (size_t i = 0; i + 6 <= n; i++) {
+        if (b[i] == MC_VM_SECTION_FOOTER && mc_be32(b + i + 1) == id &&
+            (i + 5 == n || valid_next_type(b[i + 5]))) {
+            *len = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_device(reader *r, mc_visitor *v, mc_section_info *info,
+                         mc_error **errp)
+{
+    uint64_t data_off = mc_src_offset(r->src);
+    if (!load_vmdesc(r, errp)) {
+        return false;
+    }
+    if (!r->vmdesc) {
+        DATA_ERR(r, data_off,
+                 "the stream has no vmdesc to describe device '%s' "
+                 "(instance %u, version %u)", info->idstr, info->instance_id,
+                 info->version_id);
+        return false;
+    }
+    mc_desc_device *dev =
+        mc_vmdesc_find(r->vmdesc, info->idstr, info->instance_id);
+    if (!dev) {
+        DATA_ERR(r, data_off, "device '%s' instance %u is not in the vmdesc",
+                 info->idstr, info->instance_id);
+        return false;
+    }
+    dev->used = true;
+    info->vmsd_name = dev->vmsd.name;
+
+    /* Dry run: the description must account for every byte up to the
+     * footer (or the next section). */
+    bool footer;
+    mc_error *dry_err = NULL;
+    bool ok = parse_vmsd(r, r->dry, &dev->vmsd, 0, &dry_err) &&
+              read_footer(r, info->section_id, &footer, &dry_err);
+    mc_src_rewind(r->src, data_off);
+    if (ok) {
+        if (!mc_visit_start_section(v, info, errp) ||
+            !parse_vmsd(r, v, &dev->vmsd, 0, errp) ||
+            !read_footer(r, info->section_id, &footer, errp) ||
+            !mc_visit_end_section(v, footer, errp)) {
+            return false;
+        }
+        return true;
+    }
+    /* The vmdesc does not match the bytes: carry them opaque, bounded by
+     * the footer, rather than parse them wrongly. */
+    size_t len;
+    if (r->footers == FOOTERS_NO || !find_footer(r, info->section_id, &len)) {
+        mc_error_propagate(errp, dry_err);
+        return false;
+    }
+    if (r->opts && r->opts->warn) {
+        mc_error *w = NULL;
+        mc_error_data(&w, dry_err->offset, dry_err->path,
+                      "the vmdesc does not match this section (%s); carrying "
+                      "its %zu bytes unparsed", dry_err->msg, len);
+        r->opts->warn(r->opts->warn_opaque, w);
+        mc_error_free(w);
+    }
+    mc_error_free(dry_err);
+    const uint8_t *p;
+    mc_field f = {"data", "opaque"};
+    info->vmsd_name = NULL;
+    if (!mc_visit_start_section(v, info, errp) ||
+        !mc_src_take(r->src, len, &p, errp) ||
+        !mc_visit_bytes(v, &f, p, len, errp) ||
+        !read_footer(r, info->section_id, &footer, errp) ||
+        !mc_visit_end_section(v, footer, errp)) {
+        return false;
+    }
+    return true;
+}
+
+/* ---- the "ram" live section (migration/ram.c) ---- */
+
+static bool read_block_name(reader *r, bool cont, const char **block,
+                            mc_error **errp)
+{
+    *block = NULL;
+    if (cont) {
+        return true;
+    }
+    if (!read_counted(r, r->name_buf, "RAM block name", errp)) {
+        return false;
+    }
+    *block = r->name_buf;
+    return true;
+}
+
+static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
+                           mc_error **errp)
+{
+    uint64_t left = total;
+    size_t n = 0;
+    while (left > 0) {
+        uint64_t off = mc_src_offset(r->src);
+        if (n >= MAX_RAM_BLOCKS) {
+            DATA_ERR(r, off, "more than %d RAM blocks", MAX_RAM_BLOCKS);
+            return false;
+        }
+        mc_ram_block *b = &r->blocks[n];
+        memset(b, 0, sizeof(*b));
+        char name[256];
+        if (!read_counted(r, name, "RAM block name", errp) ||
+            !mc_src_be64(r->src, &b->used_length, errp)) {
+            return false;
+        }
+        if (b->used_length > left) {
+            DATA_ERR(r, off, "RAM block '%s' of %llu bytes exceeds the %llu "
+                     "bytes left of the announced total", name,
+                     (unsigned long long)b->used_length,
+                     (unsigned long long)left);
+            return false;
+        }
+        left -= b->used_length;
+        free(r->block_names[n]);
+        r->block_names[n] = mc_strdup(name);
+        b->idstr = r->block_names[n];
+        /* migration/ram.c ram_save_setup: a page size when postcopy is on
+         * and the block's page size is not the host's; the destination
+         * knows from POSTCOPY_ADVISE whether any block has one. */
+        if (r->postcopy_advised && r->pagesize_summary != r->page_size) {
+            const uint8_t *p;
+            if (!mc_src_peek(r->src, 8, &p, errp)) {
+                return false;
+            }
+            uint64_t ps = mc_be64(p);
+            if (ps != 0 && (ps & (ps - 1)) == 0 && (ps & r->pagesize_summary) &&
+                ps != r->page_size) {
+                b->has_page_size = true;
+                b->page_size = ps;
+                mc_src_skip(r->src, 8, errp);
+            }
+        }
+        if (r->ignore_shared && !mc_src_be64(r->src, &b->addr, errp)) {
+            return false;
+        }
+        b->has_addr = r->ignore_shared;
+        n++;
+    }
+    mc_ram_record rec = {
+        .kind = MC_RAM_MEM_SIZE, .offset = total, .blocks = r->blocks,
+        .n_blocks = n,
+    };
+    return mc_visit_ram_record(v, &rec, errp);
+}
+
+/* zlib's compressBound(): the largest a compressed page can be. */
+static uint64_t compress_bound(uint64_t n)
+{
+    return n + (n >> 12) + (n >> 14) + (n >> 25) + 13;
+}
+
+static bool parse_ram(reader *r, mc_visitor *v, mc_error **errp)
+{
+    const uint64_t mask = (uint64_t)r->page_size - 1;
+    for (;;) {
+        uint64_t off = mc_src_offset(r->src);
+        uint64_t hdr;
+        if (!mc_src_be64(r->src, &hdr, errp)) {
+            return false;
+        }
+        uint64_t flags = hdr & mask;
+        uint64_t addr = hdr & ~mask;
+        bool cont = flags & MC_RAM_SAVE_FLAG_CONTINUE;
+        mc_ram_record rec = {.offset = addr};
+        const uint8_t *p;
+        switch (flags & ~(uint64_t)MC_RAM_SAVE_FLAG_CONTINUE) {
+        case MC_RAM_SAVE_FLAG_MEM_SIZE:
+            if (cont) {
+                goto bad_flags;
+            }
+            if (!parse_mem_size(r, v, addr, errp)) {
+                return false;
+            }
+            continue;
+        case MC_RAM_SAVE_FLAG_ZERO:
+            rec.kind = MC_RAM_ZERO;
+            if (!read_block_name(r, cont, &rec.block, errp) ||
+                !mc_src_u8(r->src, &rec.fill, errp)) {
+                return false;
+            }
+            break;
+        case MC_RAM_SAVE_FLAG_PAGE:
+            rec.kind = MC_RAM_PAGE;
+            rec.len = r->page_size;
+            if (!read_block_name(r, cont, &rec.block, errp) ||
+                !mc_src_take(r->src, rec.len, &rec.data, errp)) {
+                return false;
+            }
+            break;
+        case MC_RAM_SAVE_FLAG_XBZRLE: {
+            uint16_t len;
+            rec.kind = MC_RAM_XBZRLE;
+            if (!read_block_name(r, cont, &rec.block, errp) ||
+                !mc_src_u8(r->src, &rec.encoding, errp) ||
+                !mc_src_be16(r->src, &len, errp)) {
+                return false;
+            }
+            if (len > r->page_size) {
+                DATA_ERR(r, off, "XBZRLE data of %u bytes exceeds the page "
+                         "size %u", len, r->page_size);
+                return false;
+            }
+            rec.len = len;
+            if (!mc_src_take(r->src, len, &rec.data, errp)) {
+                return false;
+            }
+            break;
+        }
+        case MC_RAM_SAVE_FLAG_COMPRESS_PAGE: {
+            uint32_t len;
+            rec.kind = MC_RAM_COMPRESS;
+            if (!read_block_name(r, cont, &rec.block, errp) ||
+                !mc_src_be32(r->src, &len, errp)) {
+                return false;
+            }
+            if (len > compress_bound(r->page_size)) {
+                DATA_ERR(r, off, "compressed page of %u bytes exceeds the "
+                         "bound for a page", len);
+                return false;
+            }
+            rec.len = len;
+            if (!mc_src_take(r->src, len, &rec.data, errp)) {
+                return false;
+            }
+            break;
+        }
+        case MC_RAM_SAVE_FLAG_EOS:
+        case MC_RAM_SAVE_FLAG_MULTIFD_FLUSH:
+            if (cont || addr != 0) {
+                goto bad_flags;
+            }
+            rec.kind = flags == MC_RAM_SAVE_FLAG_EOS ? MC_RAM_EOS
+                                                      : MC_RAM_MULTIFD_FLUSH;
+            if (!mc_visit_ram_record(v, &rec, errp)) {
+                return false;
+            }
+            if (rec.kind == MC_RAM_EOS) {
+                return true;
+            }
+            continue;
+        case MC_RAM_SAVE_FLAG_HOOK:
+            DATA_ERR(r, off, "RDMA hook records are not supported");
+            return false;
+        default:
+            goto bad_flags;
+        }
+        if (!mc_visit_ram_record(v, &rec, errp)) {
+            return false;
+        }
+        (void)p;
+        continue;
+    bad_flags:
+        DATA_ERR(r, off, "invalid RAM record header 0x%016llx (flags 0x%llx)",
+                 (unsigned long long)hdr, (unsigned long long)flags);
+        return false;
+    }
+}
+
+/* ---- sections, commands, packages ---- */
+
+static bool parse_section(reader *r, uint8_t type, mc_error **errp)
+{
+    uint64_t off = mc_src_offset(r->src) - 1;
+    mc_section_info info = {.type = type};
+    char idstr[256];
+    if (!mc_src_be32(r->src, &info.section_id, errp)) {
+        return false;
+    }
+    if (type == MC_VM_SECTION_START || type == MC_VM_SECTION_FULL) {
+        if (!read_counted(r, idstr, "section idstr", errp) ||
+            !mc_src_be32(r->src, &info.instance_id, errp) ||
+            !mc_src_be32(r->src, &info.version_id, errp)) {
+            return false;
+        }
+        info.idstr = idstr;
+        info.kind = (type == MC_VM_SECTION_START && strcmp(idstr, "ram") == 0)
+                        ? MC_SECTION_RAM
+                        : MC_SECTION_VMSTATE;
+        if (!add_section(r, info.section_id, idstr, info.kind, off, errp)) {
+            return false;
+        }
+    } else {
+        section_slot *s = find_section(r, info.section_id);
+        if (!s) {
+            DATA_ERR(r, off, "section %u continues but never started",
+                     info.section_id);
+            return false;
+        }
+        info.idstr = s->idstr;
+        info.kind = s->kind;
+    }
+    size_t old = path_push(r, "%s %s (id %u)", mc_section_type_name(type),
+                           info.idstr, info.section_id);
+    if (info.kind == MC_SECTION_RAM) {
+        bool footer;
+        if (!mc_visit_start_section(r->v, &info, errp) ||
+            !parse_ram(r, r->v, errp) ||
+            !read_footer(r, info.section_id, &footer, errp) ||
+            !mc_visit_end_section(r->v, footer, errp)) {
+            return false;
+        }
+    } else if (type == MC_VM_SECTION_FULL) {
+        if (!parse_device(r, r->v, &info, errp)) {
+            return false;
+        }
+    } else {
+        /* START/PART/END of a live handler other than RAM (block,
+         * dirty-bitmap, vfio, ...): its data has no description. */
+        DATA_ERR(r, off, "no codec for the data of live section '%s'",
+                 info.idstr);
+        return false;
+    }
+    path_pop(r, old);
+    return true;
+}
+
+static bool parse_items(reader *r, bool top, mc_error **errp);
+
+static bool parse_command(reader *r, mc_error **errp)
+{
+    uint64_t off = mc_src_offset(r->src) - 1;
+    uint16_t cmd, len;
+    const uint8_t *p;
+    if (!mc_src_be16(r->src, &cmd, errp) || !mc_src_be16(r->src, &len, errp) ||
+        !mc_src_take(r->src, len, &p, errp)) {
+        return false;
+    }
+    if (cmd == MC_MIG_CMD_INVALID || cmd >= MC_MIG_CMD_MAX) {
+        DATA_ERR(r, off, "unknown command 0x%x", cmd);
+        return false;
+    }
+    if (cmd == MC_MIG_CMD_POSTCOPY_ADVISE && len == 16) {
+        r->postcopy_advised = true;
+        r->pagesize_summary = mc_be64(p);
+    }
+    if (cmd != MC_MIG_CMD_PACKAGED) {
+        return mc_visit_command(r->v, cmd, p, len, errp);
+    }
+    if (len != 4) {
+        DATA_ERR(r, off, "PACKAGED command with %u bytes of arguments, "
+                 "expected 4", len);
+        return false;
+    }
+    uint32_t plen = mc_be32(p);
+    if (plen > mc_src_left_in_limit(r->src)) {
+        DATA_ERR(r, off, "package of %u bytes runs past its container", plen);
+        return false;
+    }
+    if (r->package_depth >= MAX_PACKAGE_DEPTH) {
+        DATA_ERR(r, off, "packages nested too deep");
+        return false;
+    }
+    size_t old = path_push(r, "package@%llu/", (unsigned long long)off);
+    uint64_t saved = r->src->limit;
+    r->src->limit = mc_src_offset(r->src) + plen;
+    r->package_depth++;
+    bool ok = mc_visit_start_packaged(r->v, plen, errp) &&
+              parse_items(r, false, errp) &&
+              mc_visit_end_packaged(r->v, errp);
+    r->package_depth--;
+    r->src->limit = saved;
+    if (ok) {
+        path_pop(r, old);
+    }
+    return ok;
+}
+
+static bool parse_vmdesc(reader *r, mc_error **errp)
+{
+    uint64_t off = mc_src_offset(r->src);
+    uint8_t type;
+    uint32_t len;
+    const uint8_t *p;
+    if (!mc_src_u8(r->src, &type, errp)) {
+        return false;
+    }
+    if (type != MC_VM_VMDESCRIPTION) {
+        DATA_ERR(r, off, "unexpected byte 0x%02x after QEMU_VM_EOF", type);
+        return false;
+    }
+    if (!mc_src_be32(r->src, &len, errp) || !mc_src_take(r->src, len, &p, errp)) {
+        return false;
+    }
+    if (r->vmdesc && off != r->vmdesc_offset) {
+        DATA_ERR(r, off, "vmdesc found at an unexpected position");
+        return false;
+    }
+    size_t old = path_push(r, "vmdesc");
+    if (!r->vmdesc) {
+        /* Not needed for parsing (no device sections), but it must be the
+         * JSON object QEMU writes. */
+        mc_vmdesc *d = NULL;
+        mc_error *err = NULL;
+        if (!mc_vmdesc_parse(p, len, &d, &err)) {
+            DATA_ERR(r, off + 5, "%s", err->msg);
+            mc_error_free(err);
+            return false;
+        }
+        mc_vmdesc_free(d);
+    }
+    if (!mc_visit_vmdesc(r->v, p, len, errp)) {
+        return false;
+    }
+    path_pop(r, old);
+    bool at_end;
+    if (!mc_src_at_end(r->src, &at_end, errp)) {
+        return false;
+    }
+    if (!at_end) {
+        DATA_ERR(r, mc_src_offset(r->src), "trailing bytes after the vmdesc");
+        return false;
+    }
+    return true;
+}
+
+/* Items until QEMU_VM_EOF (top level) or the end of the package. */
+static bool parse_items(reader *r, bool top, mc_error **errp)
+{
+    for (;;) {
+        bool at_end;
+        if (!mc_src_at_end(r->src, &at_end, errp)) {
+            return false;
+        }
+        if (at_end) {
+            if (top) {
+                DATA_ERR(r, mc_src_offset(r->src),
+                         "stream ends without QEMU_VM_EOF");
+                return false;
+            }
+            return true;
+        }
+        uint64_t off = mc_src_offset(r->src);
+        uint8_t type;
+        if (!mc_src_u8(r->src, &type, errp)) {
+            return false;
+        }
+        switch (type) {
+        case MC_VM_SECTION_START:
+        case MC_VM_SECTION_PART:
+        case MC_VM_SECTION_END:
+        case MC_VM_SECTION_FULL:
+            if (!parse_section(r, type, errp)) {
+                return false;
+            }
+            break;
+        case MC_VM_COMMAND:
+            if (!parse_command(r, errp)) {
+                return false;
+            }
+            break;
+        case MC_VM_EOF:
+            if (!mc_visit_eof(r->v, errp)) {
+                return false;
+            }
+            if (!top) {
+                break;
+            }
+            if (!mc_src_at_end(r->src, &at_end, errp)) {
+                return false;
+            }
+            return at_end || parse_vmdesc(r, errp);
+        case MC_VM_CONFIGURATION:
+            DATA_ERR(r, off, "configuration section not at the start");
+            return false;
+        default:
+            DATA_ERR(r, off, "unknown section type 0x%02x", type);
+            return false;
+        }
+    }
+}
+
+bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
+                    mc_error **errp)
+{
+    reader *r = mc_calloc(1, sizeof(*r));
+    r->src = src;
+    r->v = v;
+    r->opts = opts;
+    r->page_size = MC_DEFAULT_PAGE_SIZE;
+    r->page_size_source = MC_PAGE_SIZE_DEFAULT;
+    r->dry = mc_null_visitor_new();
+    src->path = r->path;
+
+    bool ok = false;
+    uint32_t magic, version;
+    const uint8_t *p;
+    if (!mc_src_be32(src, &magic, errp)) {
+        goto out;
+    }
+    if (magic != MC_VM_FILE_MAGIC) {
+        DATA_ERR(r, 0, "not a QEMU migration stream (magic 0x%08x)", magic);
+        goto out;
+    }
+    if (!mc_src_be32(src, &version, errp)) {
+        goto out;
+    }
+    if (version != MC_VM_FILE_VERSION) {
+        DATA_ERR(r, 4, "unsupported stream version %u (only %u is supported)",
+                 version, MC_VM_FILE_VERSION);
+        goto out;
+    }
+    bool at_end;
+    if (!mc_src_at_end(src, &at_end, errp)) {
+        goto out;
+    }
+    bool config = false;
+    if (!at_end) {
+        if (!mc_src_peek(src, 1, &p, errp)) {
+            goto out;
+        }
+        config = p[0] == MC_VM_CONFIGURATION;
+    }
+    if (config) {
+        /* Learn the page size and capabilities before anything is emitted:
+         * they are part of the stream header for the visitors. */
+        uint64_t start = mc_src_offset(src);
+        src->pin = start;
+        bool learned = mc_src_skip(src, 1, errp) &&
+                       parse_configuration(r, r->dry, true, errp);
+        mc_src_rewind(src, start);
+        src->pin = UINT64_MAX;
+        if (!learned) {
+            goto out;
+        }
+        r->path[0] = 0;
+    }
+    mc_stream_info info = {
+        .magic = magic,
+        .version = version,
+        .page_size = r->page_size,
+        .page_size_source = r->page_size_source,
+        .names = true,
+    };
+    if (!mc_visit_start_stream(v, &info, errp)) {
+        goto out;
+    }
+    if (config && (!mc_src_skip(src, 1, errp) ||
+                   !parse_configuration(r, v, false, errp))) {
+        goto out;
+    }
+    ok = parse_items(r, true, errp) && mc_visit_end_stream(v, errp);
+out:
+    src->path = NULL;
+    for (size_t i = 0; i < r->n_sections; i++) {
+        free(r->sections[i].idstr);
+    }
+    free(r->sections);
+    for (size_t i = 0; i < MAX_RAM_BLOCKS; i++) {
+        free(r->block_names[i]);
+    }
+    mc_vmdesc_free(r->vmdesc);
+    mc_visitor_free(r->dry);
+    free(r);
+    return ok;
+}

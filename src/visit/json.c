@@ -1,0 +1,1061 @@
+/*
+ * JSON dump visitor (migconv dump).
+ *
+ * The document is written as the walk goes: each call emits its part and
+ * nothing of the stream is kept, except the per-block RAM summary printed
+ * at the end (at most JV_MAX_BLOCKS distinct blocks, the rest counted under
+ * "(other)").  Output is pretty-printed with two spaces per level, except
+ * that a packed array's numbers and a hex string stay on one line.
+ *
+ *   {"magic", "file_version", "page_size", "page_size_source", "names",
+ *    "items": [ section | command | packaged | eof | vmdesc objects ],
+ *    "ram_summary": {"blocks": [...], "records": {...}}}
+ *
+ * A RAM section carries "ram": {["records_list": [...]], "records": {...},
+ * "bytes": N}, where "bytes" is the legacy size of its RAM records (headers,
+ * block names and payloads).  A block summary's "data_bytes" counts only
+ * payloads (PAGE, XBZRLE, COMPRESS data).
+ *
+ * Integers are exact decimals (64-bit, signed types sign-extended, no
+ * floating point).  Strings may hold any bytes: control characters are
+ * escaped, valid UTF-8 is copied, and every other byte is written as
+ * \u00XX.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stream.h"
+#include "core/util.h"
+#include "core/visitor-impl.h"
+#include "visit/visitors.h"
+
+/* Distinct RAM blocks summarised one by one; further ones go to "(other)". */
+#define JV_MAX_BLOCKS 4096u
+/* Hash table slots for the block names (a power of two, > JV_MAX_BLOCKS). */
+#define JV_TABLE_SIZE 8192u
+
+/* Pseudo indexes of the block summary. */
+#define JV_IDX_NONE (-1L)
+#define JV_IDX_OTHER (-2L)
+#define JV_IDX_UNKNOWN (-3L)
+
+/* Emitter level flags. */
+#define JL_ARRAY 1u
+#define JL_MEMBERS 2u
+
+typedef enum jv_frame_kind {
+    JF_ROOT,
+    JF_SECTION,
+    JF_STRUCT,
+    JF_ARRAY,
+    JF_SUBSECTION,
+    JF_PACKAGED,
+} jv_frame_kind;
+
+/* Which array of a body ("fields", then "subsections") is open. */
+typedef enum jv_body {
+    JB_NONE,
+    JB_FIELDS,
+    JB_SUBSECTIONS,
+} jv_body;
+
+typedef struct jv_frame {
+    jv_frame_kind kind;
+    jv_body body;
+    bool ram;                        /* JF_SECTION of kind MC_SECTION_RAM */
+    uint64_t counts[MC_RAM__COUNT];  /* ram sections: records by kind */
+    uint64_t bytes;                  /* ram sections: legacy record bytes */
+} jv_frame;
+
+typedef struct jv_block {
+    char *name;
+    bool used;
+    bool has_used_length;
+    uint64_t used_length;
+    uint64_t counts[MC_RAM__COUNT];
+    uint64_t data_bytes;
+} jv_block;
+
+typedef struct mc_json_visitor {
+    mc_visitor base;
+    mc_sink *out;
+    mc_json_opts opts;
+    mc_error *err;    /* first output error, reported by the callback */
+    bool failed;      /* an error was reported: write nothing more */
+    /* emitter: one flag byte per open JSON object/array */
+    uint8_t *lev;
+    size_t nlev, lev_cap;
+    /* visitor frames */
+    jv_frame *fr;
+    size_t nfr, fr_cap;
+    /* RAM summary */
+    jv_block *blocks;
+    size_t n_blocks, blocks_cap;
+    uint32_t *table;  /* block index + 1, 0 = empty slot */
+    jv_block other;   /* blocks beyond JV_MAX_BLOCKS */
+    jv_block unknown; /* CONTINUE records before any named one */
+    long cur;         /* block of the last named record (or JV_IDX_*) */
+    uint64_t totals[MC_RAM__COUNT];
+} mc_json_visitor;
+
+static mc_json_visitor *jv_of(mc_visitor *v)
+{
+    return (mc_json_visitor *)v;
+}
+
+/* ---- output and errors ---- */
+
+static void jv_write(mc_json_visitor *j, const void *p, size_t n)
+{
+    if (j->err || j->failed || n == 0) {
+        return;
+    }
+    mc_sink_write(j->out, p, n, &j->err);
+}
+
+static void jv_puts(mc_json_visitor *j, const char *s)
+{
+    jv_write(j, s, strlen(s));
+}
+
+/* End of a callback: report an output error, if any. */
+static bool jv_done(mc_json_visitor *j, mc_error **errp)
+{
+    if (j->err) {
+        mc_error_propagate(errp, j->err);
+        j->err = NULL;
+        j->failed = true;
+        return false;
+    }
+    if (j->failed) {
+        mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
+                     "json output called again after an error");
+        return false;
+    }
+    return true;
+}
+
+static bool jv_fail(mc_json_visitor *j, const char *path, const char *what,
+                    mc_error **errp)
+{
+    mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, path, "%s", what);
+    j->failed = true;
+    return false;
+}
+
+/* ---- JSON emitter ---- */
+
+static void jv_indent(mc_json_visitor *j)
+{
+    static const char spaces[] = "                                ";
+    size_t n = j->nlev * 2;
+    jv_write(j, "\n", 1);
+    while (n > 0) {
+        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        jv_write(j, spaces, k);
+        n -= k;
+    }
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
+static size_t jv_utf8_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0) {
+            lo = 0xa0; /* no overlong forms */
+        } else if (c == 0xed) {
+            hi = 0x9f; /* no surrogates */
+        }
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0) {
+            lo = 0x90;
+        } else if (c == 0xf4) {
+            hi = 0x8f; /* nothing above U+10FFFF */
+        }
+    } else {
+        return 0;
+    }
+    if (n < len || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+static const char jv_hexdig[] = "0123456789abcdef";
+
+static void jv_string(mc_json_visitor *j, const uint8_t *s, size_t n)
+{
+    char buf[256];
+    size_t k = 0;
+    buf[k++] = '"';
+    for (size_t i = 0; i < n;) {
+        if (k > sizeof(buf) - 8) {
+            jv_write(j, buf, k);
+            k = 0;
+        }
+        uint8_t c = s[i];
+        size_t len = c < 0x80 ? 1 : jv_utf8_len(s + i, n - i);
+        if (len > 1) {
+            memcpy(buf + k, s + i, len);
+            k += len;
+            i += len;
+            continue;
+        }
+        i++;
+        const char *esc = NULL;
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default: break;
+        }
+        if (esc) {
+            buf[k++] = esc[0];
+            buf[k++] = esc[1];
+        } else if (c < 0x20 || c >= 0x7f) {
+            /* control characters, DEL, and bytes that are not UTF-8 */
+            memcpy(buf + k, "\\u00", 4);
+            buf[k + 4] = jv_hexdig[c >> 4];
+            buf[k + 5] = jv_hexdig[c & 15];
+            k += 6;
+        } else {
+            buf[k++] = (char)c;
+        }
+    }
+    buf[k++] = '"';
+    jv_write(j, buf, k);
+}
+
+static void jv_cstring(mc_json_visitor *j, const char *s)
+{
+    jv_string(j, (const uint8_t *)s, strlen(s));
+}
+
+/* Start a member (key non-NULL, in an object) or element (in an array). */
+static void jv_member(mc_json_visitor *j, const char *key)
+{
+    if (j->nlev > 0) {
+        uint8_t *l = &j->lev[j->nlev - 1];
+        if (*l & JL_MEMBERS) {
+            jv_write(j, ",", 1);
+        }
+        *l |= JL_MEMBERS;
+        jv_indent(j);
+    }
+    if (key) {
+        jv_cstring(j, key);
+        jv_write(j, ": ", 2);
+    }
+}
+
+static void jv_open(mc_json_visitor *j, const char *key, bool array)
+{
+    jv_member(j, key);
+    jv_write(j, array ? "[" : "{", 1);
+    if (j->nlev == j->lev_cap) {
+        j->lev_cap = j->lev_cap ? j->lev_cap * 2 : 32;
+        j->lev = mc_realloc(j->lev, j->lev_cap);
+    }
+    j->lev[j->nlev++] = array ? JL_ARRAY : 0;
+}
+
+static void jv_close(mc_json_visitor *j)
+{
+    uint8_t l = j->lev[--j->nlev];
+    if (l & JL_MEMBERS) {
+        jv_indent(j);
+    }
+    jv_write(j, (l & JL_ARRAY) ? "]" : "}", 1);
+}
+
+static void jv_kstr(mc_json_visitor *j, const char *key, const char *s)
+{
+    jv_member(j, key);
+    jv_cstring(j, s);
+}
+
+static void jv_kstrn(mc_json_visitor *j, const char *key, const uint8_t *s,
+                     size_t n)
+{
+    jv_member(j, key);
+    jv_string(j, s, n);
+}
+
+static void jv_ku64(mc_json_visitor *j, const char *key, uint64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    jv_member(j, key);
+    jv_write(j, buf, (size_t)n);
+}
+
+static void jv_kbool(mc_json_visitor *j, const char *key, bool v)
+{
+    jv_member(j, key);
+    jv_puts(j, v ? "true" : "false");
+}
+
+static void jv_khex(mc_json_visitor *j, const char *key, const uint8_t *p,
+                    size_t n)
+{
+    char buf[1024];
+    size_t k = 0;
+    jv_member(j, key);
+    buf[k++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (k + 2 > sizeof(buf)) {
+            jv_write(j, buf, k);
+            k = 0;
+        }
+        buf[k++] = jv_hexdig[p[i] >> 4];
+        buf[k++] = jv_hexdig[p[i] & 15];
+    }
+    if (k == sizeof(buf)) {
+        jv_write(j, buf, k);
+        k = 0;
+    }
+    buf[k++] = '"';
+    jv_write(j, buf, k);
+}
+
+/* A scalar of a wire type: bools as true/false, the rest as integers. */
+static int jv_format_scalar(char *buf, size_t size, mc_wire_type wt,
+                            uint64_t raw)
+{
+    if (wt == MC_WT_BOOL && raw <= 1) {
+        return snprintf(buf, size, "%s", raw ? "true" : "false");
+    }
+    if (mc_wire_type_signed(wt)) {
+        return snprintf(buf, size, "%" PRId64, mc_wire_type_sext(wt, raw));
+    }
+    return snprintf(buf, size, "%" PRIu64, raw);
+}
+
+static void jv_kscalar(mc_json_visitor *j, const char *key, mc_wire_type wt,
+                       uint64_t raw)
+{
+    char buf[24];
+    int n = jv_format_scalar(buf, sizeof(buf), wt, raw);
+    jv_member(j, key);
+    jv_write(j, buf, (size_t)n);
+}
+
+static void jv_kcounts(mc_json_visitor *j, const char *key,
+                       const uint64_t counts[MC_RAM__COUNT])
+{
+    jv_open(j, key, false);
+    for (unsigned k = 0; k < MC_RAM__COUNT; k++) {
+        if (counts[k]) {
+            jv_ku64(j, mc_ram_kind_name((mc_ram_kind)k), counts[k]);
+        }
+    }
+    jv_close(j);
+}
+
+/* ---- frames ---- */
+
+static jv_frame *jv_top(mc_json_visitor *j)
+{
+    return j->nfr ? &j->fr[j->nfr - 1] : NULL;
+}
+
+static jv_frame *jv_push(mc_json_visitor *j, jv_frame_kind kind)
+{
+    if (j->nfr == j->fr_cap) {
+        j->fr_cap = j->fr_cap ? j->fr_cap * 2 : 16;
+        j->fr = mc_realloc(j->fr, j->fr_cap * sizeof(*j->fr));
+    }
+    jv_frame *f = &j->fr[j->nfr++];
+    memset(f, 0, sizeof(*f));
+    f->kind = kind;
+    return f;
+}
+
+/* Does f hold fields and subsections (a non-RAM section, struct, sub)? */
+static bool jv_is_body(const jv_frame *f)
+{
+    return f->kind == JF_STRUCT || f->kind == JF_SUBSECTION ||
+           (f->kind == JF_SECTION && !f->ram);
+}
+
+/* Close a body: its "fields" (written empty if nothing came) or its
+ * "subsections" array. */
+static void jv_body_close(mc_json_visitor *j, jv_frame *f)
+{
+    if (f->body == JB_NONE) {
+        jv_open(j, "fields", true);
+    }
+    jv_close(j);
+}
+
+static bool jv_end(mc_json_visitor *j, jv_frame_kind kind, const char *what,
+                   mc_error **errp)
+{
+    const jv_frame *top = jv_top(j);
+    if (!top || top->kind != kind) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "%s without a matching start", what);
+        return jv_fail(j, NULL, msg, errp);
+    }
+    return true;
+}
+
+static bool jv_in_items(mc_json_visitor *j, const char *what,
+                        mc_error **errp)
+{
+    const jv_frame *top = jv_top(j);
+    if (!top || (top->kind != JF_ROOT && top->kind != JF_PACKAGED)) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "%s outside the stream's items", what);
+        return jv_fail(j, NULL, msg, errp);
+    }
+    return true;
+}
+
+/*
+ * Open the object of a value (int, bytes, packed, struct, array): as an
+ * element of the enclosing array, or in the enclosing body's "fields".
+ */
+static bool jv_value(mc_json_visitor *j, const mc_field *f, const char *type,
+                     mc_error **errp)
+{
+    jv_frame *top = jv_top(j);
+    const char *name = f ? f->name : NULL;
+    if (!top || (top->kind != JF_ARRAY && !jv_is_body(top))) {
+        return jv_fail(j, name, "value outside a section body", errp);
+    }
+    if (top->kind != JF_ARRAY) {
+        if (top->body == JB_SUBSECTIONS) {
+            return jv_fail(j, name, "value after a subsection", errp);
+        }
+        if (top->body == JB_NONE) {
+            jv_open(j, "fields", true);
+            top->body = JB_FIELDS;
+        }
+    }
+    jv_open(j, NULL, false);
+    if (name) {
+        jv_kstr(j, "name", name);
+    }
+    jv_kstr(j, "type", type);
+    return true;
+}
+
+/* "wire_type" when the producer's type name says something else. */
+static void jv_wire_type(mc_json_visitor *j, const mc_field *f,
+                         mc_wire_type wt)
+{
+    const char *wname = mc_wire_type_name(wt);
+    if (f && f->type && strcmp(f->type, wname) != 0) {
+        jv_kstr(j, "wire_type", wname);
+    }
+}
+
+static const char *jv_type(const mc_field *f, const char *dflt)
+{
+    return f && f->type ? f->type : dflt;
+}
+
+/* ---- stream and sections ---- */
+
+static bool jv_start_stream(mc_visitor *v, const mc_stream_info *info,
+                            mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (j->nfr) {
+        return jv_fail(j, NULL, "start of stream inside the stream", errp);
+    }
+    uint8_t magic[4];
+    mc_put_be32(magic, info->magic);
+    jv_open(j, NULL, false);
+    jv_kstrn(j, "magic", magic, sizeof(magic));
+    jv_ku64(j, "file_version", info->version);
+    jv_ku64(j, "page_size", info->page_size);
+    jv_kstr(j, "page_size_source",
+            mc_page_size_source_name(info->page_size_source));
+    jv_kbool(j, "names", info->names);
+    jv_open(j, "items", true);
+    jv_push(j, JF_ROOT);
+    return jv_done(j, errp);
+}
+
+static void jv_block_out(mc_json_visitor *j, const jv_block *b,
+                         const char *name)
+{
+    jv_open(j, NULL, false);
+    jv_kstr(j, "name", name);
+    if (b->has_used_length) {
+        jv_ku64(j, "used_length", b->used_length);
+    }
+    jv_kcounts(j, "records", b->counts);
+    jv_ku64(j, "data_bytes", b->data_bytes);
+    jv_close(j);
+}
+
+static bool jv_end_stream(mc_visitor *v, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_end(j, JF_ROOT, "end of stream", errp)) {
+        return false;
+    }
+    jv_close(j); /* items */
+    jv_open(j, "ram_summary", false);
+    jv_open(j, "blocks", true);
+    for (size_t i = 0; i < j->n_blocks; i++) {
+        jv_block_out(j, &j->blocks[i], j->blocks[i].name);
+    }
+    if (j->other.used) {
+        jv_block_out(j, &j->other, "(other)");
+    }
+    if (j->unknown.used) {
+        jv_block_out(j, &j->unknown, "(unknown)");
+    }
+    jv_close(j);
+    jv_kcounts(j, "records", j->totals);
+    jv_close(j); /* ram_summary */
+    jv_close(j); /* document */
+    jv_write(j, "\n", 1);
+    j->nfr--;
+    return jv_done(j, errp);
+}
+
+static const char *jv_section_kind_name(mc_section_kind k)
+{
+    switch (k) {
+    case MC_SECTION_VMSTATE: return "vmstate";
+    case MC_SECTION_CONFIG: return "configuration";
+    case MC_SECTION_RAM: return "ram";
+    default: return "unknown";
+    }
+}
+
+static bool jv_start_section(mc_visitor *v, const mc_section_info *info,
+                             mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_in_items(j, "section", errp)) {
+        return false;
+    }
+    bool header = info->type == MC_VM_SECTION_START ||
+                  info->type == MC_VM_SECTION_FULL;
+    jv_open(j, NULL, false);
+    jv_kstr(j, "item", "section");
+    jv_kstr(j, "type", mc_section_type_name(info->type));
+    if (info->type != MC_VM_CONFIGURATION) {
+        jv_ku64(j, "section_id", info->section_id);
+    }
+    if (info->idstr) {
+        jv_kstr(j, "idstr", info->idstr);
+    }
+    if (header) {
+        jv_ku64(j, "instance_id", info->instance_id);
+        jv_ku64(j, "version_id", info->version_id);
+    }
+    if (info->vmsd_name) {
+        jv_kstr(j, "vmsd_name", info->vmsd_name);
+    }
+    jv_kstr(j, "kind", jv_section_kind_name(info->kind));
+    jv_frame *f = jv_push(j, JF_SECTION);
+    if (info->kind == MC_SECTION_RAM) {
+        f->ram = true;
+        jv_open(j, "ram", false);
+        if (j->opts.ram_records) {
+            jv_open(j, "records_list", true);
+        }
+        if (header) {
+            /* a new chain: QEMU names the first block again */
+            j->cur = JV_IDX_NONE;
+        }
+    }
+    return jv_done(j, errp);
+}
+
+static bool jv_end_section(mc_visitor *v, bool footer, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_end(j, JF_SECTION, "end of section", errp)) {
+        return false;
+    }
+    jv_frame *f = jv_top(j);
+    if (f->ram) {
+        if (j->opts.ram_records) {
+            jv_close(j); /* records_list */
+        }
+        jv_kcounts(j, "records", f->counts);
+        jv_ku64(j, "bytes", f->bytes);
+        jv_close(j); /* ram */
+    } else {
+        jv_body_close(j, f);
+    }
+    jv_kbool(j, "footer", footer);
+    jv_close(j);
+    j->nfr--;
+    return jv_done(j, errp);
+}
+
+/* ---- values ---- */
+
+static bool jv_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                         uint64_t raw, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_value(j, f, jv_type(f, mc_wire_type_name(wt)), errp)) {
+        return false;
+    }
+    jv_wire_type(j, f, wt);
+    jv_kscalar(j, "value", wt, raw);
+    jv_close(j);
+    return jv_done(j, errp);
+}
+
+static bool jv_visit_bytes(mc_visitor *v, const mc_field *f,
+                           const uint8_t *data, size_t len, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_value(j, f, jv_type(f, "bytes"), errp)) {
+        return false;
+    }
+    jv_ku64(j, "length", len);
+    jv_khex(j, "hex", data, len);
+    jv_close(j);
+    return jv_done(j, errp);
+}
+
+static bool jv_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                            uint32_t count, const uint8_t *data,
+                            mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_value(j, f, jv_type(f, mc_wire_type_name(wt)), errp)) {
+        return false;
+    }
+    jv_wire_type(j, f, wt);
+    jv_member(j, "packed");
+    unsigned w = mc_wire_type_width(wt);
+    char buf[1024];
+    size_t k = 0;
+    buf[k++] = '[';
+    for (uint32_t i = 0; i < count; i++) {
+        if (k + 32 > sizeof(buf)) {
+            jv_write(j, buf, k);
+            k = 0;
+        }
+        if (i) {
+            buf[k++] = ',';
+            buf[k++] = ' ';
+        }
+        uint64_t raw = mc_get_be(data + (size_t)i * w, w);
+        k += (size_t)jv_format_scalar(buf + k, sizeof(buf) - k, wt, raw);
+    }
+    buf[k++] = ']';
+    jv_write(j, buf, k);
+    jv_close(j);
+    return jv_done(j, errp);
+}
+
+static bool jv_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_value(j, f, jv_type(f, "struct"), errp)) {
+        return false;
+    }
+    jv_push(j, JF_STRUCT);
+    return jv_done(j, errp);
+}
+
+static bool jv_end_struct(mc_visitor *v, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_end(j, JF_STRUCT, "end of struct", errp)) {
+        return false;
+    }
+    jv_body_close(j, jv_top(j));
+    jv_close(j);
+    j->nfr--;
+    return jv_done(j, errp);
+}
+
+static bool jv_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
+                           mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_value(j, f, jv_type(f, "array"), errp)) {
+        return false;
+    }
+    jv_ku64(j, "count", count);
+    jv_open(j, "array", true);
+    jv_push(j, JF_ARRAY);
+    return jv_done(j, errp);
+}
+
+static bool jv_end_array(mc_visitor *v, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_end(j, JF_ARRAY, "end of array", errp)) {
+        return false;
+    }
+    jv_close(j); /* array */
+    jv_close(j); /* value */
+    j->nfr--;
+    return jv_done(j, errp);
+}
+
+static bool jv_start_subsection(mc_visitor *v, const char *name,
+                                uint32_t version_id, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    jv_frame *top = jv_top(j);
+    if (!top || !jv_is_body(top)) {
+        return jv_fail(j, name, "subsection outside a section body", errp);
+    }
+    if (top->body != JB_SUBSECTIONS) {
+        if (top->body == JB_NONE) {
+            jv_open(j, "fields", true);
+        }
+        jv_close(j); /* fields */
+        jv_open(j, "subsections", true);
+        top->body = JB_SUBSECTIONS;
+    }
+    jv_open(j, NULL, false);
+    if (name) {
+        jv_kstr(j, "name", name);
+    }
+    jv_ku64(j, "version_id", version_id);
+    jv_push(j, JF_SUBSECTION);
+    return jv_done(j, errp);
+}
+
+static bool jv_end_subsection(mc_visitor *v, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_end(j, JF_SUBSECTION, "end of subsection", errp)) {
+        return false;
+    }
+    jv_body_close(j, jv_top(j));
+    jv_close(j);
+    j->nfr--;
+    return jv_done(j, errp);
+}
+
+/* ---- RAM ---- */
+
+static uint32_t jv_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++) {
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    }
+    return h;
+}
+
+/* Index of the summary of block name, created on first sight. */
+static long jv_block_index(mc_json_visitor *j, const char *name)
+{
+    if (!j->table) {
+        j->table = mc_calloc(JV_TABLE_SIZE, sizeof(*j->table));
+    }
+    uint32_t h = jv_hash(name) & (JV_TABLE_SIZE - 1);
+    while (j->table[h]) {
+        uint32_t i = j->table[h] - 1;
+        if (strcmp(j->blocks[i].name, name) == 0) {
+            return (long)i;
+        }
+        h = (h + 1) & (JV_TABLE_SIZE - 1);
+    }
+    if (j->n_blocks == JV_MAX_BLOCKS) {
+        return JV_IDX_OTHER;
+    }
+    if (j->n_blocks == j->blocks_cap) {
+        j->blocks_cap = j->blocks_cap ? j->blocks_cap * 2 : 16;
+        j->blocks = mc_realloc(j->blocks, j->blocks_cap * sizeof(*j->blocks));
+    }
+    jv_block *b = &j->blocks[j->n_blocks];
+    memset(b, 0, sizeof(*b));
+    b->name = mc_strdup(name);
+    j->table[h] = (uint32_t)j->n_blocks + 1;
+    return (long)j->n_blocks++;
+}
+
+static jv_block *jv_block_at(mc_json_visitor *j, long idx)
+{
+    jv_block *b;
+    if (idx >= 0) {
+        b = &j->blocks[idx];
+    } else if (idx == JV_IDX_OTHER) {
+        b = &j->other;
+    } else {
+        b = &j->unknown;
+    }
+    b->used = true;
+    return b;
+}
+
+static size_t jv_counted_len(const char *s)
+{
+    return s ? 1 + strlen(s) : 0;
+}
+
+/* The record's size in the legacy stream. */
+static uint64_t jv_ram_wire_size(const mc_ram_record *rec)
+{
+    uint64_t n = 8 + jv_counted_len(rec->block);
+    switch (rec->kind) {
+    case MC_RAM_MEM_SIZE:
+        n = 8;
+        for (size_t i = 0; i < rec->n_blocks; i++) {
+            const mc_ram_block *b = &rec->blocks[i];
+            n += jv_counted_len(b->idstr) + 8 + (b->has_page_size ? 8 : 0) +
+                 (b->has_addr ? 8 : 0);
+        }
+        return n;
+    case MC_RAM_ZERO: return n + 1;
+    case MC_RAM_PAGE: return n + rec->len;
+    case MC_RAM_XBZRLE: return n + 3 + rec->len;
+    case MC_RAM_COMPRESS: return n + 4 + rec->len;
+    default: return 8;
+    }
+}
+
+static void jv_ram_summarize(mc_json_visitor *j, const mc_ram_record *rec)
+{
+    if (rec->kind == MC_RAM_MEM_SIZE) {
+        for (size_t i = 0; i < rec->n_blocks; i++) {
+            const mc_ram_block *rb = &rec->blocks[i];
+            long idx = rb->idstr ? jv_block_index(j, rb->idstr)
+                                 : JV_IDX_UNKNOWN;
+            jv_block *b = jv_block_at(j, idx);
+            if (idx >= 0) {
+                b->has_used_length = true;
+                b->used_length = rb->used_length;
+            }
+        }
+        return;
+    }
+    if (rec->kind != MC_RAM_ZERO && rec->kind != MC_RAM_PAGE &&
+        rec->kind != MC_RAM_XBZRLE && rec->kind != MC_RAM_COMPRESS) {
+        return;
+    }
+    if (rec->block) {
+        j->cur = jv_block_index(j, rec->block);
+    }
+    jv_block *b = jv_block_at(j, j->cur == JV_IDX_NONE ? JV_IDX_UNKNOWN
+                                                        : j->cur);
+    b->counts[rec->kind]++;
+    if (rec->kind != MC_RAM_ZERO) {
+        b->data_bytes += rec->len;
+    }
+}
+
+static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
+{
+    jv_open(j, NULL, false);
+    jv_kstr(j, "kind", mc_ram_kind_name(rec->kind));
+    switch (rec->kind) {
+    case MC_RAM_MEM_SIZE:
+        jv_ku64(j, "total", rec->offset);
+        jv_open(j, "blocks", true);
+        for (size_t i = 0; i < rec->n_blocks; i++) {
+            const mc_ram_block *b = &rec->blocks[i];
+            jv_open(j, NULL, false);
+            jv_kstr(j, "idstr", b->idstr ? b->idstr : "");
+            jv_ku64(j, "used_length", b->used_length);
+            if (b->has_page_size) {
+                jv_ku64(j, "page_size", b->page_size);
+            }
+            if (b->has_addr) {
+                jv_ku64(j, "addr", b->addr);
+            }
+            jv_close(j);
+        }
+        jv_close(j);
+        break;
+    case MC_RAM_ZERO:
+    case MC_RAM_PAGE:
+    case MC_RAM_XBZRLE:
+    case MC_RAM_COMPRESS:
+        jv_ku64(j, "offset", rec->offset);
+        if (rec->block) {
+            jv_kstr(j, "block", rec->block);
+        }
+        if (rec->kind == MC_RAM_ZERO) {
+            jv_ku64(j, "fill", rec->fill);
+            break;
+        }
+        if (rec->kind == MC_RAM_XBZRLE) {
+            jv_ku64(j, "encoding", rec->encoding);
+        }
+        jv_ku64(j, "length", rec->len);
+        break;
+    default: /* EOS, MULTIFD_FLUSH: the offset is normally zero */
+        if (rec->offset) {
+            jv_ku64(j, "offset", rec->offset);
+        }
+        break;
+    }
+    jv_close(j);
+}
+
+static bool jv_ram_record(mc_visitor *v, const mc_ram_record *rec,
+                          mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    jv_frame *f = jv_top(j);
+    if (!f || f->kind != JF_SECTION || !f->ram) {
+        return jv_fail(j, "ram", "ram record outside a ram section", errp);
+    }
+    if ((unsigned)rec->kind >= MC_RAM__COUNT) {
+        return jv_fail(j, "ram", "invalid ram record kind", errp);
+    }
+    f->counts[rec->kind]++;
+    f->bytes += jv_ram_wire_size(rec);
+    j->totals[rec->kind]++;
+    jv_ram_summarize(j, rec);
+    if (j->opts.ram_records) {
+        jv_ram_list(j, rec);
+    }
+    return jv_done(j, errp);
+}
+
+/* ---- items ---- */
+
+static bool jv_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
+                       uint16_t len, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_in_items(j, "command", errp)) {
+        return false;
+    }
+    jv_open(j, NULL, false);
+    jv_kstr(j, "item", "command");
+    jv_ku64(j, "cmd", cmd);
+    jv_kstr(j, "name", mc_command_name(cmd));
+    jv_ku64(j, "length", len);
+    jv_khex(j, "hex", data, len);
+    jv_close(j);
+    return jv_done(j, errp);
+}
+
+static bool jv_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_in_items(j, "package", errp)) {
+        return false;
+    }
+    jv_open(j, NULL, false);
+    jv_kstr(j, "item", "packaged");
+    jv_ku64(j, "length", len);
+    jv_open(j, "items", true);
+    jv_push(j, JF_PACKAGED);
+    return jv_done(j, errp);
+}
+
+static bool jv_end_packaged(mc_visitor *v, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_end(j, JF_PACKAGED, "end of package", errp)) {
+        return false;
+    }
+    jv_close(j); /* items */
+    jv_close(j);
+    j->nfr--;
+    return jv_done(j, errp);
+}
+
+static bool jv_eof(mc_visitor *v, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_in_items(j, "eof", errp)) {
+        return false;
+    }
+    jv_open(j, NULL, false);
+    jv_kstr(j, "item", "eof");
+    jv_close(j);
+    return jv_done(j, errp);
+}
+
+static bool jv_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
+                      mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    if (!jv_in_items(j, "vmdesc", errp)) {
+        return false;
+    }
+    jv_open(j, NULL, false);
+    jv_kstr(j, "item", "vmdesc");
+    jv_ku64(j, "length", len);
+    jv_close(j);
+    return jv_done(j, errp);
+}
+
+static bool jv_complete(mc_visitor *v, mc_error **errp)
+{
+    mc_json_visitor *j = jv_of(v);
+    return jv_done(j, errp) && mc_sink_flush(j->out, errp);
+}
+
+static void jv_free(mc_visitor *v)
+{
+    mc_json_visitor *j = jv_of(v);
+    for (size_t i = 0; i < j->n_blocks; i++) {
+        free(j->blocks[i].name);
+    }
+    free(j->blocks);
+    free(j->table);
+    free(j->fr);
+    free(j->lev);
+    mc_error_free(j->err);
+    free(j);
+}
+
+static const mc_visitor_ops jv_ops = {
+    .start_stream = jv_start_stream,
+    .end_stream = jv_end_stream,
+    .start_section = jv_start_section,
+    .end_section = jv_end_section,
+    .visit_int = jv_visit_int,
+    .visit_bytes = jv_visit_bytes,
+    .visit_packed = jv_visit_packed,
+    .start_struct = jv_start_struct,
+    .end_struct = jv_end_struct,
+    .start_array = jv_start_array,
+    .end_array = jv_end_array,
+    .start_subsection = jv_start_subsection,
+    .end_subsection = jv_end_subsection,
+    .ram_record = jv_ram_record,
+    .command = jv_command,
+    .start_packaged = jv_start_packaged,
+    .end_packaged = jv_end_packaged,
+    .eof = jv_eof,
+    .vmdesc = jv_vmdesc,
+    .complete = jv_complete,
+    .free = jv_free,
+};
+
+mc_visitor *mc_json_visitor_new(mc_sink *out, const mc_json_opts *opts)
+{
+    mc_json_visitor *j = mc_calloc(1, sizeof(*j));
+    j->base.ops = &jv_ops;
+    j->out = out;
+    if (opts) {
+        j->opts = *opts;
+    }
+    j->cur = JV_IDX_NONE;
+    return &j->base;
+}
