@@ -15,6 +15,7 @@ typedef struct mc_cli_common {
     int progress;      /* -1: auto (stderr is a terminal), 0 off, 1 on */
     bool quiet;        /* -q: no progress, no warnings */
     size_t tail_cap;   /* --buffer-limit */
+    const char *tables_path; /* --tables FILE */
 } mc_cli_common;
 
 extern const char *mc_prog;
@@ -28,14 +29,15 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Parse a common option; returns true if c was one. */
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
-       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_NO_VALIDATE };
+       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \
     {"help", no_argument, NULL, 'h'},                                   \
     {"progress", no_argument, NULL, MC_OPT_PROGRESS},                   \
     {"no-progress", no_argument, NULL, MC_OPT_NO_PROGRESS},             \
-    {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT}
+    {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT},     \
+    {"tables", required_argument, NULL, MC_OPT_TABLES}
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
@@ -77,5 +79,15 @@ void mc_progress_finish(struct mc_progress *p);
 int mc_cmd_convert(int argc, char **argv, mc_format from);
 int mc_cmd_dump(int argc, char **argv);
 int mc_cmd_verify(int argc, char **argv);
+int mc_cmd_tables(int argc, char **argv);
+
+struct mc_tables;
+/* Merge a tables file into t. */
+bool mc_cli_load_tables(struct mc_tables *t, const char *path,
+                        mc_error **errp);
+/* The tables for reading: NULL (built-in, loaded when needed) unless
+ * --tables was given, then the built-in ones plus the file. */
+bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
+                   mc_error **errp);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "desc/tables.h"
 #include "visit/visitors.h"
 
 static void usage(const char *cmd, FILE *f)
@@ -34,7 +35,7 @@ static void usage(const char *cmd, FILE *f)
 
 int mc_cmd_convert(int argc, char **argv, mc_format from)
 {
-    const char *cmd = argv[0];
+    const char *cmd = from == MC_FORMAT_LEGACY ? "legacy-to-ber" : "ber-to-legacy";
     mc_cli_common c = {.progress = -1};
     bool names = true, validate = false;
     static const struct option longopts[] = {
@@ -59,9 +60,11 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
             names = false;
         } else if (opt == MC_OPT_VALIDATE && from == MC_FORMAT_BER) {
             validate = true;
+        } else if (opt == MC_OPT_NO_NAMES || opt == MC_OPT_VALIDATE) {
+            return mc_cli_usage_error(cmd, "option '%s' does not apply to %s",
+                                      argv[optind - 1], cmd);
         } else {
-            usage(cmd, stderr);
-            return 2;
+            return mc_cli_usage_error(cmd, "invalid option");
         }
     }
     if (argc - optind != 2) {
@@ -98,7 +101,15 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
     } else {
         v = mc_legacy_writer_new(&out.sink);
     }
+    mc_tables *tables = NULL;
+    if (!mc_cli_tables(&c, &tables, &err)) {
+        mc_visitor_free(v);
+        mc_output_abort(&out);
+        mc_input_close(&in);
+        return mc_cli_report(c.tables_path, err);
+    }
     mc_read_opts ro = {
+        .tables = tables,
         .tail_cap = c.tail_cap,
         .validate = validate,
         .warn = c.quiet ? NULL : mc_cli_warn,
@@ -109,6 +120,7 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
                    : mc_ber_read(&in.src, v, &ro, &err)) &&
               mc_visitor_complete(v, &err);
     mc_visitor_free(v);
+    mc_tables_free(tables);
     const char *errfile = in.name;
     if (ok) {
         errfile = out.name;

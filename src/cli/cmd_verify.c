@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "core/util.h"
+#include "desc/tables.h"
 #include "core/stream.h"
 #include "core/visitor-impl.h"
 #include "visit/visitors.h"
@@ -239,21 +240,44 @@ static void locate(int fd, mc_format fmt, uint64_t target, char *where,
 
 /* ---- one input ---- */
 
-static bool run(mc_format fmt, mc_src *src, mc_sink *sink, mc_error **errp)
+static bool run(mc_format fmt, mc_src *src, mc_sink *sink, bool names,
+                const mc_cli_common *c, mc_tables *tables, const char *name,
+                mc_error **errp)
 {
     mc_visitor *v;
     if (fmt == MC_FORMAT_LEGACY) {
-        mc_ber_writer_opts bo = {.names = true};
+        mc_ber_writer_opts bo = {.names = names};
         v = mc_ber_writer_new(sink, &bo);
     } else {
         v = mc_legacy_writer_new(sink);
     }
-    mc_read_opts ro = {0};
+    mc_read_opts ro = {
+        .tables = tables,
+        .tail_cap = c->tail_cap,
+        .warn = c->quiet ? NULL : mc_cli_warn,
+        .warn_opaque = (void *)name,
+    };
     bool ok = (fmt == MC_FORMAT_LEGACY ? mc_legacy_read(src, v, &ro, errp)
                                        : mc_ber_read(src, v, &ro, errp)) &&
               mc_visitor_complete(v, errp);
     mc_visitor_free(v);
     return ok;
+}
+
+/*
+ * Whether a BER stream was written with field names: the last element of
+ * its StreamHeader, BOOLEAN names (asn1/migconv.asn).  The header is at the
+ * start: 60 80 30 LEN ... 01 01 XX.
+ */
+static bool ber_has_names(mc_src *src)
+{
+    const uint8_t *p;
+    if (!mc_src_peek(src, 4, &p, NULL) || p[2] != 0x30 || p[3] > 0x7f ||
+        !mc_src_peek(src, 4 + (size_t)p[3], &p, NULL)) {
+        return true;
+    }
+    const uint8_t *end = p + 4 + p[3];
+    return !(p[3] >= 3 && end[-3] == 0x01 && end[-2] == 0x01 && end[-1] == 0);
 }
 
 /* Copy a pipe to an unlinked temporary file so it can be read twice. */
@@ -294,7 +318,8 @@ fail:
     return -1;
 }
 
-static int verify_one(const char *path, const mc_cli_common *c)
+static int verify_one(const char *path, const mc_cli_common *c,
+                      mc_tables *tables)
 {
     mc_error *err = NULL;
     mc_input in;
@@ -308,6 +333,7 @@ static int verify_one(const char *path, const mc_cli_common *c)
         return mc_cli_report(name, err);
     }
     mc_format fmt = in.format;
+    bool names = fmt == MC_FORMAT_BER ? ber_has_names(&in.src) : true;
     mc_format other = fmt == MC_FORMAT_LEGACY ? MC_FORMAT_BER : MC_FORMAT_LEGACY;
     int code = 0;
     int orig_fd = in.fd;
@@ -333,7 +359,8 @@ static int verify_one(const char *path, const mc_cli_common *c)
     /* Pass 1: to the other format. */
     mc_sink k;
     mc_sink_init_fd(&k, mid);
-    bool ok = run(fmt, &in.src, &k, &err) && mc_sink_flush(&k, &err);
+    bool ok = run(fmt, &in.src, &k, names, c, tables, name, &err) &&
+              mc_sink_flush(&k, &err);
     uint64_t mid_size = k.written;
     mc_sink_cleanup(&k);
     if (!ok) {
@@ -351,7 +378,8 @@ static int verify_one(const char *path, const mc_cli_common *c)
     mc_src back;
     mc_src_init_fd(&back, mid);
     mc_sink_init_fn(&k, cmp_write, &cs);
-    ok = run(other, &back, &k, &err) && mc_sink_flush(&k, &err);
+    ok = run(other, &back, &k, names, c, tables, name, &err) &&
+         mc_sink_flush(&k, &err);
     mc_sink_cleanup(&k);
     mc_src_cleanup(&back);
     bool extra = false;
@@ -419,18 +447,23 @@ int mc_cmd_verify(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        usage(stderr);
-        return 2;
+        return mc_cli_usage_error("verify", "invalid option");
     }
     if (argc - optind < 1) {
         return mc_cli_usage_error("verify", "expected at least one input");
     }
+    mc_error *err = NULL;
+    mc_tables *tables = NULL;
+    if (!mc_cli_tables(&c, &tables, &err)) {
+        return mc_cli_report(c.tables_path, err);
+    }
     int worst = 0;
     for (int i = optind; i < argc; i++) {
-        int r = verify_one(argv[i], &c);
+        int r = verify_one(argv[i], &c, tables);
         if (r > worst) {
             worst = r;
         }
     }
+    mc_tables_free(tables);
     return worst;
 }

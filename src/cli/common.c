@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "core/util.h"
+#include "desc/tables.h"
 
 const char *mc_prog = "migconv";
 
@@ -91,6 +92,9 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
         return true;
     case MC_OPT_NO_PROGRESS:
         c->progress = 0;
+        return true;
+    case MC_OPT_TABLES:
+        c->tables_path = arg;
         return true;
     case MC_OPT_BUFFER_LIMIT:
         if (!parse_size(arg, &c->tail_cap)) {
@@ -314,4 +318,60 @@ void mc_output_abort(mc_output *out)
         free(out->tmp_path);
         out->tmp_path = NULL;
     }
+}
+
+/* ---- descriptor tables ---- */
+
+bool mc_cli_load_tables(struct mc_tables *t, const char *path,
+                        mc_error **errp)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mc_error_set_errno(errp, errno, "cannot open");
+        return false;
+    }
+    size_t cap = 1 << 16, len = 0;
+    uint8_t *buf = mc_malloc(cap);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            if (cap >= (256u << 20)) {
+                fclose(f);
+                free(buf);
+                mc_error_data(errp, MC_NO_OFFSET, NULL, "tables file too large");
+                return false;
+            }
+            cap *= 2;
+            buf = mc_realloc(buf, cap);
+        }
+    }
+    bool rd_err = ferror(f);
+    fclose(f);
+    if (rd_err) {
+        free(buf);
+        mc_error_set(errp, MC_ERR_IO, MC_NO_OFFSET, NULL, "read error");
+        return false;
+    }
+    bool ok = mc_tables_load(t, buf, len, errp);
+    free(buf);
+    return ok;
+}
+
+bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
+                   mc_error **errp)
+{
+    *out = NULL;
+    if (!c->tables_path) {
+        return true;
+    }
+    mc_tables *t = mc_tables_new();
+    if (!mc_tables_load_builtin(t, errp) ||
+        !mc_cli_load_tables(t, c->tables_path, errp)) {
+        mc_error_prepend(errp, c->tables_path);
+        mc_tables_free(t);
+        return false;
+    }
+    *out = t;
+    return true;
 }

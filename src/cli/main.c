@@ -17,9 +17,13 @@ static void usage(FILE *f)
 "  dump IN                print a stream (legacy or BER) as JSON on stdout\n"
 "  verify IN...           check that each stream survives a round trip\n"
 "                         (legacy->BER->legacy or BER->legacy->BER) unchanged\n"
+"  tables IN...           make descriptor tables from streams with a vmdesc\n"
+"  help                   show this help\n"
 "\n"
 "IN and OUT may be '-' for stdin and stdout.  'migconv COMMAND --help'\n"
 "describes a command's options.\n"
+"\n"
+"  --version              print the version\n"
 "\n"
 "Exit status: 0 success, 1 invalid input or round-trip mismatch,\n"
 "2 usage error, 3 I/O error, 4 internal error.  See migconv(1).\n");
@@ -27,6 +31,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    char argv0[64];
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -41,17 +46,27 @@ int main(int argc, char **argv)
         printf("migconv %s\n", MC_VERSION);
         return 0;
     }
+    /* getopt's own messages then read "migconv COMMAND: ..." */
+    snprintf(argv0, sizeof(argv0), "migconv %s", cmd);
     if (strcmp(cmd, "legacy-to-ber") == 0) {
+        argv[1] = argv0;
         return mc_cmd_convert(argc - 1, argv + 1, MC_FORMAT_LEGACY);
     }
     if (strcmp(cmd, "ber-to-legacy") == 0) {
+        argv[1] = argv0;
         return mc_cmd_convert(argc - 1, argv + 1, MC_FORMAT_BER);
     }
     if (strcmp(cmd, "dump") == 0) {
+        argv[1] = argv0;
         return mc_cmd_dump(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "verify") == 0) {
+        argv[1] = argv0;
         return mc_cmd_verify(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "tables") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_tables(argc - 1, argv + 1);
     }
     return mc_cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

@@ -72,6 +72,9 @@ typedef struct mc_vmdesc {
     size_t n_devices;
 } mc_vmdesc;
 
+/* Free what a description holds (not m itself). */
+void mc_desc_vmsd_clear(mc_desc_vmsd *m);
+
 /* Map a QEMU VMStateInfo name and element size to a wire type. */
 bool mc_desc_wire_type(const char *type, uint64_t size, mc_wire_type *wt);
 

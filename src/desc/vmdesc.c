@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "desc/json.h"
 
 static const struct {
     const char *name;
@@ -76,15 +77,13 @@ static bool get_u64(json_t *o, const char *key, uint64_t *v)
     return true;
 }
 
-static void vmsd_clear(mc_desc_vmsd *m);
-
 static bool parse_vmsd(parser *p, json_t *o, mc_desc_vmsd *m, int depth);
 
 static void elem_clear(mc_desc_elem *e)
 {
     free(e->type);
     if (e->vmsd) {
-        vmsd_clear(e->vmsd);
+        mc_desc_vmsd_clear(e->vmsd);
         free(e->vmsd);
     }
 }
@@ -226,7 +225,7 @@ static bool parse_vmsd(parser *p, json_t *o, mc_desc_vmsd *m, int depth)
     return true;
 }
 
-static void vmsd_clear(mc_desc_vmsd *m)
+void mc_desc_vmsd_clear(mc_desc_vmsd *m)
 {
     free(m->name);
     for (size_t i = 0; i < m->n_fields; i++) {
@@ -239,7 +238,7 @@ static void vmsd_clear(mc_desc_vmsd *m)
     }
     free(m->fields);
     for (size_t i = 0; i < m->n_subs; i++) {
-        vmsd_clear(&m->subs[i]);
+        mc_desc_vmsd_clear(&m->subs[i]);
     }
     free(m->subs);
 }
@@ -299,7 +298,7 @@ void mc_vmdesc_free(mc_vmdesc *d)
     }
     for (size_t i = 0; i < d->n_devices; i++) {
         free(d->devices[i].idstr);
-        vmsd_clear(&d->devices[i].vmsd);
+        mc_desc_vmsd_clear(&d->devices[i].vmsd);
     }
     free(d->devices);
     free(d);
@@ -316,4 +315,17 @@ mc_desc_device *mc_vmdesc_find(mc_vmdesc *d, const char *idstr,
         }
     }
     return NULL;
+}
+
+bool mc_desc_vmsd_from_json(json_t *o, const char *what, mc_desc_vmsd *m,
+                            mc_error **errp)
+{
+    parser p = {.errp = errp};
+    snprintf(p.path, sizeof(p.path), "%s", what);
+    memset(m, 0, sizeof(*m));
+    if (!parse_vmsd(&p, o, m, 0)) {
+        mc_desc_vmsd_clear(m);
+        return false;
+    }
+    return true;
 }

@@ -29,12 +29,16 @@
 #include "core/util.h"
 #include "core/visitor-impl.h"
 #include "desc/desc.h"
+#include "desc/tables.h"
 #include "read/readers.h"
 #include "visit/visitors.h"
 
 #define MAX_SECTIONS 65536
 #define MAX_RAM_BLOCKS 4096
 #define MAX_PACKAGE_DEPTH 4
+/* Array elements that occupy no bytes (a vmdesc can describe 2^32 of
+ * them, nested arrays multiply): at most this many per stream. */
+#define MAX_EMPTY_ELEMS (1u << 20)
 
 typedef struct section_slot {
     uint32_t id;
@@ -70,6 +74,13 @@ typedef struct reader {
 
     int package_depth;
     mc_visitor *dry;         /* null visitor for dry runs */
+    uint32_t empty_elems;    /* zero-byte array elements read so far */
+
+    /* Descriptor tables, for device sections without a vmdesc. */
+    mc_tables *tables;
+    bool own_tables;
+    bool table_mode;         /* parsing with tables: subsections are found
+                                by their header, sizes are not checked */
 } reader;
 
 /* ---- paths ---- */
@@ -320,7 +331,7 @@ static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
             !mc_visit_end_struct(v, errp)) {
             return false;
         }
-        if (mc_src_offset(r->src) - start != e->size) {
+        if (!r->table_mode && mc_src_offset(r->src) - start != e->size) {
             DATA_ERR(r, start,
                      "struct is %llu bytes on the wire but the vmdesc says %llu",
                      (unsigned long long)(mc_src_offset(r->src) - start),
@@ -379,7 +390,16 @@ static bool parse_field(reader *r, mc_visitor *v, const mc_desc_field *fd,
     for (uint32_t i = 0; i < fd->count; i++) {
         const mc_desc_elem *e = &fd->elems[fd->n_elems == 1 ? 0 : i];
         size_t eold = path_push(r, "[%u]", i);
+        uint64_t before = mc_src_offset(r->src);
         if (!parse_elem(r, v, e, NULL, depth, errp)) {
+            return false;
+        }
+        /* Elements that take input are bounded by the input; empty ones
+         * only by this budget. */
+        if (mc_src_offset(r->src) == before &&
+            ++r->empty_elems > MAX_EMPTY_ELEMS) {
+            DATA_ERR(r, before, "more than %u empty array elements",
+                     MAX_EMPTY_ELEMS);
             return false;
         }
         path_pop(r, eold);
@@ -390,6 +410,9 @@ static bool parse_field(reader *r, mc_visitor *v, const mc_desc_field *fd,
     path_pop(r, old);
     return true;
 }
+
+static bool table_subsections(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
+                              int depth, mc_error **errp);
 
 static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
                        int depth, mc_error **errp)
@@ -402,6 +425,9 @@ static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
         if (!parse_field(r, v, &m->fields[i], depth, errp)) {
             return false;
         }
+    }
+    if (r->table_mode) {
+        return table_subsections(r, v, m, depth, errp);
     }
     for (size_t i = 0; i < m->n_subs; i++) {
         const mc_desc_vmsd *sub = &m->subs[i];
@@ -442,8 +468,8 @@ static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
         if (mc_src_peek(r->src, 2, &p, &ignored) && p[0] == MC_VM_SUBSECTION) {
             size_t nl = strlen(m->name);
             const uint8_t *q;
-            if (p[1] > nl && mc_src_peek(r->src, 2 + (size_t)p[1], &q, &ignored) &&
-                memcmp(q + 2, m->name, nl) == 0 && q[2 + nl] == '/') {
+            if (p[1] >= nl && mc_src_peek(r->src, 2 + (size_t)p[1], &q, &ignored) &&
+                memcmp(q + 2, m->name, nl) == 0) {
                 DATA_ERR(r, mc_src_offset(r->src),
                          "subsection '%.*s' is not in the vmdesc", p[1], q + 2);
                 mc_error_free(ignored);
@@ -455,6 +481,68 @@ static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
     return true;
 }
 
+/*
+ * With tables, subsections are recognised as QEMU's loader does
+ * (vmstate_subsection_load): QEMU_VM_SUBSECTION and a name that starts
+ * with the parent's name (a plain prefix, as QEMU compares it); their layout comes from the tables by name and
+ * the version on the wire.
+ */
+static bool table_subsections(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
+                              int depth, mc_error **errp)
+{
+    size_t nl = m->name ? strlen(m->name) : 0;
+    for (;;) {
+        const uint8_t *p;
+        bool at_end;
+        if (!m->name || !mc_src_at_end(r->src, &at_end, errp)) {
+            return m->name == NULL;
+        }
+        if (at_end || mc_src_buffered(r->src) < 2) {
+            return true;
+        }
+        if (!mc_src_peek(r->src, 2, &p, errp)) {
+            return false;
+        }
+        if (p[0] != MC_VM_SUBSECTION || p[1] < nl ||
+            mc_src_buffered(r->src) < 2 + (size_t)p[1] + 4) {
+            return true;
+        }
+        if (!mc_src_peek(r->src, 2 + (size_t)p[1], &p, errp)) {
+            return false;
+        }
+        if (memcmp(p + 2, m->name, nl) != 0) {
+            return true;
+        }
+        uint64_t off = mc_src_offset(r->src);
+        char name[256];
+        uint32_t version;
+        if (!mc_src_skip(r->src, 1, errp) ||
+            !read_counted(r, name, "subsection name", errp) ||
+            !mc_src_be32(r->src, &version, errp)) {
+            return false;
+        }
+        const mc_desc_vmsd *variants;
+        mc_error *err = NULL;
+        size_t n = mc_tables_find(r->tables, name, version, &variants, &err);
+        if (n == 0) {
+            if (err) {
+                mc_error_propagate(errp, err);
+            } else {
+                DATA_ERR(r, off, "subsection '%s' version %u is not in the "
+                         "descriptor tables", name, version);
+            }
+            return false;
+        }
+        size_t old = path_push(r, "/%s", name);
+        if (!mc_visit_start_subsection(v, name, version, errp) ||
+            !parse_vmsd(r, v, &variants[0], depth + 1, errp) ||
+            !mc_visit_end_subsection(v, errp)) {
+            return false;
+        }
+        path_pop(r, old);
+    }
+}
+
 /* ---- section ends and footers ---- */
 
 static bool valid_next_type(uint8_t t)
@@ -462,6 +550,50 @@ static bool valid_next_type(uint8_t t)
     return t == MC_VM_EOF || t == MC_VM_SECTION_START ||
            t == MC_VM_SECTION_PART || t == MC_VM_SECTION_END ||
            t == MC_VM_SECTION_FULL || t == MC_VM_COMMAND;
+}
+
+/*
+ * Without footers, the only sign that a section's data ended in the right
+ * place is that a well-formed item follows.  Check as much of it as is
+ * buffered: a section header with a printable idstr or a known id, a known
+ * command, or EOF followed by the end or by the vmdesc.
+ */
+static bool plausible_next(reader *r)
+{
+    const uint8_t *p = r->src->buf + r->src->pos;
+    size_t n = mc_src_buffered(r->src);
+    if (n == 0) {
+        return false;
+    }
+    switch (p[0]) {
+    case MC_VM_EOF:
+        return n == 1 || (p[1] == MC_VM_VMDESCRIPTION &&
+                          (n < 6 || (mc_be32(p + 2) == n - 6 && p[6] == '{')));
+    case MC_VM_SECTION_START:
+    case MC_VM_SECTION_FULL: {
+        if (n < 6) {
+            return true;
+        }
+        size_t len = p[5];
+        if (len == 0) {
+            return false;
+        }
+        for (size_t i = 0; i < len && 6 + i < n; i++) {
+            if (p[6 + i] < 0x20 || p[6 + i] > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case MC_VM_SECTION_PART:
+    case MC_VM_SECTION_END:
+        return n < 5 || find_section(r, mc_be32(p + 1)) != NULL;
+    case MC_VM_COMMAND:
+        return n < 3 || (mc_be16(p + 1) > MC_MIG_CMD_INVALID &&
+                         mc_be16(p + 1) < MC_MIG_CMD_MAX);
+    default:
+        return false;
+    }
 }
 
 /*
@@ -507,9 +639,9 @@ static bool read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp)
         DATA_ERR(r, off, "missing section footer (found byte 0x%02x)", p[0]);
         return false;
     }
-    if (!valid_next_type(p[0])) {
+    if (!valid_next_type(p[0]) || !plausible_next(r)) {
         DATA_ERR(r, off, "section data is followed by byte 0x%02x, which "
-                 "starts no section", p[0]);
+                 "starts no plausible section", p[0]);
         return false;
     }
     r->footers = FOOTERS_NO;
@@ -579,17 +711,145 @@ static bool find_footer(reader *r, uint32_t id, size_t *len)
     return false;
 }
 
+/* A device section carried as len exact bytes up to its footer. */
+static bool carry_opaque(reader *r, mc_visitor *v, mc_section_info *info,
+                         size_t len, mc_error **errp)
+{
+    const uint8_t *p;
+    bool footer;
+    mc_field f = {"data", "opaque"};
+    info->vmsd_name = NULL;
+    return mc_visit_start_section(v, info, errp) &&
+           mc_src_take(r->src, len, &p, errp) &&
+           mc_visit_bytes(v, &f, p, len, errp) &&
+           read_footer(r, info->section_id, &footer, errp) &&
+           mc_visit_end_section(v, footer, errp);
+}
+
+/* The vmsd name of a section: the longest '/'-separated suffix of its
+ * idstr ("0000:00:05.0/1/usb-ptr" -> "usb-ptr") that the tables know. */
+static const char *tables_vmsd_name(reader *r, const char *idstr)
+{
+    for (const char *p = idstr; p; p = strchr(p, '/')) {
+        if (*p == '/') {
+            p++;
+        }
+        if (mc_tables_knows(r->tables, p)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static bool parse_device_tables(reader *r, mc_visitor *v,
+                                mc_section_info *info, mc_error **errp)
+{
+    uint64_t data_off = mc_src_offset(r->src);
+    if (!r->tables) {
+        r->tables = mc_tables_new();
+        r->own_tables = true;
+        if (!mc_tables_load_builtin(r->tables, errp)) {
+            return false;
+        }
+    }
+    const char *vmsd = tables_vmsd_name(r, info->idstr);
+    const mc_desc_vmsd *variants = NULL;
+    size_t n = 0;
+    mc_error *err = NULL;
+    if (vmsd) {
+        n = mc_tables_find(r->tables, vmsd, info->version_id, &variants, &err);
+        if (err) {
+            mc_error_propagate(errp, err);
+            return false;
+        }
+    }
+    size_t len;
+    if (n == 0 && r->footers != FOOTERS_NO &&
+        find_footer(r, info->section_id, &len)) {
+        /* Sections saved by a save_state handler (slirp, todclock, ...)
+         * have no layout to describe: with footers they are carried as
+         * exact bytes. */
+        static const char *const old_style[] = {"slirp", "todclock",
+                                                "s390-skeys", NULL};
+        bool known = false;
+        for (int i = 0; old_style[i]; i++) {
+            known |= strcmp(info->idstr, old_style[i]) == 0;
+        }
+        if (!known && r->opts && r->opts->warn) {
+            mc_error *w = NULL;
+            mc_error_data(&w, data_off, r->path,
+                          "no layout for device '%s' version %u in the "
+                          "descriptor tables; carrying its %zu bytes unparsed",
+                          info->idstr, info->version_id, len);
+            r->opts->warn(r->opts->warn_opaque, w);
+            mc_error_free(w);
+        }
+        return carry_opaque(r, v, info, len, errp);
+    }
+    if (n == 0) {
+        DATA_ERR(r, data_off,
+                 "no vmdesc found at the end of the stream and the "
+                 "descriptor tables do not "
+                 "describe device '%s' version %u%s; make tables with "
+                 "'migconv tables' from a stream of the same QEMU that has a "
+                 "vmdesc and pass them with --tables", info->idstr,
+                 info->version_id,
+                 vmsd ? " (they know other versions)" : "");
+        return false;
+    }
+    info->vmsd_name = vmsd;
+    /* Try each known layout; the first that ends exactly at the footer (or
+     * a plausible next section) wins. */
+    uint64_t saved_pin = r->src->pin;
+    if (saved_pin == UINT64_MAX || saved_pin > data_off) {
+        r->src->pin = data_off;
+    }
+    bool footer, ok = false;
+    size_t k;
+    r->table_mode = true;
+    for (k = 0; k < n && !ok; k++) {
+        mc_error_free(err);
+        err = NULL;
+        ok = parse_vmsd(r, r->dry, &variants[k], 0, &err) &&
+             read_footer(r, info->section_id, &footer, &err);
+        mc_src_rewind(r->src, data_off);
+    }
+    r->src->pin = saved_pin;
+    if (!ok) {
+        r->table_mode = false;
+        mc_error_prepend(&err, r->package_depth
+                                   ? "no layout in the descriptor tables fits"
+                                   : "no vmdesc found at the end of the stream "
+                                     "and no layout in the descriptor tables "
+                                     "fits");
+        mc_error_propagate(errp, err);
+        return false;
+    }
+    mc_error_free(err);
+    ok = mc_visit_start_section(v, info, errp) &&
+         parse_vmsd(r, v, &variants[k - 1], 0, errp) &&
+         read_footer(r, info->section_id, &footer, errp) &&
+         mc_visit_end_section(v, footer, errp);
+    r->table_mode = false;
+    return ok;
+}
+
 static bool parse_device(reader *r, mc_visitor *v, mc_section_info *info,
                          mc_error **errp)
 {
     uint64_t data_off = mc_src_offset(r->src);
-    if (!load_vmdesc(r, errp)) {
+    /* QEMU sends no vmdesc after a postcopy package: use the tables. */
+    if (r->package_depth == 0 && !load_vmdesc(r, errp)) {
         return false;
+    }
+    if (!r->vmdesc || r->package_depth > 0) {
+        return parse_device_tables(r, v, info, errp);
     }
     if (!r->vmdesc) {
         DATA_ERR(r, data_off,
-                 "the stream has no vmdesc to describe device '%s' "
-                 "(instance %u, version %u)", info->idstr, info->instance_id,
+                 "no vmdesc at the end of the stream to describe device '%s' "
+                 "(instance %u, version %u): the stream is truncated or was "
+                 "written without one", info->idstr, info->instance_id,
                  info->version_id);
         return false;
     }
@@ -604,12 +864,25 @@ static bool parse_device(reader *r, mc_visitor *v, mc_section_info *info,
     info->vmsd_name = dev->vmsd.name;
 
     /* Dry run: the description must account for every byte up to the
-     * footer (or the next section). */
+     * footer (or the next section).  The pin keeps the section buffered
+     * even when the dry run asks for more input than is left: the failed
+     * refill would otherwise discard it and the rewind could not return. */
     bool footer;
     mc_error *dry_err = NULL;
+    uint64_t saved_pin = r->src->pin;
+    if (saved_pin == UINT64_MAX || saved_pin > data_off) {
+        r->src->pin = data_off;
+    }
     bool ok = parse_vmsd(r, r->dry, &dev->vmsd, 0, &dry_err) &&
               read_footer(r, info->section_id, &footer, &dry_err);
-    mc_src_rewind(r->src, data_off);
+    bool back = mc_src_rewind(r->src, data_off);
+    r->src->pin = saved_pin;
+    if (!back) {
+        mc_error_free(dry_err);
+        mc_error_set(errp, MC_ERR_INTERNAL, data_off, r->path,
+                     "cannot return to the start of the section");
+        return false;
+    }
     if (ok) {
         if (!mc_visit_start_section(v, info, errp) ||
             !parse_vmsd(r, v, &dev->vmsd, 0, errp) ||
@@ -635,17 +908,7 @@ static bool parse_device(reader *r, mc_visitor *v, mc_section_info *info,
         mc_error_free(w);
     }
     mc_error_free(dry_err);
-    const uint8_t *p;
-    mc_field f = {"data", "opaque"};
-    info->vmsd_name = NULL;
-    if (!mc_visit_start_section(v, info, errp) ||
-        !mc_src_take(r->src, len, &p, errp) ||
-        !mc_visit_bytes(v, &f, p, len, errp) ||
-        !read_footer(r, info->section_id, &footer, errp) ||
-        !mc_visit_end_section(v, footer, errp)) {
-        return false;
-    }
-    return true;
+    return carry_opaque(r, v, info, len, errp);
 }
 
 /* ---- the "ram" live section (migration/ram.c) ---- */
@@ -1058,6 +1321,7 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     r->page_size = MC_DEFAULT_PAGE_SIZE;
     r->page_size_source = MC_PAGE_SIZE_DEFAULT;
     r->dry = mc_null_visitor_new();
+    r->tables = opts ? opts->tables : NULL;
     src->path = r->path;
 
     bool ok = false;
@@ -1129,6 +1393,9 @@ out:
     }
     mc_vmdesc_free(r->vmdesc);
     mc_visitor_free(r->dry);
+    if (r->own_tables) {
+        mc_tables_free(r->tables);
+    }
     free(r);
     return ok;
 }

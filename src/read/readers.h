@@ -26,6 +26,8 @@ const char *mc_format_name(mc_format f);
 /* Default cap on device state buffered while waiting for the vmdesc. */
 #define MC_DEFAULT_TAIL_CAP (64u << 20)
 
+struct mc_tables;
+
 typedef struct mc_read_opts {
     size_t tail_cap;   /* 0: MC_DEFAULT_TAIL_CAP */
     bool validate;     /* BER: also decode every record with libtasn1
@@ -35,6 +37,9 @@ typedef struct mc_read_opts {
      * does not match the bytes.  The error is borrowed for the call. */
     void (*warn)(void *opaque, const mc_error *warning);
     void *warn_opaque;
+    /* Legacy: descriptor tables for device sections that no vmdesc
+     * describes (desc/tables.h).  NULL: the built-in tables. */
+    struct mc_tables *tables;
 } mc_read_opts;
 
 bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,

@@ -1,0 +1,162 @@
+/* tables: make descriptor tables from streams that carry a vmdesc */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+#include "core/visitor-impl.h"
+#include "desc/tables.h"
+#include "visit/visitors.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: migconv tables [OPTIONS] IN...\n"
+"Make descriptor tables from the vmdesc of each legacy stream IN and write\n"
+"them as JSON.  Tables let migconv read streams that carry no vmdesc\n"
+"(old machine types, suppress-vmdesc=on, postcopy packages): pass them\n"
+"with --tables FILE.  Layouts from all inputs are merged.\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE    write the tables to FILE (default: stdout)\n"
+"      --builtin        start from the built-in tables\n"
+"  -f, --force          overwrite FILE if it exists\n"
+"  -q, --quiet, --progress, --no-progress, --buffer-limit N, --tables FILE:\n"
+"                       as for legacy-to-ber (--tables also merges FILE)\n"
+"  -h, --help           show this help\n");
+}
+
+/* A visitor that ignores everything but the vmdesc. */
+typedef struct catcher {
+    mc_visitor base;
+    mc_visitor *null;
+    mc_tables *tables;
+    bool seen;
+} catcher;
+
+static mc_visitor_ops catcher_ops;
+
+static bool catch_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
+                         mc_error **errp)
+{
+    catcher *c = (catcher *)v;
+    c->seen = true;
+    return mc_tables_add_vmdesc(c->tables, json, len, errp);
+}
+
+static void catch_free(mc_visitor *v)
+{
+}
+
+static bool learn(const char *path, mc_tables *t, const mc_cli_common *c,
+                  int *code)
+{
+    mc_error *err = NULL;
+    mc_input in;
+    if (!mc_input_open(&in, path, c, &err)) {
+        *code = mc_cli_report(strcmp(path, "-") ? path : "(stdin)", err);
+        return false;
+    }
+    if (in.format != MC_FORMAT_LEGACY) {
+        mc_error_data(&err, 0, NULL, "not a legacy QEMU migration stream");
+        *code = mc_cli_report(in.name, err);
+        mc_input_close(&in);
+        return false;
+    }
+    catcher k = {.tables = t, .null = mc_null_visitor_new()};
+    catcher_ops = *k.null->ops;
+    catcher_ops.vmdesc = catch_vmdesc;
+    catcher_ops.free = catch_free;
+    k.base.ops = &catcher_ops;
+    mc_read_opts ro = {.tail_cap = c->tail_cap, .tables = t};
+    bool ok = mc_legacy_read(&in.src, &k.base, &ro, &err);
+    mc_visitor_free(k.null);
+    if (ok && !k.seen) {
+        mc_error_data(&err, MC_NO_OFFSET, NULL,
+                      "the stream has no vmdesc to learn from");
+        ok = false;
+    }
+    if (!ok) {
+        *code = mc_cli_report(in.name, err);
+    }
+    mc_input_close(&in);
+    return ok;
+}
+
+int mc_cmd_tables(int argc, char **argv)
+{
+    mc_cli_common c = {.progress = -1};
+    const char *outpath = "-";
+    bool builtin = false;
+    enum { OPT_BUILTIN = 0x200 };
+    static const struct option longopts[] = {
+        MC_CLI_COMMON_LONG,
+        {"output", required_argument, NULL, 'o'},
+        {"builtin", no_argument, NULL, OPT_BUILTIN},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, code = 0;
+    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT "o:", longopts,
+                              NULL)) != -1) {
+        if (mc_cli_common_opt(&c, opt, optarg, "tables", &code)) {
+            if (code) {
+                return code;
+            }
+            continue;
+        }
+        if (opt == 'h') {
+            usage(stdout);
+            return 0;
+        } else if (opt == 'o') {
+            outpath = optarg;
+        } else if (opt == OPT_BUILTIN) {
+            builtin = true;
+        } else {
+            return mc_cli_usage_error("tables", "invalid option");
+        }
+    }
+    if (argc - optind < 1) {
+        return mc_cli_usage_error("tables", "expected at least one input");
+    }
+    mc_error *err = NULL;
+    mc_tables *t = mc_tables_new();
+    if ((builtin && !mc_tables_load_builtin(t, &err)) ||
+        (c.tables_path && !mc_cli_load_tables(t, c.tables_path, &err))) {
+        mc_tables_free(t);
+        return mc_cli_report(c.tables_path, err);
+    }
+    int worst = 0;
+    for (int i = optind; i < argc; i++) {
+        int rc = 0;
+        if (!learn(argv[i], t, &c, &rc) && rc > worst) {
+            worst = rc;
+        }
+    }
+    if (worst) {
+        mc_tables_free(t);
+        return worst;
+    }
+    char *json = mc_tables_dump(t);
+    size_t n = mc_tables_count(t);
+    mc_tables_free(t);
+    mc_output out;
+    if (!mc_output_open(&out, outpath, false, &c, NULL, &err)) {
+        free(json);
+        return mc_cli_report(strcmp(outpath, "-") ? outpath : "(stdout)", err);
+    }
+    bool ok = mc_sink_write(&out.sink, json, strlen(json), &err) &&
+              mc_sink_write(&out.sink, "\n", 1, &err) &&
+              mc_output_commit(&out, &err);
+    free(json);
+    if (!ok) {
+        mc_output_abort(&out);
+        return mc_cli_report(out.name, err);
+    }
+    if (!c.quiet && strcmp(outpath, "-") != 0) {
+        fprintf(stderr, "%s: %s: %zu vmsd layouts\n", mc_prog, outpath, n);
+    }
+    return 0;
+}

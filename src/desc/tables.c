@@ -1,0 +1,296 @@
+/* Descriptor tables (see tables.h for the file format). */
+#include "desc/tables.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "desc/json.h"
+
+#define MAX_DEPTH MC_DESC_MAX_DEPTH
+
+typedef struct cache_entry {
+    char *key;              /* "name\nversion" */
+    mc_desc_vmsd *variants;
+    size_t n;
+} cache_entry;
+
+struct mc_tables {
+    json_t *vmsds;          /* {"name": {"version": {...}}} */
+    cache_entry *cache;
+    size_t n_cache;
+};
+
+mc_tables *mc_tables_new(void)
+{
+    mc_tables *t = mc_calloc(1, sizeof(*t));
+    t->vmsds = json_object();
+    return t;
+}
+
+static void cache_clear(mc_tables *t)
+{
+    for (size_t i = 0; i < t->n_cache; i++) {
+        for (size_t k = 0; k < t->cache[i].n; k++) {
+            mc_desc_vmsd_clear(&t->cache[i].variants[k]);
+        }
+        free(t->cache[i].variants);
+        free(t->cache[i].key);
+    }
+    free(t->cache);
+    t->cache = NULL;
+    t->n_cache = 0;
+}
+
+void mc_tables_free(mc_tables *t)
+{
+    if (t) {
+        cache_clear(t);
+        json_decref(t->vmsds);
+        free(t);
+    }
+}
+
+static json_t *entry_for(mc_tables *t, const char *name, json_int_t version)
+{
+    json_t *byname = json_object_get(t->vmsds, name);
+    if (!byname) {
+        byname = json_object();
+        json_object_set_new(t->vmsds, name, byname);
+    }
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", (long long)version);
+    json_t *e = json_object_get(byname, v);
+    if (!e) {
+        e = json_pack("{s:[],s:[]}", "variants", "subsections");
+        json_object_set_new(byname, v, e);
+    }
+    return e;
+}
+
+static void add_unique(json_t *arr, json_t *value)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x) {
+        if (json_equal(x, value)) {
+            return;
+        }
+    }
+    json_array_append(arr, value);
+}
+
+static bool learn_vmsd(mc_tables *t, json_t *o, int depth, mc_error **errp);
+
+static bool learn_fields(mc_tables *t, json_t *fields, int depth,
+                         mc_error **errp)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(fields, i, f) {
+        json_t *st = json_object_get(f, "struct");
+        const char *type = json_string_value(json_object_get(f, "type"));
+        if (json_is_object(st) && json_object_get(st, "vmsd_name")) {
+            if (!learn_vmsd(t, st, depth + 1, errp)) {
+                return false;
+            }
+        } else if (type && (!strcmp(type, "vstruct") || !strcmp(type, "tmp")) &&
+                   json_object_get(f, "vmsd_name")) {
+            if (!learn_vmsd(t, f, depth + 1, errp)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool learn_vmsd(mc_tables *t, json_t *o, int depth, mc_error **errp)
+{
+    const char *name = json_string_value(json_object_get(o, "vmsd_name"));
+    json_t *ver = json_object_get(o, "version");
+    json_t *fields = json_object_get(o, "fields");
+    if (depth > MAX_DEPTH) {
+        mc_error_data(errp, MC_NO_OFFSET, NULL, "vmdesc nesting too deep");
+        return false;
+    }
+    if (!name || !json_is_integer(ver) || !json_is_array(fields)) {
+        return true; /* old-style sections have no layout to learn */
+    }
+    json_t *e = entry_for(t, name, json_integer_value(ver));
+    add_unique(json_object_get(e, "variants"), fields);
+    if (!learn_fields(t, fields, depth, errp)) {
+        return false;
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(o, "subsections"), i, s) {
+        const char *sn = json_string_value(json_object_get(s, "vmsd_name"));
+        if (sn) {
+            json_t *js = json_string(sn);
+            add_unique(json_object_get(e, "subsections"), js);
+            json_decref(js);
+        }
+        if (!learn_vmsd(t, s, depth + 1, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool mc_tables_add_vmdesc(mc_tables *t, const uint8_t *json, size_t len,
+                          mc_error **errp)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)json, len, 0, &jerr);
+    if (!root) {
+        mc_error_data(errp, MC_NO_OFFSET, NULL, "invalid vmdesc JSON: %s",
+                      jerr.text);
+        return false;
+    }
+    cache_clear(t);
+    bool ok = true;
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(root, "devices"), i, d) {
+        if (!(ok = learn_vmsd(t, d, 0, errp))) {
+            break;
+        }
+    }
+    json_decref(root);
+    return ok;
+}
+
+bool mc_tables_load(mc_tables *t, const uint8_t *json, size_t len,
+                    mc_error **errp)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)json, len, 0, &jerr);
+    if (!root) {
+        mc_error_data(errp, MC_NO_OFFSET, NULL,
+                      "invalid tables JSON at line %d: %s", jerr.line,
+                      jerr.text);
+        return false;
+    }
+    const char *fmt = json_string_value(json_object_get(root, "format"));
+    json_t *vmsds = json_object_get(root, "vmsds");
+    if (!fmt || strcmp(fmt, "migconv-tables") != 0 || !json_is_object(vmsds) ||
+        json_integer_value(json_object_get(root, "version")) != 1) {
+        json_decref(root);
+        mc_error_data(errp, MC_NO_OFFSET, NULL,
+                      "not a migconv descriptor tables file (version 1)");
+        return false;
+    }
+    cache_clear(t);
+    const char *name;
+    json_t *byver;
+    json_object_foreach(vmsds, name, byver) {
+        const char *v;
+        json_t *e;
+        json_object_foreach(byver, v, e) {
+            char *end;
+            long long ver = strtoll(v, &end, 10);
+            json_t *variants = json_object_get(e, "variants");
+            json_t *subs = json_object_get(e, "subsections");
+            if (*end || ver < 0 || ver > UINT32_MAX || !json_is_array(variants)) {
+                json_decref(root);
+                mc_error_data(errp, MC_NO_OFFSET, NULL,
+                              "tables: bad entry for '%s' version '%s'", name, v);
+                return false;
+            }
+            json_t *mine = entry_for(t, name, ver);
+            size_t i;
+            json_t *x;
+            json_array_foreach(variants, i, x) {
+                add_unique(json_object_get(mine, "variants"), x);
+            }
+            json_array_foreach(subs, i, x) {
+                if (json_is_string(x)) {
+                    add_unique(json_object_get(mine, "subsections"), x);
+                }
+            }
+        }
+    }
+    json_decref(root);
+    return true;
+}
+
+char *mc_tables_dump(const mc_tables *t)
+{
+    json_t *root = json_pack("{s:s,s:i,s:O}", "format", "migconv-tables",
+                             "version", 1, "vmsds", t->vmsds);
+    char *s = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(1) | JSON_COMPACT);
+    json_decref(root);
+    return s;
+}
+
+size_t mc_tables_count(const mc_tables *t)
+{
+    size_t n = 0;
+    const char *name;
+    json_t *byver;
+    json_object_foreach(t->vmsds, name, byver) {
+        n += json_object_size(byver);
+    }
+    return n;
+}
+
+bool mc_tables_knows(const mc_tables *t, const char *vmsd)
+{
+    return json_object_get(t->vmsds, vmsd) != NULL;
+}
+
+size_t mc_tables_find(mc_tables *t, const char *vmsd, uint32_t version,
+                      const mc_desc_vmsd **variants, mc_error **errp)
+{
+    char key[300];
+    snprintf(key, sizeof(key), "%s\n%u", vmsd, version);
+    for (size_t i = 0; i < t->n_cache; i++) {
+        if (strcmp(t->cache[i].key, key) == 0) {
+            *variants = t->cache[i].variants;
+            return t->cache[i].n;
+        }
+    }
+    char v[16];
+    snprintf(v, sizeof(v), "%u", version);
+    json_t *e = json_object_get(json_object_get(t->vmsds, vmsd), v);
+    json_t *list = json_object_get(e, "variants");
+    size_t n = json_array_size(list);
+    if (n == 0) {
+        return 0;
+    }
+    cache_entry ce = {.key = mc_strdup(key)};
+    ce.variants = mc_calloc(n, sizeof(*ce.variants));
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s,s:i,s:O}", "vmsd_name", vmsd, "version",
+                              (json_int_t)version, "fields",
+                              json_array_get(list, i));
+        bool ok = mc_desc_vmsd_from_json(o, vmsd, &ce.variants[ce.n], errp);
+        json_decref(o);
+        if (!ok) {
+            for (size_t k = 0; k < ce.n; k++) {
+                mc_desc_vmsd_clear(&ce.variants[k]);
+            }
+            free(ce.variants);
+            free(ce.key);
+            return 0;
+        }
+        ce.n++;
+    }
+    t->cache = mc_realloc(t->cache, (t->n_cache + 1) * sizeof(*t->cache));
+    t->cache[t->n_cache++] = ce;
+    *variants = ce.variants;
+    return ce.n;
+}
+
+extern const unsigned char mc_builtin_tables[];
+extern const size_t mc_builtin_tables_len;
+
+bool mc_tables_load_builtin(mc_tables *t, mc_error **errp)
+{
+    if (!mc_tables_load(t, mc_builtin_tables, mc_builtin_tables_len, errp)) {
+        mc_error_prepend(errp, "built-in tables");
+        return false;
+    }
+    return true;
+}
