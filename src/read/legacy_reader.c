@@ -30,6 +30,7 @@
 #include "core/visitor-impl.h"
 #include "desc/desc.h"
 #include "desc/tables.h"
+#include "read/live.h"
 #include "read/readers.h"
 #include "visit/visitors.h"
 
@@ -44,6 +45,9 @@ typedef struct section_slot {
     uint32_t id;
     char *idstr;
     mc_section_kind kind;
+    uint32_t version_id;
+    const mc_live_codec *codec; /* live sections other than RAM */
+    void *codec_state;
 } section_slot;
 
 typedef enum footer_mode { FOOTERS_UNKNOWN, FOOTERS_YES, FOOTERS_NO } footer_mode;
@@ -149,6 +153,9 @@ static bool add_section(reader *r, uint32_t id, const char *idstr,
     section_slot *s = find_section(r, id);
     if (s) {
         free(s->idstr);
+        if (s->codec && s->codec->free_state) {
+            s->codec->free_state(s->codec_state);
+        }
     } else {
         if (r->n_sections >= MAX_SECTIONS) {
             DATA_ERR(r, off, "more than %d sections", MAX_SECTIONS);
@@ -164,6 +171,9 @@ static bool add_section(reader *r, uint32_t id, const char *idstr,
     s->id = id;
     s->idstr = mc_strdup(idstr);
     s->kind = kind;
+    s->codec = kind == MC_SECTION_RAM ? NULL : mc_live_codec_find(idstr);
+    s->codec_state = NULL;
+    s->version_id = 0;
     return true;
 }
 
@@ -1131,9 +1141,29 @@ static bool parse_section(reader *r, uint8_t type, mc_error **errp)
         info.idstr = s->idstr;
         info.kind = s->kind;
     }
+    section_slot *slot = find_section(r, info.section_id);
+    if (type == MC_VM_SECTION_START || type == MC_VM_SECTION_FULL) {
+        slot->version_id = info.version_id;
+    }
     size_t old = path_push(r, "%s %s (id %u)", mc_section_type_name(type),
                            info.idstr, info.section_id);
-    if (info.kind == MC_SECTION_RAM) {
+    if (slot->codec) {
+        mc_live_env env = {
+            .src = r->src,
+            .path = r->path,
+            .page_size = r->page_size,
+            .section_type = type,
+            .version_id = slot->version_id,
+            .state = &slot->codec_state,
+        };
+        bool footer;
+        if (!mc_visit_start_section(r->v, &info, errp) ||
+            !slot->codec->parse(&env, r->v, errp) ||
+            !read_footer(r, info.section_id, &footer, errp) ||
+            !mc_visit_end_section(r->v, footer, errp)) {
+            return false;
+        }
+    } else if (info.kind == MC_SECTION_RAM) {
         bool footer;
         if (!mc_visit_start_section(r->v, &info, errp) ||
             !parse_ram(r, r->v, errp) ||
@@ -1386,6 +1416,9 @@ out:
     src->path = NULL;
     for (size_t i = 0; i < r->n_sections; i++) {
         free(r->sections[i].idstr);
+        if (r->sections[i].codec && r->sections[i].codec->free_state) {
+            r->sections[i].codec->free_state(r->sections[i].codec_state);
+        }
     }
     free(r->sections);
     for (size_t i = 0; i < MAX_RAM_BLOCKS; i++) {
