@@ -31,7 +31,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    char argv0[64];
+    char argv0[32];
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         return 0;
     }
     /* getopt's own messages then read "migconv COMMAND: ..." */
-    snprintf(argv0, sizeof(argv0), "migconv %s", cmd);
+    snprintf(argv0, sizeof(argv0), "migconv %.20s", cmd);
     if (strcmp(cmd, "legacy-to-ber") == 0) {
         argv[1] = argv0;
         return mc_cmd_convert(argc - 1, argv + 1, MC_FORMAT_LEGACY);

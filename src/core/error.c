@@ -14,8 +14,9 @@ static char *vformat(const char *fmt, va_list ap)
 static char *vformat(const char *fmt, va_list ap)
 {
     va_list aq;
+    char probe[1];
     va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, aq);
+    int n = vsnprintf(probe, sizeof(probe), fmt, aq);
     va_end(aq);
     if (n < 0) {
         return mc_strdup("(unformattable error)");
