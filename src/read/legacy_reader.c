@@ -39,7 +39,7 @@
 #define MAX_PACKAGE_DEPTH 4
 /* Array elements that occupy no bytes (a vmdesc can describe 2^32 of
  * them, nested arrays multiply): at most this many per stream. */
-#define MAX_EMPTY_ELEMS (1u << 20)
+#define MAX_EMPTY_ELEMS (1u << 16)
 
 typedef struct section_slot {
     uint32_t id;
@@ -825,6 +825,23 @@ static bool parse_device_tables(reader *r, mc_visitor *v,
         mc_src_rewind(r->src, data_off);
     }
     r->src->pin = saved_pin;
+    size_t flen;
+    if (!ok && r->footers != FOOTERS_NO &&
+        find_footer(r, info->section_id, &flen)) {
+        /* As with a wrong vmdesc: carry the bytes rather than guess. */
+        r->table_mode = false;
+        if (r->opts && r->opts->warn) {
+            mc_error *w = NULL;
+            mc_error_data(&w, err->offset, err->path,
+                          "no layout in the descriptor tables fits this "
+                          "section (%s); carrying its %zu bytes unparsed",
+                          err->msg, flen);
+            r->opts->warn(r->opts->warn_opaque, w);
+            mc_error_free(w);
+        }
+        mc_error_free(err);
+        return carry_opaque(r, v, info, flen, errp);
+    }
     if (!ok) {
         r->table_mode = false;
         mc_error_prepend(&err, r->package_depth

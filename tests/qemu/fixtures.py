@@ -21,6 +21,7 @@ import fcntl
 import os
 import random
 import string
+import subprocess
 from dataclasses import dataclass, field
 
 X86 = 'qemu-system-x86_64'
@@ -122,6 +123,39 @@ def make_shared_ram(path):
         f.truncate(64 << 20)
 
 
+def make_block_disk(path):
+    """3.5 MiB raw disk for block migration: data in its second MiB only.
+
+    Block migration sends the disk in 1 MiB chunks (the last one shorter);
+    with the zero-blocks capability the all-zero chunks go out as
+    ZERO_BLOCK records without data, so only the second chunk carries its
+    1 MiB (32 KiB random, 96 KiB of text, the rest zero).  Random bytes
+    come first: dumpasn1 takes data that starts with text for a string and
+    then reports the random bytes after it as an error.
+    """
+    rng = random.Random(0x626C6B)          # fixed seed: same bytes everywhere
+    mib = 1 << 20
+    chunk = rng.randbytes(32 << 10) + _text_like(rng, 96 << 10)
+    data = b''.join([bytes(mib), chunk, bytes(mib - len(chunk)), bytes(mib),
+                     bytes(mib // 2)])
+    _write(path, data)
+
+
+def make_bitmap_disk(path):
+    """8 MiB qcow2 image for dirty bitmaps, made by qemu-img.
+
+    preallocation=metadata: every cluster is allocated, so the zero writes
+    that dirty the bitmaps (see pc-dirty-bitmap) leave the file unchanged.
+    """
+    tmp = path + '.tmp'
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2',
+                    '-o', 'preallocation=metadata', tmp, '8M'],
+                   check=True, stdin=subprocess.DEVNULL)
+    os.replace(tmp, path)
+
+
 def _write(path, data):
     tmp = path + '.tmp'
     with open(tmp, 'wb') as f:
@@ -134,6 +168,8 @@ GENERATED_FILES = {
     'loader_blob': ('loader-blob.bin', make_loader_blob),
     'boot_disk': ('xbzrle-boot.img', make_boot_disk),
     'shared_ram': ('shared-ram.bin', make_shared_ram),
+    'block_disk': ('block-disk.img', make_block_disk),
+    'bitmap_disk': ('bitmap-disk.qcow2', make_bitmap_disk),
 }
 
 
@@ -212,6 +248,7 @@ class Fixture:
     dest_params: dict = field(default_factory=dict)
     needs_kvm: bool = False
     timeout: float = 60.0               # migration timeout, seconds
+    migrate_args: dict = field(default_factory=dict)  # more `migrate` arguments
 
 
 RAN = (('cont',), ('sleep', 1.0))
@@ -397,3 +434,215 @@ def skip_reason(fx):
     if fx.needs_kvm and not kvm_usable():
         return '/dev/kvm is not usable'
     return None
+
+
+# ---------------------------------------------------------------------------
+# Live sections other than RAM (x86 pc): block migration, dirty bitmaps, and
+# a postcopy migration that really switched to postcopy.
+# ---------------------------------------------------------------------------
+
+def check_postcopy_switched(info):
+    """The migration must have run in postcopy mode for a while."""
+    ram = info.get('ram', {})
+    if ram.get('postcopy-bytes', 0) <= 0:
+        return ('the migration never switched to postcopy (ram postcopy-bytes '
+                '= %r)' % ram.get('postcopy-bytes'))
+    return None
+
+
+# Zero writes through HMP qemu-io: they dirty the bitmaps that record
+# writes without changing the (metadata-preallocated) image.
+def _qemu_io(cmd):
+    return ('qmp', 'human-monitor-command',
+            {'command-line': 'qemu-io disk0 "%s"' % cmd})
+
+
+FIXTURES += [
+    # blk: true with zero-blocks: 3 all-zero chunks go out as ZERO_BLOCK
+    # records, the one with data as a 1 MiB DEVICE_BLOCK, with PROGRESS
+    # records between.  Throttled (2 MiB/s) so that the iterations are
+    # spaced by the rate limit instead of spinning out thousands of
+    # near-empty PARTs.  The destination takes the data into its own copy
+    # of the same drive (blk_by_name("disk0")), so it must be attached.
+    Fixture('pc-block',
+            'pc, paused, block migration (blk: true, zero-blocks) of a '
+            '3.5 MiB raw drive with 1 MiB of data',
+            machine='pc',
+            # a guest device: the destination writes through the drive's
+            # BlockBackend, which has no write permission without one
+            args=('-drive', 'file={block_disk},format=raw,if=none,id=disk0',
+                  '-device', 'ide-hd,drive=disk0,bus=ide.0'),
+            caps={'zero-blocks': True},
+            params={'max-bandwidth': 2 << 20},
+            throttled=True,
+            migrate_args={'blk': True}),
+    # Two bitmaps on the qcow2 node of drive disk0: bitmap0 (granularity
+    # 512, persistent, recording) sees writes in its first 4 MiB, so its
+    # END holds one BITS chunk with data and one with ZEROES; bitmap1
+    # (64 KiB, disabled, added after the writes) is all ZEROES.  The first
+    # START record names node and bitmap, the second only the bitmap.  With
+    # the guest paused an iteration can add a dirty-bitmap PART holding
+    # only EOS (dirty_bitmap_is_active_iterate), unless the rate limit
+    # stops the iteration at RAM; the throttle keeps iterations few.  The
+    # destination needs dirty-bitmaps and a drive disk0.
+    Fixture('pc-dirty-bitmap',
+            'pc, paused, dirty-bitmaps capability with two bitmaps on a '
+            'qcow2 drive (one dirtied by writes, one disabled)',
+            machine='pc',
+            args=('-drive', 'file={bitmap_disk},format=qcow2,if=none,id=disk0'),
+            caps={'dirty-bitmaps': True},
+            params={'max-bandwidth': 1 << 20},
+            throttled=True,
+            before=(('qmp', 'block-dirty-bitmap-add',
+                     {'node': 'disk0', 'name': 'bitmap0', 'granularity': 512,
+                      'persistent': True}),
+                    _qemu_io('write -P 0 0 64k'),
+                    _qemu_io('write -P 0 3m 4k'),
+                    ('qmp', 'block-dirty-bitmap-add',
+                     {'node': 'disk0', 'name': 'bitmap1',
+                      'granularity': 65536, 'disabled': True})),
+            dest_caps={'dirty-bitmaps': True}),
+    # postcopy-ram, throttled to 256 KiB/s so the first RAM pass is not
+    # done when migrate-start-postcopy arrives: the stream then has
+    # POSTCOPY_RAM_DISCARD commands for the pages not sent yet, a PACKAGED
+    # command holding LISTEN, the device sections, PING and RUN, the rest
+    # of RAM after the package (postcopy is not rate limited), and no
+    # vmdesc.  postcopy_sink.py answers the return path (it sends SHUT when
+    # the source has been idle for 3 s, since there is no vmdesc to wait for).
+    Fixture('pc-postcopy-switched',
+            'pc, paused, postcopy-ram; throttled, then migrate-start-postcopy '
+            'while the first RAM pass runs',
+            machine='pc',
+            caps={'postcopy-ram': True},
+            params={'max-bandwidth': 256 << 10},
+            throttled=True,
+            during=(Trigger(0.3, 'migrate-start-postcopy', {}),),
+            sink='postcopy',
+            check=check_postcopy_switched,
+            dest_caps={'postcopy-ram': True}),
+]
+
+BY_NAME = {fx.name: fx for fx in FIXTURES}
+
+
+# ---------------------------------------------------------------------------
+# Other architectures (Debian's qemu-system-arm, -ppc and -misc; see
+# .ci/deps).  Small guests, each showing what is particular to its target:
+# a configuration with target-page-bits (aarch64), the live spapr/htab
+# section (ppc64), s390-storage_attributes, the old-style s390-skeys and a
+# vmdesc that mis-describes s390_css (s390x), machines without PCI (riscv64
+# virt with virtio-mmio, x86 microvm).
+# ---------------------------------------------------------------------------
+
+AARCH64 = 'qemu-system-aarch64'
+PPC64 = 'qemu-system-ppc64'
+S390X = 'qemu-system-s390x'
+RISCV64 = 'qemu-system-riscv64'
+
+
+def _ppc_li(rd, imm):                  # addi rd,0,imm
+    return (14 << 26) | (rd << 21) | (imm & 0xFFFF)
+
+
+def _ppc_lis(rd, imm):                 # addis rd,0,imm
+    return (15 << 26) | (rd << 21) | (imm & 0xFFFF)
+
+
+def _ppc_ori(ra, rs, imm):
+    return (24 << 26) | (rs << 21) | (ra << 16) | (imm & 0xFFFF)
+
+
+_PPC_SC1 = 0x44000022                  # sc 1: hypercall (r3 = number)
+
+
+def _ppc_h_enter(ptex, pteh, rpn_hi):
+    """H_ENTER(flags 0, ptex, pteh, ptel): a valid 4 KiB HPTE in ptex's group.
+
+    ptel = RPN | R | C | M (WIMG=0010, as h_enter demands for RAM) | PP 2.
+    """
+    return [_ppc_li(3, 0x08), _ppc_li(4, 0), _ppc_li(5, ptex),
+            _ppc_li(6, pteh), _ppc_lis(7, rpn_hi), _ppc_ori(7, 7, 0x0192),
+            _PPC_SC1]
+
+
+def make_ppc64_firmware(path):
+    """Tiny pseries firmware (-bios) that fills the hash page table.
+
+    spapr starts the CPU at 0x100 in real mode, without SLOF (whose ~1 MB
+    image would be in the stream).  The program enters three HPTEs (two
+    adjacent at 0x20, one at 0x400: two chunks in the first pass), then
+    enters and removes one at 0x800 forever, so the final pass finds it
+    dirty (a chunk of one valid or one invalid HPTE).
+    """
+    code = []
+    code += _ppc_h_enter(0x20, 0x1081, 0x10)
+    code += _ppc_h_enter(0x20, 0x1101, 0x11)
+    code += _ppc_h_enter(0x400, 0x1181, 0x12)
+    loop = len(code)
+    code += _ppc_h_enter(0x800, 0x1201, 0x13)
+    # H_REMOVE(flags 0, ptex 0x800, avpn 0)
+    code += [_ppc_li(3, 0x04), _ppc_li(4, 0), _ppc_li(5, 0x800),
+             _ppc_li(6, 0), _PPC_SC1]
+    code.append(0x48000000 | (((loop - len(code)) * 4) & 0x03FFFFFC))  # b loop
+    image = bytes(0x100) + b''.join(w.to_bytes(4, 'big') for w in code)
+    _write(path, image + bytes(-len(image) % 0x100))
+
+
+def make_s390x_kernel(path):
+    """Raw s390x "kernel" (-kernel) that sets a storage key on every page.
+
+    QEMU loads a non-ELF kernel at 0 and starts it at the address of the
+    short IPL PSW at offset 0 (here 0x2000, after the lowcore), in 64-bit
+    mode with DAT off.  SSKE makes TCG enable storage keys, so s390-skeys
+    carries a range of 8192 keys instead of EOS alone.
+    """
+    image = bytearray(0x2000)
+    image[0:8] = bytes.fromhex('0008000080002000')   # short PSW -> 0x2000
+    image += bytes.fromhex(
+        'a7190006'        # 2000 lghi %r1,0x06     key: R and C set
+        'a7290000'        # 2004 lghi %r2,0        page address
+        'b22b0012'        # 2008 sske %r1,%r2
+        'a71b0010'        # 200c aghi %r1,0x10     next access key
+        'a72b1000'        # 2010 aghi %r2,4096
+        'c22c02000000'    # 2014 cgfi %r2,32 MiB
+        'a744fff7'        # 201a jl   2008
+        'a7f40000')       # 201e j    .            spin
+    _write(path, bytes(image) + bytes(-len(image) % 0x100))
+
+
+GENERATED_FILES.update({
+    'ppc64_firmware': ('ppc64-firmware.bin', make_ppc64_firmware),
+    's390x_kernel': ('s390x-kernel.bin', make_s390x_kernel),
+})
+
+SHORT_RUN = (('cont',), ('sleep', 0.5))
+
+FIXTURES += [
+    Fixture('aarch64-virt', 'aarch64 virt (7.2), cortex-a57, paused: '
+            'configuration with target-page-bits',
+            machine='virt', binary=AARCH64,
+            args=('-cpu', 'cortex-a57')),
+    # pseries RAM comes in multiples of 256 MiB and the RMA must be at
+    # least 80 MiB.  The PHB's default 1 GiB DMA window would add a 2 MiB
+    # TCE table to the stream, 16 MiB adds 32 KiB.
+    Fixture('ppc64-pseries',
+            'ppc64 pseries (7.2) with a tiny firmware that fills the hash '
+            'page table: spapr/htab chunks',
+            machine='pseries', binary=PPC64, memory=256,
+            args=('-bios', '{ppc64_firmware}',
+                  '-global', 'spapr-pci-host-bridge.dma_win_size=0x1000000'),
+            before=SHORT_RUN),
+    Fixture('s390x-ccw',
+            's390x s390-ccw-virtio (7.2), a tiny kernel set storage keys: '
+            's390-skeys range, storage attributes, css',
+            machine='s390-ccw-virtio', binary=S390X,
+            args=('-kernel', '{s390x_kernel}'),
+            before=SHORT_RUN),
+    Fixture('riscv64-virt', 'riscv64 virt (7.2), paused',
+            machine='virt', binary=RISCV64),
+    Fixture('x86-microvm', 'x86 microvm with a virtio-mmio device, paused',
+            machine='microvm',
+            args=('-device', 'virtio-rng-device')),
+]
+
+BY_NAME = {fx.name: fx for fx in FIXTURES}

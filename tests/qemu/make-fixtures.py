@@ -143,7 +143,9 @@ def produce(fx, binary, argv, partial, workdir):
                     trig = pending.pop(0)
                     qmp.execute(trig.command, trig.arguments)
 
-            qmp.execute('migrate', {'uri': migration_uri(fx, partial)})
+            args = {'uri': migration_uri(fx, partial)}
+            args.update(fx.migrate_args)        # e.g. blk: true
+            qmp.execute('migrate', args)
             info = wait_migration(qmp, fx.timeout, poll=0.02, on_poll=on_poll)
             if info.get('status') != 'completed':
                 raise FixtureError('migration %s: %s' % (
@@ -205,6 +207,7 @@ def make_one(fx, out_dir, workdir):
              'condition': getattr(t.when, 'description', None)}
             for t in fx.during],
         'dest_capabilities': fx.dest_caps,
+        **({'migrate_arguments': fx.migrate_args} if fx.migrate_args else {}),
         'dest_parameters': fx.dest_params,
         'migration': migration_summary(info),
     }

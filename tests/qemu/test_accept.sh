@@ -5,18 +5,20 @@ set -u
 . "$(dirname "$0")/../cli/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed: skipped"; exit 77; }
-fixtures=${ACCEPT_FIXTURES:-"pc-bare q35-devices pc-ran pc-xbzrle pc-compress q35-ignore-shared pc-postcopy pc-1.4"}
+fixtures=${ACCEPT_FIXTURES:-"pc-bare q35-devices pc-ran pc-xbzrle pc-compress q35-ignore-shared pc-postcopy pc-1.4 pc-2.0 pc-suppress q35-devices-suppress pc-block pc-dirty-bitmap pc-postcopy-switched aarch64-virt ppc64-pseries s390x-ccw riscv64-virt x86-microvm"}
 for n in $fixtures; do
     f=$FIXTURES/$n.mig
     [ -e "$f" ] || { bad "$n: fixture missing"; continue; }
     "$MIGCONV" legacy-to-ber -q "$f" "$WORK/$n.ber" &&
         "$MIGCONV" ber-to-legacy -q "$WORK/$n.ber" "$WORK/$n.mig" || { bad "$n: conversion"; continue; }
     check "$n: round trip identical" cmp -s "$f" "$WORK/$n.mig"
-    if python3 "$here/accept.py" "$n" "$WORK/$n.mig" >"$WORK/acc" 2>&1; then
-        ok "$n: QEMU accepts the converted stream"
-    else
-        bad "$n: QEMU accepts the converted stream" "$(tail -3 "$WORK/acc")"
-    fi
+    rc=0
+    python3 "$here/accept.py" "$n" "$WORK/$n.mig" >"$WORK/acc" 2>&1 || rc=$?
+    case $rc in
+    0) ok "$n: QEMU accepts the converted stream" ;;
+    77) printf 'skip %s: %s\n' "$n" "$(tail -1 "$WORK/acc")" ;;
+    *) bad "$n: QEMU accepts the converted stream" "$(tail -3 "$WORK/acc")" ;;
+    esac
 done
 # Negative control: damage the converted stream's machine/footer structure.
 n=pc-bare
