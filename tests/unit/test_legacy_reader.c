@@ -259,16 +259,24 @@ static void test_golden_from_pipe(void **state)
 }
 
 /* Every proper prefix of the stream fails with a data error that has an
- * offset; none crashes (run under valgrind/ASan in CI). */
+ * offset; none crashes (run under valgrind/ASan in CI).  The one exception
+ * is the prefix that ends right after QEMU_VM_EOF: a stream without a
+ * vmdesc is valid (its device sections are then read with the descriptor
+ * tables, or carried as bytes up to their footers). */
 static void test_every_truncation_fails(void **state)
 {
     tu_buf b = {0};
     put_golden(&b, golden_vmdesc);
+    size_t no_vmdesc = b.len - strlen(golden_vmdesc) - 5;
+    assert_int_equal(b.p[no_vmdesc - 1], MC_VM_EOF);
     for (size_t n = 0; n < b.len; n++) {
         mc_visitor *v = mc_null_visitor_new();
         mc_error *err = NULL;
         bool ok = tu_run(tu_legacy_reader, b.p, n, v, &err);
         mc_visitor_free(v);
+        if (ok && n == no_vmdesc) {
+            continue;
+        }
         if (ok) {
             fail_msg("truncation to %zu of %zu bytes was accepted", n, b.len);
         }
@@ -358,11 +366,10 @@ static void test_damaged(void **state)
     expect_error(&b, MC_NO_OFFSET, "device 'timer' instance 0 is not in the vmdesc");
     tu_free(&b);
 
-    /* trailing garbage after the vmdesc: it no longer ends the stream, so
-     * it is not found, and the descriptor tables do not know "dev" */
+    /* trailing garbage after the vmdesc */
     put_golden(&b, golden_vmdesc);
     tu_u8(&b, 0);
-    expect_error(&b, MC_NO_OFFSET, "no vmdesc found at the end of the stream");
+    expect_error(&b, b.len - 1, "trailing bytes after the vmdesc");
     tu_free(&b);
 
     /* a PART for a section that never started */
