@@ -322,6 +322,9 @@ bool mc_sink_flush(mc_sink *k, mc_error **errp)
 
 bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp)
 {
+    if (n == 0) {
+        return true;
+    }
     k->written += n;
     if (k->mem) {
         if (k->len + n > k->cap) {

@@ -120,6 +120,7 @@ typedef struct reader {
     uint8_t run_tag;        /* T_RAM_ZERO, T_RAM_PAGES or 0 */
     uint8_t run_fill;
     uint64_t run_count;
+    uint64_t ram_total;     /* from the last memSize record, 0 if none */
     uint64_t run_next;      /* offset a continuing page would have */
     bool run_next_ok;
     uint32_t run_max_pages;
@@ -974,6 +975,16 @@ static bool check_run(reader *r, uint64_t offset, uint64_t count, uint64_t off,
                         (unsigned long long)count,
                         (unsigned long long)offset);
     }
+    /* A run cannot reach past the RAM the stream announced (or, before
+     * any memSize record, past 1 TiB): a few bytes of BER must not stand
+     * for an unbounded amount of legacy output. */
+    uint64_t limit = r->ram_total ? r->ram_total : UINT64_C(1) << 40;
+    if (offset > limit || count > (limit - offset) / r->info.page_size) {
+        return DATA_ERR(r, off, "run of %llu pages from 0x%llx goes past the "
+                        "%llu bytes of RAM the stream announced",
+                        (unsigned long long)count, (unsigned long long)offset,
+                        (unsigned long long)limit);
+    }
     return true;
 }
 
@@ -986,6 +997,7 @@ static bool read_mem_size(reader *r, cur *c, mc_error **errp)
         !cur_end(r, c, "mem size", errp)) {
         return false;
     }
+    r->ram_total = rec.offset;
     size_t n = 0;
     while (list.n) {
         uint64_t boff = list.off;

@@ -62,6 +62,7 @@ typedef struct reader {
     mc_page_size_source page_size_source;
     bool ignore_shared;      /* configuration lists x-ignore-shared */
     bool postcopy_advised;   /* POSTCOPY_ADVISE with a page-size payload */
+    uint64_t ram_total;      /* from the last MEM_SIZE record, 0 if none */
     uint64_t pagesize_summary;
 
     section_slot *sections;
@@ -245,7 +246,7 @@ static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
             if (!cfg_int(r, v, "target_page_bits", &bits, errp)) {
                 return false;
             }
-            if (bits < 9 || bits > 30) {
+            if (bits < 10 || bits > 30) {
                 DATA_ERR(r, off, "target page bits %u out of range", bits);
                 return false;
             }
@@ -1005,6 +1006,7 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
         b->has_addr = r->ignore_shared;
         n++;
     }
+    r->ram_total = total;
     mc_ram_record rec = {
         .kind = MC_RAM_MEM_SIZE, .offset = total, .blocks = r->blocks,
         .n_blocks = n,
@@ -1112,6 +1114,17 @@ static bool parse_ram(reader *r, mc_visitor *v, mc_error **errp)
             return false;
         default:
             goto bad_flags;
+        }
+        if (rec.kind == MC_RAM_ZERO || rec.kind == MC_RAM_PAGE) {
+            /* The page must lie in the RAM the stream announced (1 TiB
+             * before any MEM_SIZE), as the BER reader requires of runs. */
+            uint64_t limit = r->ram_total ? r->ram_total : UINT64_C(1) << 40;
+            if (addr > limit || limit - addr < r->page_size) {
+                DATA_ERR(r, off, "page at 0x%llx lies past the %llu bytes of "
+                         "RAM the stream announced", (unsigned long long)addr,
+                         (unsigned long long)limit);
+                return false;
+            }
         }
         if (!mc_visit_ram_record(v, &rec, errp)) {
             return false;
