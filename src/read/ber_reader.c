@@ -150,6 +150,39 @@ static size_t path_push(reader *r, const char *fmt, ...)
     return old;
 }
 
+/*
+ * path_push without printf, for the paths built once per field, record or
+ * item: a, then at most smax bytes of str (if any), then num in decimal (if
+ * has_num), then z.
+ */
+static size_t path_add(reader *r, const char *a, const char *str, size_t smax,
+                       bool has_num, uint64_t num, const char *z)
+{
+    size_t old = strlen(r->path), n = old, cap = sizeof(r->path) - 1;
+    for (; *a && n < cap; a++) {
+        r->path[n++] = *a;
+    }
+    for (size_t i = 0; str && str[i] && i < smax && n < cap; i++) {
+        r->path[n++] = str[i];
+    }
+    if (has_num) {
+        char d[24];
+        int k = 0;
+        do {
+            d[k++] = (char)('0' + num % 10);
+            num /= 10;
+        } while (num);
+        while (k > 0 && n < cap) {
+            r->path[n++] = d[--k];
+        }
+    }
+    for (; *z && n < cap; z++) {
+        r->path[n++] = *z;
+    }
+    r->path[n] = 0;
+    return old;
+}
+
 static void path_pop(reader *r, size_t old)
 {
     r->path[old] = 0;
@@ -664,9 +697,9 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
     mc_field f = {NULL, NULL};
     size_t old = strlen(r->path);
     if (element) {
-        path_push(r, "[%u]", index);
+        path_add(r, "[", NULL, 0, true, index, "]");
     } else {
-        path_push(r, "/fields[%u]", index);
+        path_add(r, "/fields[", NULL, 0, true, index, "]");
     }
     bool bare = list->n > 0 && list->p[0] != T_SEQ;
     if (bare) {
@@ -687,7 +720,7 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
     }
     if (f.name && !element) {
         path_pop(r, old);
-        path_push(r, "/fields/%.64s", f.name);
+        path_add(r, "/fields/", f.name, 64, false, 0, "");
     }
     if (!cur_opt_string(r, &fc, T_FIELD_TYPE, S_TYPE, 0, SIZE_MAX, &f.type,
                         "field type", errp)) {
@@ -883,7 +916,7 @@ static bool read_section_header(reader *r, cur *c, bool ram,
 static size_t push_section_path(reader *r, const mc_section_info *info)
 {
     if (info->idstr) {
-        return path_push(r, " section '%.64s'", info->idstr);
+        return path_add(r, " section '", info->idstr, 64, false, 0, "'");
     }
     return path_push(r, " section %u", info->section_id);
 }
@@ -1353,7 +1386,7 @@ static bool read_ram_section(reader *r, const tl *t, mc_error **errp)
         } else if (here == rend) {
             break;
         }
-        size_t rold = path_push(r, "/records[%llu]", (unsigned long long)i);
+        size_t rold = path_add(r, "/records[", NULL, 0, true, i, "]");
         if (!t->indef) {
             tl rt;
             if (!src_tl(r, &rt, errp)) {
@@ -1563,8 +1596,8 @@ static bool read_items(reader *r, mc_error **errp)
         if (eoc) {
             return mc_src_skip(r->src, 2, errp);
         }
-        size_t old = path_push(r, "%sitems[%llu]", base ? "/" : "",
-                               (unsigned long long)i);
+        size_t old = path_add(r, base ? "/items[" : "items[", NULL, 0, true,
+                              i, "]");
         uint64_t off = mc_src_offset(r->src);
         tl t;
         bool ok;

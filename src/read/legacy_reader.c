@@ -105,6 +105,37 @@ static size_t path_push(reader *r, const char *fmt, ...)
     return old;
 }
 
+/* The same for the hot path of one section per item: no printf. */
+static size_t path_push_section(reader *r, const char *type, const char *idstr,
+                                uint32_t id)
+{
+    size_t old = strlen(r->path), n = old, cap = sizeof(r->path) - 1;
+    const char *parts[3] = {type, " ", idstr};
+    for (int i = 0; i < 3; i++) {
+        for (const char *c = parts[i]; *c && n < cap; c++) {
+            r->path[n++] = *c;
+        }
+    }
+    char num[16];
+    int k = 0;
+    do {
+        num[k++] = (char)('0' + id % 10);
+        id /= 10;
+    } while (id);
+    const char *pre = " (id ";
+    for (const char *c = pre; *c && n < cap; c++) {
+        r->path[n++] = *c;
+    }
+    while (k > 0 && n < cap) {
+        r->path[n++] = num[--k];
+    }
+    if (n < cap) {
+        r->path[n++] = ')';
+    }
+    r->path[n] = 0;
+    return old;
+}
+
 static void path_pop(reader *r, size_t old)
 {
     r->path[old] = 0;
@@ -1175,8 +1206,8 @@ static bool parse_section(reader *r, uint8_t type, mc_error **errp)
     if (type == MC_VM_SECTION_START || type == MC_VM_SECTION_FULL) {
         slot->version_id = info.version_id;
     }
-    size_t old = path_push(r, "%s %s (id %u)", mc_section_type_name(type),
-                           info.idstr, info.section_id);
+    size_t old = path_push_section(r, mc_section_type_name(type), info.idstr,
+                                   info.section_id);
     if (slot->codec) {
         mc_live_env env = {
             .src = r->src,

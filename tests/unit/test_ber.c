@@ -780,7 +780,7 @@ static void test_ber_to_ber(void **state)
 {
     init_pages();
     for (int names = 0; names < 2; names++) {
-        size_t len, len2;
+        size_t len, len2 = 0;
         uint8_t *out = write_fake(names, &len);
         mc_error *err = NULL;
         uint8_t *again = ber_to_ber(out, len, names, &len2, &err);
@@ -1198,7 +1198,7 @@ static void test_large_ram(void **state)
     char *got = read_log(tu_ber_reader, out, len, NULL, NULL);
     assert_string_equal(got, want);
     free(got);
-    size_t len2;
+    size_t len2 = 0;
     uint8_t *again = ber_to_ber(out, len, true, &len2, &err);
     assert_non_null(again);
     assert_same_bytes(again, len2, out, len);
@@ -1493,7 +1493,7 @@ static void test_edge_values(void **state)
     free(got);
     free(want);
 
-    size_t len2;
+    size_t len2 = 0;
     mc_error *err = NULL;
     uint8_t *again = ber_to_ber(sink.buf, sink.len, true, &len2, &err);
     assert_non_null(again);
