@@ -805,27 +805,18 @@ static bool parse_device_tables(reader *r, mc_visitor *v,
             return false;
         }
     }
+    /* Sections saved by a save_state handler (slirp, todclock, ...) have
+     * no layout to describe: with footers they are carried as exact
+     * bytes.  Any other device the tables lack is an error that says how
+     * to make tables for it. */
+    static const char *const old_style[] = {"slirp", "todclock", NULL};
+    bool old_style_section = false;
+    for (int i = 0; old_style[i]; i++) {
+        old_style_section |= strcmp(info->idstr, old_style[i]) == 0;
+    }
     size_t len;
-    if (n == 0 && r->footers != FOOTERS_NO &&
+    if (n == 0 && old_style_section && r->footers != FOOTERS_NO &&
         find_footer(r, info->section_id, &len)) {
-        /* Sections saved by a save_state handler (slirp, todclock, ...)
-         * have no layout to describe: with footers they are carried as
-         * exact bytes. */
-        static const char *const old_style[] = {"slirp", "todclock",
-                                                "s390-skeys", NULL};
-        bool known = false;
-        for (int i = 0; old_style[i]; i++) {
-            known |= strcmp(info->idstr, old_style[i]) == 0;
-        }
-        if (!known && r->opts && r->opts->warn) {
-            mc_error *w = NULL;
-            mc_error_data(&w, data_off, r->path,
-                          "no layout for device '%s' version %u in the "
-                          "descriptor tables; carrying its %zu bytes unparsed",
-                          info->idstr, info->version_id, len);
-            r->opts->warn(r->opts->warn_opaque, w);
-            mc_error_free(w);
-        }
         return carry_opaque(r, v, info, len, errp);
     }
     if (n == 0) {
