@@ -294,3 +294,19 @@ bool mc_tables_load_builtin(mc_tables *t, mc_error **errp)
     }
     return true;
 }
+
+mc_tables *mc_tables_builtin(mc_error **errp)
+{
+    /* Parsed once per process and shared: it is read-only but for the
+     * cache of converted layouts, and migconv is single-threaded. */
+    static mc_tables *builtin;
+    if (!builtin) {
+        mc_tables *t = mc_tables_new();
+        if (!mc_tables_load_builtin(t, errp)) {
+            mc_tables_free(t);
+            return NULL;
+        }
+        builtin = t;
+    }
+    return builtin;
+}

@@ -46,6 +46,9 @@ bool mc_tables_load(mc_tables *t, const uint8_t *json, size_t len,
                     mc_error **errp);
 /* Merge the built-in tables (QEMU 7.2, x86 pc and q35). */
 bool mc_tables_load_builtin(mc_tables *t, mc_error **errp);
+/* The built-in tables, parsed on first use and shared by every reader of
+ * the process (never freed). */
+mc_tables *mc_tables_builtin(mc_error **errp);
 /* Learn every vmsd of a vmdesc. */
 bool mc_tables_add_vmdesc(mc_tables *t, const uint8_t *json, size_t len,
                           mc_error **errp);

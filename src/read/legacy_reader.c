@@ -73,8 +73,9 @@ typedef struct reader {
     mc_vmdesc *vmdesc;
     uint64_t vmdesc_offset;  /* offset of the QEMU_VM_VMDESCRIPTION byte */
 
-    mc_ram_block blocks[MAX_RAM_BLOCKS];
-    char *block_names[MAX_RAM_BLOCKS];
+    mc_ram_block *blocks;    /* the last MEM_SIZE's block list */
+    char **block_names;
+    size_t blocks_cap;
     char name_buf[256];
 
     int package_depth;
@@ -83,7 +84,6 @@ typedef struct reader {
 
     /* Descriptor tables, for device sections without a vmdesc. */
     mc_tables *tables;
-    bool own_tables;
     bool table_mode;         /* parsing with tables: subsections are found
                                 by their header, sizes are not checked */
 } reader;
@@ -787,12 +787,8 @@ static bool parse_device_tables(reader *r, mc_visitor *v,
                                 mc_section_info *info, mc_error **errp)
 {
     uint64_t data_off = mc_src_offset(r->src);
-    if (!r->tables) {
-        r->tables = mc_tables_new();
-        r->own_tables = true;
-        if (!mc_tables_load_builtin(r->tables, errp)) {
-            return false;
-        }
+    if (!r->tables && !(r->tables = mc_tables_builtin(errp))) {
+        return false;
     }
     const char *vmsd = tables_vmsd_name(r, info->idstr);
     const mc_desc_vmsd *variants = NULL;
@@ -987,6 +983,15 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
         if (n >= MAX_RAM_BLOCKS) {
             DATA_ERR(r, off, "more than %d RAM blocks", MAX_RAM_BLOCKS);
             return false;
+        }
+        if (n == r->blocks_cap) {
+            size_t cap = r->blocks_cap ? r->blocks_cap * 2 : 8;
+            r->blocks = mc_realloc(r->blocks, cap * sizeof(*r->blocks));
+            r->block_names = mc_realloc(r->block_names,
+                                        cap * sizeof(*r->block_names));
+            memset(r->block_names + r->blocks_cap, 0,
+                   (cap - r->blocks_cap) * sizeof(*r->block_names));
+            r->blocks_cap = cap;
         }
         mc_ram_block *b = &r->blocks[n];
         memset(b, 0, sizeof(*b));
@@ -1473,14 +1478,13 @@ out:
         }
     }
     free(r->sections);
-    for (size_t i = 0; i < MAX_RAM_BLOCKS; i++) {
+    for (size_t i = 0; i < r->blocks_cap; i++) {
         free(r->block_names[i]);
     }
+    free(r->block_names);
+    free(r->blocks);
     mc_vmdesc_free(r->vmdesc);
     mc_visitor_free(r->dry);
-    if (r->own_tables) {
-        mc_tables_free(r->tables);
-    }
     free(r);
     return ok;
 }
