@@ -21,7 +21,8 @@ static void usage(const char *cmd, FILE *f)
 "      --no-progress    never show progress\n"
 "  -q, --quiet          no progress and no warnings\n"
 "      --buffer-limit N device state buffered while looking for the\n"
-"                       vmdesc (K/M/G suffixes; default 64M)\n"
+"                       vmdesc (K/M/G suffixes; default 64M)\n""      --tables FILE    descriptor tables for device sections that no\n"
+"                       vmdesc describes (see migconv tables)\n"
 "  -h, --help           show this help\n",
             cmd,
             strcmp(cmd, "legacy-to-ber") == 0

@@ -27,7 +27,8 @@ static void usage(FILE *f)
 "input; the exit status is 0 only if every input came back identical.\n"
 "\n"
 "Options:\n"
-"      --progress, --no-progress, -q, --buffer-limit N: as for legacy-to-ber\n"
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
+"                       as for legacy-to-ber\n"
 "  -h, --help           show this help\n");
 }
 
