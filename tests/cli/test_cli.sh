@@ -53,6 +53,12 @@ expect_exit "truncated BER" 1 "$M" ber-to-legacy "$WORK/half.ber.in" "$WORK/half
 expect_err "truncated BER message has offset" "offset [0-9]+"
 check "no partial legacy output" test ! -e "$WORK/half.out"
 
+# The device state kept while looking for the vmdesc has a cap.
+expect_exit "buffer limit" 1 "$M" legacy-to-ber --buffer-limit 16K "$F" "$WORK/cap.ber"
+expect_err "buffer limit message" "exceeds the buffering limit of 16384 bytes"
+check "no output past the buffer limit" test ! -e "$WORK/cap.ber"
+expect_exit "bad buffer limit" 2 "$M" legacy-to-ber --buffer-limit 12X "$F" "$WORK/cap.ber"
+
 # stdin/stdout and pipes.
 "$M" legacy-to-ber - - <"$F" | "$M" ber-to-legacy - - >"$WORK/pipe.mig" 2>"$WORK/err"
 check "pipe round trip" cmp -s "$F" "$WORK/pipe.mig"
