@@ -58,13 +58,28 @@ static bool plain_ber_reader(mc_src *src, mc_visitor *v, mc_error **errp)
     return mc_ber_read(src, v, &o, errp);
 }
 
-/* MC_TRUNCATION_STEP=N tries every Nth length only (the sanitizer job uses
- * it: the full sweep is quadratic and ASan multiplies its cost). */
+/*
+ * MC_TEST_SCALE=P (1..100, default 100) runs P percent of the work: every
+ * (100/P)th truncation length and P percent of the random samples.  The
+ * sanitizer job uses it, since the full sweep is quadratic and ASan
+ * multiplies its cost; the plain run does everything.
+ */
+static int scale_percent(void)
+{
+    const char *e = getenv("MC_TEST_SCALE");
+    long v = e ? strtol(e, NULL, 10) : 100;
+    return v >= 1 && v <= 100 ? (int)v : 100;
+}
+
 static size_t truncation_step(void)
 {
-    const char *e = getenv("MC_TRUNCATION_STEP");
-    long v = e ? strtol(e, NULL, 10) : 1;
-    return v > 0 ? (size_t)v : 1;
+    return (size_t)((100 + scale_percent() - 1) / scale_percent());
+}
+
+static int samples(int n)
+{
+    int k = n * scale_percent() / 100;
+    return k > 0 ? k : 1;
 }
 
 static void test_every_truncation_small_fixture(void **state)
@@ -96,7 +111,7 @@ static void test_sampled_truncations(void **state)
         mc_error *err = NULL;
         uint8_t *ber = tu_legacy_to_ber(in, len, true, &blen, &err);
         assert_non_null(ber);
-        for (int k = 0; k < 150; k++) {
+        for (int k = 0; k < samples(150); k++) {
             expect_clean_failure(tu_legacy_reader, in, rnd() % len, len,
                                  names[i]);
             expect_clean_failure(tu_ber_reader, ber, rnd() % blen, blen,
@@ -142,7 +157,7 @@ static void test_bit_flips_and_lengths(void **state)
         uint8_t *d = mc_malloc(len);
         /* Bit flips anywhere; the device state is at the start and end,
          * so half the flips go into the first and last 64 KiB. */
-        for (int k = 0; k < 120; k++) {
+        for (int k = 0; k < samples(120); k++) {
             memcpy(d, in, len);
             size_t at = rnd() % len;
             if (k % 2 && len > 131072) {
@@ -156,7 +171,7 @@ static void test_bit_flips_and_lengths(void **state)
         }
         /* Overwritten big-endian length-like words: 0xffffffff and 0x7fff
          * at random 4-byte positions. */
-        for (int k = 0; k < 60; k++) {
+        for (int k = 0; k < samples(60); k++) {
             memcpy(d, in, len);
             size_t at = rnd() % (len - 4);
             mc_put_be32(d + at, k % 2 ? 0xffffffffu : 0x00007fffu);
@@ -183,7 +198,7 @@ static void test_ber_bit_flips(void **state)
     assert_non_null(ber);
     uint8_t *d = mc_malloc(blen);
     int accepted = 0;
-    for (int k = 0; k < 300; k++) {
+    for (int k = 0; k < samples(300); k++) {
         memcpy(d, ber, blen);
         d[rnd() % blen] ^= (uint8_t)(1u << (rnd() % 8));
         size_t llen;
