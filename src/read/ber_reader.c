@@ -27,6 +27,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/ber.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor.h"
@@ -47,47 +48,8 @@
  * (QEMU's TARGET_PAGE_BITS_MIN); the legacy reader's cap is 2^30. */
 #define MIN_PAGE_SIZE (1u << 10)
 #define MAX_PAGE_SIZE (1u << 30)
-/* The writer's choices, repeated here (visit/ber_writer.c): records of a
- * RAM section up to this size are written with definite length ... */
-#define RAM_DEFINITE_MAX (64u << 10)
-/* ... and a page run holds at most 256 pages, at most 1 MiB of data
- * unless a single page is larger. */
-#define RUN_MAX_PAGES 256u
-#define RUN_MAX_BYTES (1u << 20)
+/* The writer's choices the reader insists on are in core/ber.h. */
 
-/* BER identifier octets (asn1/migconv.asn, IMPLICIT TAGS). */
-enum {
-    T_EOC = 0x00,
-    T_BOOLEAN = 0x01,
-    T_INTEGER = 0x02,
-    T_OCTETS = 0x04,
-    T_ENUM = 0x0a,
-    T_UTF8 = 0x0c,
-    T_SEQ = 0x30,
-    T_STREAM = 0x60,
-    T_SECTION = 0x61,
-    T_RAMSECTION = 0x62,
-    T_COMMAND = 0x63,
-    T_PACKAGED = 0x64,
-    T_EOF = 0x45,
-    T_VMDESC = 0x46,
-    T_VMDESC_DEFLATED = 0x67,
-    T_CTX = 0x80,           /* [n] primitive: 0x80 | n */
-    T_CTX_CONS = 0xa0,      /* [n] constructed: 0xa0 | n */
-    T_FIELD_TYPE = 0x94,
-    T_VAL_BOOL = 0x88,
-    T_VAL_BYTES = 0x89,
-    T_VAL_STRUCT = 0xaa,
-    T_VAL_ARRAY = 0xab,
-    T_VAL_PACKED = 0xac,
-    T_RAM_MEMSIZE = 0xa0,
-    T_RAM_ZERO = 0xa1,
-    T_RAM_PAGES = 0xa2,
-    T_RAM_XBZRLE = 0xa3,
-    T_RAM_COMPRESSED = 0xa4,
-    T_RAM_EOS = 0x85,
-    T_RAM_FLUSH = 0x86,
-};
 
 /* section id -> idstr of its START/FULL (for PART/END) */
 typedef struct id_slot {
@@ -117,7 +79,7 @@ typedef struct reader {
     size_t blocks_cap;
 
     /* The previous RAM record, if it was a run (for canonical merging). */
-    uint8_t run_tag;        /* T_RAM_ZERO, T_RAM_PAGES or 0 */
+    uint8_t run_tag;        /* MC_BER_RAM_ZERO, MC_BER_RAM_PAGES or 0 */
     uint8_t run_fill;
     uint64_t run_count;
     uint64_t ram_total;     /* from the last memSize record, 0 if none */
@@ -617,9 +579,9 @@ static bool read_packed(reader *r, const mc_field *f, cur *val,
     uint64_t et;
     cur data;
     uint64_t off = val->off;
-    if (!cur_uint(r, val, T_ENUM, MC_WT_BOOL, &et, "packed element type",
+    if (!cur_uint(r, val, MC_BER_ENUM, MC_WT_BOOL, &et, "packed element type",
                   errp) ||
-        !cur_expect(r, val, T_OCTETS, &data, "packed data", errp) ||
+        !cur_expect(r, val, MC_BER_OCTETS, &data, "packed data", errp) ||
         !cur_end(r, val, "packed value", errp)) {
         return false;
     }
@@ -701,7 +663,7 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
     } else {
         path_add(r, "/fields[", NULL, 0, true, index, "]");
     }
-    bool bare = list->n > 0 && list->p[0] != T_SEQ;
+    bool bare = list->n > 0 && list->p[0] != MC_BER_SEQ;
     if (bare) {
         /* An Element that is a bare Value (neither name nor type): read
          * it like the contents of a Field that holds only the value. */
@@ -713,8 +675,8 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
         }
         fc = one;
         fc.n = (size_t)(list->off - one.off);
-    } else if (!cur_expect(r, list, T_SEQ, &fc, "field", errp) ||
-               !cur_opt_string(r, &fc, T_UTF8, S_NAME, 0, SIZE_MAX, &f.name,
+    } else if (!cur_expect(r, list, MC_BER_SEQ, &fc, "field", errp) ||
+               !cur_opt_string(r, &fc, MC_BER_UTF8, S_NAME, 0, SIZE_MAX, &f.name,
                                "field name", errp)) {
         return false;
     }
@@ -722,7 +684,7 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
         path_pop(r, old);
         path_add(r, "/fields/", f.name, 64, false, 0, "");
     }
-    if (!cur_opt_string(r, &fc, T_FIELD_TYPE, S_TYPE, 0, SIZE_MAX, &f.type,
+    if (!cur_opt_string(r, &fc, MC_BER_FIELD_TYPE, S_TYPE, 0, SIZE_MAX, &f.type,
                         "field type", errp)) {
         return false;
     }
@@ -745,17 +707,17 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
     }
     bool ok;
     switch (t.tag) {
-    case T_CTX | MC_WT_U8:
-    case T_CTX | MC_WT_U16:
-    case T_CTX | MC_WT_U32:
-    case T_CTX | MC_WT_U64:
-    case T_CTX | MC_WT_I8:
-    case T_CTX | MC_WT_I16:
-    case T_CTX | MC_WT_I32:
-    case T_CTX | MC_WT_I64:
+    case MC_BER_CTX | MC_WT_U8:
+    case MC_BER_CTX | MC_WT_U16:
+    case MC_BER_CTX | MC_WT_U32:
+    case MC_BER_CTX | MC_WT_U64:
+    case MC_BER_CTX | MC_WT_I8:
+    case MC_BER_CTX | MC_WT_I16:
+    case MC_BER_CTX | MC_WT_I32:
+    case MC_BER_CTX | MC_WT_I64:
         ok = read_int(r, &f, (mc_wire_type)(t.tag & 0x1f), &val, voff, errp);
         break;
-    case T_VAL_BOOL:
+    case MC_BER_VAL_BOOL:
         if (val.n != 1 || (val.p[0] != 0x00 && val.p[0] != 0xff)) {
             return DATA_ERR(r, voff, "BOOLEAN must be one byte 00 or ff");
         }
@@ -763,18 +725,18 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
                             errp) &&
              mc_visit_int(r->v, &f, MC_WT_BOOL, val.p[0] ? 1 : 0, errp);
         break;
-    case T_VAL_BYTES:
+    case MC_BER_VAL_BYTES:
         ok = canonical_type(r, &f, "buffer", foff, errp) &&
              mc_visit_bytes(r->v, &f, val.p, val.n, errp);
         break;
-    case T_VAL_STRUCT:
+    case MC_BER_VAL_STRUCT:
         ok = canonical_type(r, &f, "struct", foff, errp) &&
              read_struct(r, &f, &val, voff, errp);
         break;
-    case T_VAL_ARRAY:
+    case MC_BER_VAL_ARRAY:
         ok = read_array(r, &f, &val, voff, errp);
         break;
-    case T_VAL_PACKED:
+    case MC_BER_VAL_PACKED:
         ok = read_packed(r, &f, &val, errp);
         break;
     default:
@@ -792,16 +754,16 @@ static bool read_subsection(reader *r, cur *list, mc_error **errp)
     cur sc, v, body;
     const char *name;
     uint64_t version;
-    if (!cur_expect(r, list, T_SEQ, &sc, "subsection", errp) ||
-        !cur_expect(r, &sc, T_UTF8, &v, "subsection name", errp) ||
+    if (!cur_expect(r, list, MC_BER_SEQ, &sc, "subsection", errp) ||
+        !cur_expect(r, &sc, MC_BER_UTF8, &v, "subsection name", errp) ||
         !cur_string(r, &v, S_NAME, 1, MAX_COUNTED, &name, "subsection name",
                     errp)) {
         return false;
     }
     size_t old = path_push(r, "/subsections/%.64s", name);
-    if (!cur_uint(r, &sc, T_INTEGER, UINT32_MAX, &version,
+    if (!cur_uint(r, &sc, MC_BER_INTEGER, UINT32_MAX, &version,
                   "subsection version", errp) ||
-        !cur_expect(r, &sc, T_SEQ, &body, "subsection body", errp) ||
+        !cur_expect(r, &sc, MC_BER_SEQ, &body, "subsection body", errp) ||
         !cur_end(r, &sc, "subsection", errp) ||
         !depth_enter(r, off, errp) ||
         !mc_visit_start_subsection(r->v, name, (uint32_t)version, errp) ||
@@ -818,7 +780,7 @@ static bool read_subsection(reader *r, cur *list, mc_error **errp)
 static bool read_body(reader *r, cur *c, mc_error **errp)
 {
     cur fields, subs;
-    if (!cur_expect(r, c, T_SEQ, &fields, "fields", errp)) {
+    if (!cur_expect(r, c, MC_BER_SEQ, &fields, "fields", errp)) {
         return false;
     }
     for (uint32_t i = 0; fields.n; i++) {
@@ -830,7 +792,7 @@ static bool read_body(reader *r, cur *c, mc_error **errp)
         return true;
     }
     uint64_t off = c->off;
-    if (!cur_expect(r, c, T_CTX_CONS | 0, &subs, "subsections", errp)) {
+    if (!cur_expect(r, c, MC_BER_CTX_CONS | 0, &subs, "subsections", errp)) {
         return false;
     }
     if (subs.n == 0) {
@@ -854,8 +816,8 @@ static bool read_section_header(reader *r, cur *c, bool ram,
     uint64_t off = c->off;
     uint64_t type, v;
     memset(info, 0, sizeof(*info));
-    if (!cur_expect(r, c, T_SEQ, &h, "section header", errp) ||
-        !cur_uint(r, &h, T_INTEGER, 255, &type, "section type", errp)) {
+    if (!cur_expect(r, c, MC_BER_SEQ, &h, "section header", errp) ||
+        !cur_uint(r, &h, MC_BER_INTEGER, 255, &type, "section type", errp)) {
         return false;
     }
     switch (type) {
@@ -880,21 +842,21 @@ static bool read_section_header(reader *r, cur *c, bool ram,
     if (type == MC_VM_CONFIGURATION) {
         info->idstr = "configuration";
     } else {
-        if (!cur_uint(r, &h, T_CTX | 0, UINT32_MAX, &v, "section id", errp)) {
+        if (!cur_uint(r, &h, MC_BER_CTX | 0, UINT32_MAX, &v, "section id", errp)) {
             return false;
         }
         info->section_id = (uint32_t)v;
     }
     if (type == MC_VM_SECTION_START || type == MC_VM_SECTION_FULL) {
         cur s;
-        if (!cur_expect(r, &h, T_CTX | 1, &s, "section idstr", errp) ||
+        if (!cur_expect(r, &h, MC_BER_CTX | 1, &s, "section idstr", errp) ||
             !cur_string(r, &s, S_IDSTR, 1, MAX_COUNTED, &info->idstr,
                         "section idstr", errp) ||
-            !cur_uint(r, &h, T_CTX | 2, UINT32_MAX, &v, "instance id", errp)) {
+            !cur_uint(r, &h, MC_BER_CTX | 2, UINT32_MAX, &v, "instance id", errp)) {
             return false;
         }
         info->instance_id = (uint32_t)v;
-        if (!cur_uint(r, &h, T_CTX | 3, UINT32_MAX, &v, "version id", errp)) {
+        if (!cur_uint(r, &h, MC_BER_CTX | 3, UINT32_MAX, &v, "version id", errp)) {
             return false;
         }
         info->version_id = (uint32_t)v;
@@ -902,7 +864,7 @@ static bool read_section_header(reader *r, cur *c, bool ram,
         info->idstr = id_lookup(r, info->section_id);
     }
     uint64_t voff = h.off;
-    if (!cur_opt_string(r, &h, T_CTX | 4, S_VMSD, 0, SIZE_MAX,
+    if (!cur_opt_string(r, &h, MC_BER_CTX | 4, S_VMSD, 0, SIZE_MAX,
                         &info->vmsd_name, "vmsd name", errp)) {
         return false;
     }
@@ -940,14 +902,14 @@ static bool read_section(reader *r, const tl *t, mc_error **errp)
     if (info.type == MC_VM_SECTION_START || info.type == MC_VM_SECTION_FULL) {
         id_put(r, info.section_id, info.idstr);
     }
-    if (!cur_expect(r, &c, T_SEQ, &body, "section body", errp)) {
+    if (!cur_expect(r, &c, MC_BER_SEQ, &body, "section body", errp)) {
         return false;
     }
     bool footer = false;
-    if (cur_peek(&c) == (T_CTX | 0)) {
+    if (cur_peek(&c) == (MC_BER_CTX | 0)) {
         cur fv;
         uint64_t foff = c.off;
-        if (!cur_expect(r, &c, T_CTX | 0, &fv, "footer", errp)) {
+        if (!cur_expect(r, &c, MC_BER_CTX | 0, &fv, "footer", errp)) {
             return false;
         }
         if (fv.n) {
@@ -979,7 +941,7 @@ static bool read_page_offset(reader *r, cur *c, uint64_t *offset,
                              const char *what, mc_error **errp)
 {
     uint64_t off = c->off;
-    if (!cur_uint(r, c, T_INTEGER, UINT64_MAX, offset, what, errp)) {
+    if (!cur_uint(r, c, MC_BER_INTEGER, UINT64_MAX, offset, what, errp)) {
         return false;
     }
     if (*offset & (r->info.page_size - 1)) {
@@ -995,7 +957,7 @@ static bool read_page_prefix(reader *r, cur *c, mc_ram_record *rec,
                              mc_error **errp)
 {
     return read_page_offset(r, c, &rec->offset, "page offset", errp) &&
-           cur_opt_string(r, c, T_CTX | 0, S_BLOCK, 1, MAX_COUNTED,
+           cur_opt_string(r, c, MC_BER_CTX | 0, S_BLOCK, 1, MAX_COUNTED,
                           &rec->block, "RAM block name", errp);
 }
 
@@ -1026,7 +988,7 @@ static bool read_mem_size(reader *r, cur *c, mc_error **errp)
     cur list;
     mc_ram_record rec = {.kind = MC_RAM_MEM_SIZE};
     if (!read_page_offset(r, c, &rec.offset, "RAM total", errp) ||
-        !cur_expect(r, c, T_SEQ, &list, "RAM blocks", errp) ||
+        !cur_expect(r, c, MC_BER_SEQ, &list, "RAM blocks", errp) ||
         !cur_end(r, c, "mem size", errp)) {
         return false;
     }
@@ -1050,15 +1012,15 @@ static bool read_mem_size(reader *r, cur *c, mc_error **errp)
         }
         mc_ram_block *blk = &r->blocks[n];
         memset(blk, 0, sizeof(*blk));
-        if (!cur_expect(r, &list, T_SEQ, &b, "RAM block", errp) ||
-            !cur_expect(r, &b, T_UTF8, &s, "RAM block name", errp) ||
+        if (!cur_expect(r, &list, MC_BER_SEQ, &b, "RAM block", errp) ||
+            !cur_expect(r, &b, MC_BER_UTF8, &s, "RAM block name", errp) ||
             !cur_string(r, &s, S_BLOCK, 1, MAX_COUNTED, &name,
                         "RAM block name", errp) ||
-            !cur_uint(r, &b, T_INTEGER, UINT64_MAX, &blk->used_length,
+            !cur_uint(r, &b, MC_BER_INTEGER, UINT64_MAX, &blk->used_length,
                       "used length", errp) ||
-            !cur_opt_uint(r, &b, T_CTX | 0, UINT64_MAX, &blk->has_page_size,
+            !cur_opt_uint(r, &b, MC_BER_CTX | 0, UINT64_MAX, &blk->has_page_size,
                           &blk->page_size, "block page size", errp) ||
-            !cur_opt_uint(r, &b, T_CTX | 1, UINT64_MAX, &present, &blk->addr,
+            !cur_opt_uint(r, &b, MC_BER_CTX | 1, UINT64_MAX, &present, &blk->addr,
                           "block address", errp) ||
             !cur_end(r, &b, "RAM block", errp)) {
             return false;
@@ -1092,12 +1054,12 @@ static bool check_merge(reader *r, uint8_t tag, const mc_ram_record *rec,
 {
     bool joins = r->run_tag == tag && !rec->block && r->run_next_ok &&
                  rec->offset == r->run_next &&
-                 (tag == T_RAM_ZERO ? fill == r->run_fill
+                 (tag == MC_BER_RAM_ZERO ? fill == r->run_fill
                                     : r->run_count < r->run_max_pages);
     if (joins) {
         return DATA_ERR(r, off, "%s continues the previous one (the runs "
                         "must be merged)",
-                        tag == T_RAM_ZERO ? "zero run" : "page run");
+                        tag == MC_BER_RAM_ZERO ? "zero run" : "page run");
     }
     return true;
 }
@@ -1112,7 +1074,7 @@ static bool read_zero_run(reader *r, cur *c, uint64_t off, mc_error **errp)
         return false;
     }
     coff = c->off;
-    if (!cur_opt_uint(r, c, T_CTX | 1, UINT64_MAX, &present, &count,
+    if (!cur_opt_uint(r, c, MC_BER_CTX | 1, UINT64_MAX, &present, &count,
                       "zero run count", errp)) {
         return false;
     }
@@ -1123,7 +1085,7 @@ static bool read_zero_run(reader *r, cur *c, uint64_t off, mc_error **errp)
                               : "must be at least 1");
     }
     coff = c->off;
-    if (!cur_opt_uint(r, c, T_CTX | 2, 255, &present, &fill, "fill byte",
+    if (!cur_opt_uint(r, c, MC_BER_CTX | 2, 255, &present, &fill, "fill byte",
                       errp)) {
         return false;
     }
@@ -1132,10 +1094,10 @@ static bool read_zero_run(reader *r, cur *c, uint64_t off, mc_error **errp)
     }
     if (!cur_end(r, c, "zero run", errp) ||
         !check_run(r, rec.offset, count, off, errp) ||
-        !check_merge(r, T_RAM_ZERO, &rec, (uint8_t)fill, off, errp)) {
+        !check_merge(r, MC_BER_RAM_ZERO, &rec, (uint8_t)fill, off, errp)) {
         return false;
     }
-    note_run(r, T_RAM_ZERO, rec.offset, count, (uint8_t)fill);
+    note_run(r, MC_BER_RAM_ZERO, rec.offset, count, (uint8_t)fill);
     rec.fill = (uint8_t)fill;
     uint64_t first = rec.offset;
     for (uint64_t i = 0; i < count; i++) {
@@ -1153,7 +1115,7 @@ static bool read_page_run(reader *r, cur *c, uint64_t off, mc_error **errp)
     mc_ram_record rec = {.kind = MC_RAM_PAGE};
     cur data;
     if (!read_page_prefix(r, c, &rec, errp) ||
-        !cur_expect(r, c, T_OCTETS, &data, "page data", errp) ||
+        !cur_expect(r, c, MC_BER_OCTETS, &data, "page data", errp) ||
         !cur_end(r, c, "page run", errp)) {
         return false;
     }
@@ -1168,10 +1130,10 @@ static bool read_page_run(reader *r, cur *c, uint64_t off, mc_error **errp)
                         (unsigned long long)count, r->run_max_pages);
     }
     if (!check_run(r, rec.offset, count, off, errp) ||
-        !check_merge(r, T_RAM_PAGES, &rec, 0, off, errp)) {
+        !check_merge(r, MC_BER_RAM_PAGES, &rec, 0, off, errp)) {
         return false;
     }
-    note_run(r, T_RAM_PAGES, rec.offset, count, 0);
+    note_run(r, MC_BER_RAM_PAGES, rec.offset, count, 0);
     uint64_t first = rec.offset;
     rec.len = ps;
     for (uint64_t i = 0; i < count; i++) {
@@ -1195,7 +1157,7 @@ static bool read_xbzrle(reader *r, cur *c, mc_error **errp)
         return false;
     }
     uint64_t eoff = c->off;
-    if (!cur_opt_uint(r, c, T_CTX | 1, 255, &present, &enc, "xbzrle encoding",
+    if (!cur_opt_uint(r, c, MC_BER_CTX | 1, 255, &present, &enc, "xbzrle encoding",
                       errp)) {
         return false;
     }
@@ -1203,7 +1165,7 @@ static bool read_xbzrle(reader *r, cur *c, mc_error **errp)
         return DATA_ERR(r, eoff, "xbzrle encoding 1 (the default must be "
                         "omitted)");
     }
-    if (!cur_expect(r, c, T_OCTETS, &data, "xbzrle data", errp) ||
+    if (!cur_expect(r, c, MC_BER_OCTETS, &data, "xbzrle data", errp) ||
         !cur_end(r, c, "xbzrle page", errp)) {
         return false;
     }
@@ -1222,7 +1184,7 @@ static bool read_compressed(reader *r, cur *c, mc_error **errp)
     mc_ram_record rec = {.kind = MC_RAM_COMPRESS};
     cur data;
     if (!read_page_prefix(r, c, &rec, errp) ||
-        !cur_expect(r, c, T_OCTETS, &data, "compressed data", errp) ||
+        !cur_expect(r, c, MC_BER_OCTETS, &data, "compressed data", errp) ||
         !cur_end(r, c, "compressed page", errp)) {
         return false;
     }
@@ -1254,26 +1216,26 @@ static bool read_ram_record(reader *r, mc_error **errp)
         return false;
     }
     cur c = {p + t.hl, total - t.hl, off + t.hl};
-    if (t.tag != T_RAM_ZERO && t.tag != T_RAM_PAGES) {
+    if (t.tag != MC_BER_RAM_ZERO && t.tag != MC_BER_RAM_PAGES) {
         r->run_tag = 0;
     }
     switch (t.tag) {
-    case T_RAM_MEMSIZE:
+    case MC_BER_RAM_MEMSIZE:
         return read_mem_size(r, &c, errp);
-    case T_RAM_ZERO:
+    case MC_BER_RAM_ZERO:
         return read_zero_run(r, &c, off, errp);
-    case T_RAM_PAGES:
+    case MC_BER_RAM_PAGES:
         return read_page_run(r, &c, off, errp);
-    case T_RAM_XBZRLE:
+    case MC_BER_RAM_XBZRLE:
         return read_xbzrle(r, &c, errp);
-    case T_RAM_COMPRESSED:
+    case MC_BER_RAM_COMPRESSED:
         return read_compressed(r, &c, errp);
-    case T_RAM_EOS:
-    case T_RAM_FLUSH: {
+    case MC_BER_RAM_EOS:
+    case MC_BER_RAM_FLUSH: {
         if (c.n) {
             return DATA_ERR(r, off, "NULL with content");
         }
-        mc_ram_record rec = {.kind = t.tag == T_RAM_EOS ? MC_RAM_EOS
+        mc_ram_record rec = {.kind = t.tag == MC_BER_RAM_EOS ? MC_RAM_EOS
                                                         : MC_RAM_MULTIFD_FLUSH};
         return mc_visit_ram_record(r->v, &rec, errp);
     }
@@ -1316,7 +1278,7 @@ static bool read_ram_section(reader *r, const tl *t, mc_error **errp)
     if (!src_tl(r, &h, errp)) {
         return false;
     }
-    if (h.tag != T_SEQ) {
+    if (h.tag != MC_BER_SEQ) {
         return DATA_ERR(r, hoff, "expected section header (tag 0x30), found "
                         "tag 0x%02x", h.tag);
     }
@@ -1347,7 +1309,7 @@ static bool read_ram_section(reader *r, const tl *t, mc_error **errp)
     if (!src_tl(r, &rl, errp)) {
         return false;
     }
-    if (rl.tag != T_SEQ) {
+    if (rl.tag != MC_BER_SEQ) {
         return DATA_ERR(r, roff, "expected RAM records (tag 0x30), found tag "
                         "0x%02x", rl.tag);
     }
@@ -1359,10 +1321,10 @@ static bool read_ram_section(reader *r, const tl *t, mc_error **errp)
     if (!t->indef && rl.hl + rl.len > end - roff) {
         return DATA_ERR(r, roff, "RAM records run past their section");
     }
-    if (!t->indef && rl.len > RAM_DEFINITE_MAX) {
+    if (!t->indef && rl.len > MC_BER_RAM_DEFINITE_MAX) {
         return DATA_ERR(r, roff, "definite-length RAM records of %llu bytes "
                         "(above %u bytes they have indefinite length)",
-                        (unsigned long long)rl.len, RAM_DEFINITE_MAX);
+                        (unsigned long long)rl.len, MC_BER_RAM_DEFINITE_MAX);
     }
     r->run_tag = 0;
     uint64_t rend = t->indef ? UINT64_MAX : roff + rl.hl + rl.len;
@@ -1402,10 +1364,10 @@ static bool read_ram_section(reader *r, const tl *t, mc_error **errp)
         path_pop(r, rold);
         rbytes += mc_src_offset(r->src) - here;
     }
-    if (t->indef && rbytes <= RAM_DEFINITE_MAX) {
+    if (t->indef && rbytes <= MC_BER_RAM_DEFINITE_MAX) {
         return DATA_ERR(r, roff, "indefinite-length RAM records of only %llu "
                         "bytes (up to %u bytes they have definite length)",
-                        (unsigned long long)rbytes, RAM_DEFINITE_MAX);
+                        (unsigned long long)rbytes, MC_BER_RAM_DEFINITE_MAX);
     }
 
     /* footer and end */
@@ -1415,7 +1377,7 @@ static bool read_ram_section(reader *r, const tl *t, mc_error **errp)
         if (!mc_src_peek(r->src, 2, &p, errp)) {
             return false;
         }
-        if (p[0] == (T_CTX | 0)) {
+        if (p[0] == (MC_BER_CTX | 0)) {
             if (p[1] != 0) {
                 return DATA_ERR(r, foff, "footer NULL with content");
             }
@@ -1453,8 +1415,8 @@ static bool read_command(reader *r, const tl *t, mc_error **errp)
         return false;
     }
     cur c = {p + t->hl, total - t->hl, off + t->hl};
-    if (!cur_uint(r, &c, T_INTEGER, UINT16_MAX, &cmd, "command", errp) ||
-        !cur_expect(r, &c, T_OCTETS, &data, "command data", errp) ||
+    if (!cur_uint(r, &c, MC_BER_INTEGER, UINT16_MAX, &cmd, "command", errp) ||
+        !cur_expect(r, &c, MC_BER_OCTETS, &data, "command data", errp) ||
         !cur_end(r, &c, "command", errp)) {
         return false;
     }
@@ -1489,7 +1451,7 @@ static bool read_packaged(reader *r, const tl *t, mc_error **errp)
     if (!src_tl(r, &lt, errp)) {
         return false;
     }
-    if (lt.tag != T_INTEGER || lt.indef || lt.len > 9) {
+    if (lt.tag != MC_BER_INTEGER || lt.indef || lt.len > 9) {
         return DATA_ERR(r, loff, "expected the package length (a small "
                         "INTEGER), found tag 0x%02x", lt.tag);
     }
@@ -1497,7 +1459,7 @@ static bool read_packaged(reader *r, const tl *t, mc_error **errp)
         return false;
     }
     cur c = {p, total, loff};
-    if (!cur_uint(r, &c, T_INTEGER, UINT32_MAX, &len, "package length",
+    if (!cur_uint(r, &c, MC_BER_INTEGER, UINT32_MAX, &len, "package length",
                   errp)) {
         return false;
     }
@@ -1506,7 +1468,7 @@ static bool read_packaged(reader *r, const tl *t, mc_error **errp)
     if (!src_tl(r, &it, errp)) {
         return false;
     }
-    if (it.tag != T_SEQ || !it.indef) {
+    if (it.tag != MC_BER_SEQ || !it.indef) {
         return DATA_ERR(r, ioff, "expected the package items (30 80)");
     }
     if (!mc_src_skip(r->src, it.hl, errp) || !depth_enter(r, off, errp) ||
@@ -1560,8 +1522,8 @@ static bool read_vmdesc_deflated(reader *r, const tl *t, mc_error **errp)
     }
     cur c = {p + t->hl, total - t->hl, off + t->hl}, z;
     uint64_t len;
-    if (!cur_uint(r, &c, T_INTEGER, UINT32_MAX, &len, "vmdesc length", errp) ||
-        !cur_expect(r, &c, T_OCTETS, &z, "deflated vmdesc", errp) ||
+    if (!cur_uint(r, &c, MC_BER_INTEGER, UINT32_MAX, &len, "vmdesc length", errp) ||
+        !cur_expect(r, &c, MC_BER_OCTETS, &z, "deflated vmdesc", errp) ||
         !cur_end(r, &c, "deflated vmdesc", errp)) {
         return false;
     }
@@ -1605,25 +1567,25 @@ static bool read_items(reader *r, mc_error **errp)
             return false;
         }
         switch (t.tag) {
-        case T_SECTION:
+        case MC_BER_SECTION:
             ok = read_section(r, &t, errp);
             break;
-        case T_RAMSECTION:
+        case MC_BER_RAMSECTION:
             ok = read_ram_section(r, &t, errp);
             break;
-        case T_COMMAND:
+        case MC_BER_COMMAND:
             ok = read_command(r, &t, errp);
             break;
-        case T_PACKAGED:
+        case MC_BER_PACKAGED:
             ok = read_packaged(r, &t, errp);
             break;
-        case T_EOF:
+        case MC_BER_EOF:
             ok = read_eof(r, &t, errp);
             break;
-        case T_VMDESC:
+        case MC_BER_VMDESC:
             ok = read_vmdesc(r, &t, errp);
             break;
-        case T_VMDESC_DEFLATED:
+        case MC_BER_VMDESC_DEFLATED:
             ok = read_vmdesc_deflated(r, &t, errp);
             break;
         default:
@@ -1649,7 +1611,7 @@ static bool read_stream_header(reader *r, mc_error **errp)
     if (!src_tl(r, &t, errp)) {
         return false;
     }
-    if (t.tag != T_SEQ || t.indef || t.len > MAX_STREAM_HEADER) {
+    if (t.tag != MC_BER_SEQ || t.indef || t.len > MAX_STREAM_HEADER) {
         return DATA_ERR(r, off, "expected the stream header (a short "
                         "definite SEQUENCE), found tag 0x%02x", t.tag);
     }
@@ -1660,7 +1622,7 @@ static bool read_stream_header(reader *r, mc_error **errp)
     }
     cur c = {p + t.hl, total - t.hl, off + t.hl};
     uint64_t voff = c.off;
-    if (!cur_uint(r, &c, T_INTEGER, UINT32_MAX, &v, "format version", errp)) {
+    if (!cur_uint(r, &c, MC_BER_INTEGER, UINT32_MAX, &v, "format version", errp)) {
         return false;
     }
     if (v != 1) {
@@ -1668,7 +1630,7 @@ static bool read_stream_header(reader *r, mc_error **errp)
                         "supported)", (unsigned long long)v);
     }
     voff = c.off;
-    if (!cur_uint(r, &c, T_INTEGER, UINT32_MAX, &v, "magic", errp)) {
+    if (!cur_uint(r, &c, MC_BER_INTEGER, UINT32_MAX, &v, "magic", errp)) {
         return false;
     }
     if (v != MC_VM_FILE_MAGIC) {
@@ -1677,7 +1639,7 @@ static bool read_stream_header(reader *r, mc_error **errp)
     }
     r->info.magic = (uint32_t)v;
     voff = c.off;
-    if (!cur_uint(r, &c, T_INTEGER, UINT32_MAX, &v, "file version", errp)) {
+    if (!cur_uint(r, &c, MC_BER_INTEGER, UINT32_MAX, &v, "file version", errp)) {
         return false;
     }
     if (v != MC_VM_FILE_VERSION) {
@@ -1687,7 +1649,7 @@ static bool read_stream_header(reader *r, mc_error **errp)
     }
     r->info.version = (uint32_t)v;
     voff = c.off;
-    if (!cur_uint(r, &c, T_INTEGER, UINT32_MAX, &v, "page size", errp)) {
+    if (!cur_uint(r, &c, MC_BER_INTEGER, UINT32_MAX, &v, "page size", errp)) {
         return false;
     }
     if (v < MIN_PAGE_SIZE || v > MAX_PAGE_SIZE || (v & (v - 1))) {
@@ -1696,16 +1658,16 @@ static bool read_stream_header(reader *r, mc_error **errp)
                         MAX_PAGE_SIZE);
     }
     r->info.page_size = (uint32_t)v;
-    uint32_t maxp = RUN_MAX_BYTES / r->info.page_size;
-    r->run_max_pages = maxp > RUN_MAX_PAGES ? RUN_MAX_PAGES : maxp ? maxp : 1;
-    if (!cur_uint(r, &c, T_ENUM, 1, &v, "page size source", errp)) {
+    uint32_t maxp = MC_BER_RUN_MAX_BYTES / r->info.page_size;
+    r->run_max_pages = maxp > MC_BER_RUN_MAX_PAGES ? MC_BER_RUN_MAX_PAGES : maxp ? maxp : 1;
+    if (!cur_uint(r, &c, MC_BER_ENUM, 1, &v, "page size source", errp)) {
         return false;
     }
     /* Pass the source through: a BER stream re-encodes to the same header. */
     r->info.page_size_source =
         v ? MC_PAGE_SIZE_CONFIGURATION : MC_PAGE_SIZE_DEFAULT;
     cur b;
-    if (!cur_expect(r, &c, T_BOOLEAN, &b, "names flag", errp)) {
+    if (!cur_expect(r, &c, MC_BER_BOOLEAN, &b, "names flag", errp)) {
         return false;
     }
     if (b.n != 1 || (b.p[0] != 0x00 && b.p[0] != 0xff)) {
@@ -1725,7 +1687,7 @@ static bool read_stream(reader *r, mc_error **errp)
     if (!mc_src_peek(r->src, 2, &p, errp)) {
         return false;
     }
-    if (p[0] != T_STREAM || p[1] != 0x80) {
+    if (p[0] != MC_BER_STREAM || p[1] != 0x80) {
         return DATA_ERR(r, mc_src_offset(r->src),
                         "not a migconv BER stream (expected 60 80, found "
                         "%02x %02x)", p[0], p[1]);
@@ -1737,7 +1699,7 @@ static bool read_stream(reader *r, mc_error **errp)
     if (!mc_src_peek(r->src, 2, &p, errp)) {
         return false;
     }
-    if (p[0] != T_SEQ || p[1] != 0x80) {
+    if (p[0] != MC_BER_SEQ || p[1] != 0x80) {
         return DATA_ERR(r, off, "expected the stream items (30 80), found "
                         "%02x %02x", p[0], p[1]);
     }
@@ -1791,7 +1753,7 @@ mc_format mc_format_detect(const uint8_t *p, size_t n)
     if (n >= 4 && memcmp(p, "QEVM", 4) == 0) {
         return MC_FORMAT_LEGACY;
     }
-    if (n >= 2 && p[0] == T_STREAM && p[1] == 0x80) {
+    if (n >= 2 && p[0] == MC_BER_STREAM && p[1] == 0x80) {
         return MC_FORMAT_BER;
     }
     return MC_FORMAT_UNKNOWN;

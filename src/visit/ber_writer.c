@@ -9,7 +9,7 @@
  *       61 L Section            one DER record per configuration/device
  *                               section, built in memory
  *       62 L / 62 80 RamSection definite when its records stay within
- *                               RAM_DEFINITE_MAX bytes, indefinite otherwise
+ *                               MC_BER_RAM_DEFINITE_MAX bytes, indefinite otherwise
  *       63 L Command, 64 80 Packaged, 45 00 eof, 46 L vmdesc
  *     00 00
  *   00 00
@@ -22,62 +22,24 @@
  * RAM records never go through that buffer one page at a time: consecutive
  * zero pages and full pages that continue each other are merged into
  * ZeroRun / PageRun records (bounded: a page run holds at most
- * RUN_MAX_BYTES of data) and encoded by hand when the run ends.
+ * MC_BER_RUN_MAX_BYTES of data) and encoded by hand when the run ends.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "core/ber.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
 #include "visit/visitors.h"
 
-/* Records of a RAM section are buffered up to this many bytes; a section
- * whose records stay within it is written with definite length. */
-#define RAM_DEFINITE_MAX (64u << 10)
-/* A page run holds at most this many pages ... */
-#define RUN_MAX_PAGES 256u
-/* ... and at most this many bytes (but always at least one page). */
-#define RUN_MAX_BYTES (1u << 20)
 /* Nesting of open TLVs inside one section record (a sane reader nests
  * values at most 64 deep; every level costs up to three TLVs). */
 #define MAX_OPEN 1024u
 /* Legacy counted strings are at most 255 bytes. */
 #define MAX_COUNTED 255u
 
-/* BER identifier octets used by the writer (asn1/migconv.asn). */
-enum {
-    T_INTEGER = 0x02,
-    T_OCTETS = 0x04,
-    T_ENUM = 0x0a,
-    T_UTF8 = 0x0c,
-    T_BOOLEAN = 0x01,
-    T_SEQ = 0x30,
-    T_STREAM = 0x60,
-    T_SECTION = 0x61,
-    T_RAMSECTION = 0x62,
-    T_COMMAND = 0x63,
-    T_PACKAGED = 0x64,
-    T_EOF = 0x45,
-    T_VMDESC = 0x46,
-    T_VMDESC_DEFLATED = 0x67,
-    T_CTX0 = 0x80,          /* [n] primitive: 0x80 | n */
-    T_CTX0_CONS = 0xa0,     /* [n] constructed: 0xa0 | n */
-    T_FIELD_TYPE = 0x94,    /* Field.type [20] */
-    T_VAL_BOOL = 0x88,
-    T_VAL_BYTES = 0x89,
-    T_VAL_STRUCT = 0xaa,
-    T_VAL_ARRAY = 0xab,
-    T_VAL_PACKED = 0xac,
-    T_RAM_MEMSIZE = 0xa0,
-    T_RAM_ZERO = 0xa1,
-    T_RAM_PAGES = 0xa2,
-    T_RAM_XBZRLE = 0xa3,
-    T_RAM_COMPRESSED = 0xa4,
-    T_RAM_EOS = 0x85,
-    T_RAM_FLUSH = 0x86,
-};
 
 /* ---- DER building buffer ---- */
 
@@ -360,26 +322,26 @@ static bool bw_start_stream(mc_visitor *v, const mc_stream_info *info,
     w->started = true;
     w->page_size = info->page_size;
     /* Page runs: up to 256 pages, at most 1 MiB unless one page is more. */
-    uint32_t maxp = RUN_MAX_BYTES / info->page_size;
-    w->run_max_pages = maxp > RUN_MAX_PAGES ? RUN_MAX_PAGES : maxp ? maxp : 1;
+    uint32_t maxp = MC_BER_RUN_MAX_BYTES / info->page_size;
+    w->run_max_pages = maxp > MC_BER_RUN_MAX_PAGES ? MC_BER_RUN_MAX_PAGES : maxp ? maxp : 1;
 
     dbuf *d = &w->scratch;
     d->len = 0;
-    db_byte(d, T_STREAM);
+    db_byte(d, MC_BER_STREAM);
     db_byte(d, 0x80);
-    if (!db_open(d, T_SEQ, errp)) {
+    if (!db_open(d, MC_BER_SEQ, errp)) {
         return false;
     }
-    db_uint(d, T_INTEGER, 1);                   /* formatVersion */
-    db_uint(d, T_INTEGER, info->magic);         /* magic */
-    db_uint(d, T_INTEGER, info->version);       /* fileVersion */
-    db_uint(d, T_INTEGER, info->page_size);     /* pageSize */
-    db_uint(d, T_ENUM, source);                 /* pageSizeSource */
-    db_byte(d, T_BOOLEAN);                      /* names */
+    db_uint(d, MC_BER_INTEGER, 1);                   /* formatVersion */
+    db_uint(d, MC_BER_INTEGER, info->magic);         /* magic */
+    db_uint(d, MC_BER_INTEGER, info->version);       /* fileVersion */
+    db_uint(d, MC_BER_INTEGER, info->page_size);     /* pageSize */
+    db_uint(d, MC_BER_ENUM, source);                 /* pageSizeSource */
+    db_byte(d, MC_BER_BOOLEAN);                      /* names */
     db_byte(d, 1);
     db_byte(d, w->names ? 0xff : 0x00);
     db_close(d);
-    db_byte(d, T_SEQ);                          /* items */
+    db_byte(d, MC_BER_SEQ);                          /* items */
     db_byte(d, 0x80);
     return out_write(w, d->p, d->len, errp);
 }
@@ -409,20 +371,20 @@ static bool encode_section_header(ber_writer *w, dbuf *d,
     if (full && !check_counted(info->idstr, "section idstr", errp)) {
         return false;
     }
-    if (!db_open(d, T_SEQ, errp)) {
+    if (!db_open(d, MC_BER_SEQ, errp)) {
         return false;
     }
-    db_uint(d, T_INTEGER, info->type);
+    db_uint(d, MC_BER_INTEGER, info->type);
     if (info->type != MC_VM_CONFIGURATION) {
-        db_uint(d, T_CTX0 | 0, info->section_id);
+        db_uint(d, MC_BER_CTX | 0, info->section_id);
     }
     if (full) {
-        db_str(d, T_CTX0 | 1, info->idstr);
-        db_uint(d, T_CTX0 | 2, info->instance_id);
-        db_uint(d, T_CTX0 | 3, info->version_id);
+        db_str(d, MC_BER_CTX | 1, info->idstr);
+        db_uint(d, MC_BER_CTX | 2, info->instance_id);
+        db_uint(d, MC_BER_CTX | 3, info->version_id);
     }
     if (w->names && info->vmsd_name) {
-        db_str(d, T_CTX0 | 4, info->vmsd_name);
+        db_str(d, MC_BER_CTX | 4, info->vmsd_name);
     }
     db_close(d);
     return true;
@@ -489,10 +451,10 @@ static bool bw_start_section(mc_visitor *v, const mc_section_info *info,
     d->len = 0;
     d->n_open = 0;
     w->n_frames = 0;
-    if (!db_open(d, T_SECTION, errp) ||
+    if (!db_open(d, MC_BER_SECTION, errp) ||
         !encode_section_header(w, d, info, errp) ||
-        !db_open(d, T_SEQ, errp) ||     /* body */
-        !db_open(d, T_SEQ, errp)) {     /* body.fields */
+        !db_open(d, MC_BER_SEQ, errp) ||     /* body */
+        !db_open(d, MC_BER_SEQ, errp)) {     /* body.fields */
         return false;
     }
     push_frame(w, FR_SECTION);
@@ -510,8 +472,8 @@ static void close_body_list(ber_writer *w)
 
 static bool ram_switch_indef(ber_writer *w, mc_error **errp)
 {
-    static const uint8_t sec[2] = {T_RAMSECTION, 0x80};
-    static const uint8_t recs[2] = {T_SEQ, 0x80};
+    static const uint8_t sec[2] = {MC_BER_RAMSECTION, 0x80};
+    static const uint8_t recs[2] = {MC_BER_SEQ, 0x80};
     w->ram_indef = true;
     bool ok = out_write(w, sec, 2, errp) &&
               out_write(w, w->ram_hdr.p, w->ram_hdr.len, errp) &&
@@ -526,7 +488,7 @@ static bool ram_emit(ber_writer *w, const uint8_t *head, size_t hn,
                      const uint8_t *data, size_t dn, mc_error **errp)
 {
     if (!w->ram_indef) {
-        if (w->ram_buf.len + hn + dn <= RAM_DEFINITE_MAX) {
+        if (w->ram_buf.len + hn + dn <= MC_BER_RAM_DEFINITE_MAX) {
             db_put(&w->ram_buf, head, hn);
             db_put(&w->ram_buf, data, dn);
             return true;
@@ -545,7 +507,7 @@ static size_t page_prefix_len(uint64_t offset, const char *block, size_t *bn)
 {
     uint8_t tmp[11];
     *bn = block ? strlen(block) : 0;
-    size_t n = der_uint_tlv(tmp, T_INTEGER, offset);
+    size_t n = der_uint_tlv(tmp, MC_BER_INTEGER, offset);
     if (block) {
         uint8_t l[9];
         n += 1 + der_len(l, *bn) + *bn;
@@ -555,9 +517,9 @@ static size_t page_prefix_len(uint64_t offset, const char *block, size_t *bn)
 
 static void put_page_prefix(dbuf *d, uint64_t offset, const char *block)
 {
-    db_uint(d, T_INTEGER, offset);
+    db_uint(d, MC_BER_INTEGER, offset);
     if (block) {
-        db_str(d, T_CTX0 | 0, block);
+        db_str(d, MC_BER_CTX | 0, block);
     }
 }
 
@@ -583,7 +545,7 @@ static void encode_page_head(ber_writer *w, uint8_t tag, uint64_t offset,
     put_page_prefix(d, offset, block);
     db_put(d, extra, en);
     if (with_data) {
-        db_tl(d, T_OCTETS, dn);
+        db_tl(d, MC_BER_OCTETS, dn);
     }
 }
 
@@ -599,17 +561,17 @@ static bool flush_run(ber_writer *w, mc_error **errp)
         uint8_t extra[22];
         size_t en = 0;
         if (w->run_count != 1) {
-            en += der_uint_tlv(extra + en, T_CTX0 | 1, w->run_count);
+            en += der_uint_tlv(extra + en, MC_BER_CTX | 1, w->run_count);
         }
         if (w->run_fill != 0) {
-            en += der_uint_tlv(extra + en, T_CTX0 | 2, w->run_fill);
+            en += der_uint_tlv(extra + en, MC_BER_CTX | 2, w->run_fill);
         }
-        encode_page_head(w, T_RAM_ZERO, w->run_offset, block, extra, en,
+        encode_page_head(w, MC_BER_RAM_ZERO, w->run_offset, block, extra, en,
                          false, 0);
         return ram_emit(w, w->scratch.p, w->scratch.len, NULL, 0, errp);
     }
     size_t dn = (size_t)w->run_count * w->page_size;
-    encode_page_head(w, T_RAM_PAGES, w->run_offset, block, NULL, 0, true, dn);
+    encode_page_head(w, MC_BER_RAM_PAGES, w->run_offset, block, NULL, 0, true, dn);
     return ram_emit(w, w->scratch.p, w->scratch.len, w->run_data, dn, errp);
 }
 
@@ -652,26 +614,26 @@ static bool encode_mem_size(ber_writer *w, const mc_ram_record *rec,
     dbuf *d = &w->scratch;
     d->len = 0;
     d->n_open = 0;
-    if (!db_open(d, T_RAM_MEMSIZE, errp)) {
+    if (!db_open(d, MC_BER_RAM_MEMSIZE, errp)) {
         return false;
     }
-    db_uint(d, T_INTEGER, rec->offset);
-    if (!db_open(d, T_SEQ, errp)) {
+    db_uint(d, MC_BER_INTEGER, rec->offset);
+    if (!db_open(d, MC_BER_SEQ, errp)) {
         return false;
     }
     for (size_t i = 0; i < rec->n_blocks; i++) {
         const mc_ram_block *b = &rec->blocks[i];
         if (!check_counted(b->idstr, "RAM block name", errp) ||
-            !db_open(d, T_SEQ, errp)) {
+            !db_open(d, MC_BER_SEQ, errp)) {
             return false;
         }
-        db_str(d, T_UTF8, b->idstr);
-        db_uint(d, T_INTEGER, b->used_length);
+        db_str(d, MC_BER_UTF8, b->idstr);
+        db_uint(d, MC_BER_INTEGER, b->used_length);
         if (b->has_page_size) {
-            db_uint(d, T_CTX0 | 0, b->page_size);
+            db_uint(d, MC_BER_CTX | 0, b->page_size);
         }
         if (b->has_addr) {
-            db_uint(d, T_CTX0 | 1, b->addr);
+            db_uint(d, MC_BER_CTX | 1, b->addr);
         }
         db_close(d);
     }
@@ -742,15 +704,15 @@ static bool bw_ram_record(mc_visitor *v, const mc_ram_record *rec,
         uint8_t extra[11];
         size_t en = 0;
         if (rec->encoding != 1) {
-            en = der_uint_tlv(extra, T_CTX0 | 1, rec->encoding);
+            en = der_uint_tlv(extra, MC_BER_CTX | 1, rec->encoding);
         }
-        encode_page_head(w, T_RAM_XBZRLE, rec->offset, rec->block, extra, en,
+        encode_page_head(w, MC_BER_RAM_XBZRLE, rec->offset, rec->block, extra, en,
                          true, rec->len);
         return ram_emit(w, w->scratch.p, w->scratch.len, rec->data, rec->len,
                         errp);
     }
     case MC_RAM_COMPRESS:
-        encode_page_head(w, T_RAM_COMPRESSED, rec->offset, rec->block, NULL, 0,
+        encode_page_head(w, MC_BER_RAM_COMPRESSED, rec->offset, rec->block, NULL, 0,
                          true, rec->len);
         return ram_emit(w, w->scratch.p, w->scratch.len, rec->data, rec->len,
                         errp);
@@ -762,7 +724,7 @@ static bool bw_ram_record(mc_visitor *v, const mc_ram_record *rec,
                           "encoded", mc_ram_kind_name(rec->kind));
             return false;
         }
-        uint8_t tlv[2] = {rec->kind == MC_RAM_EOS ? T_RAM_EOS : T_RAM_FLUSH, 0};
+        uint8_t tlv[2] = {rec->kind == MC_RAM_EOS ? MC_BER_RAM_EOS : MC_BER_RAM_FLUSH, 0};
         return ram_emit(w, tlv, 2, NULL, 0, errp);
     }
     default:
@@ -772,7 +734,7 @@ static bool bw_ram_record(mc_visitor *v, const mc_ram_record *rec,
 
 static bool end_ram_section(ber_writer *w, bool footer, mc_error **errp)
 {
-    static const uint8_t foot[2] = {T_CTX0 | 0, 0};
+    static const uint8_t foot[2] = {MC_BER_CTX | 0, 0};
     static const uint8_t eoc[2] = {0, 0};
     if (!flush_run(w, errp)) {
         return false;
@@ -784,9 +746,9 @@ static bool end_ram_section(ber_writer *w, bool footer, mc_error **errp)
     }
     uint8_t sec_tl[10], rec_tl[10];
     size_t rn = w->ram_buf.len;
-    unsigned rtl = der_tl(rec_tl, T_SEQ, rn);
+    unsigned rtl = der_tl(rec_tl, MC_BER_SEQ, rn);
     uint64_t content = w->ram_hdr.len + rtl + rn + (footer ? 2 : 0);
-    unsigned stl = der_tl(sec_tl, T_RAMSECTION, content);
+    unsigned stl = der_tl(sec_tl, MC_BER_RAMSECTION, content);
     return out_write(w, sec_tl, stl, errp) &&
            out_write(w, w->ram_hdr.p, w->ram_hdr.len, errp) &&
            out_write(w, rec_tl, rtl, errp) &&
@@ -814,7 +776,7 @@ static bool bw_end_section(mc_visitor *v, bool footer, mc_error **errp)
     close_body_list(w);
     db_close(d);                    /* body */
     if (footer) {
-        db_byte(d, T_CTX0 | 0);
+        db_byte(d, MC_BER_CTX | 0);
         db_byte(d, 0);
     }
     db_close(d);                    /* section */
@@ -852,14 +814,14 @@ static bool open_field(ber_writer *w, const mc_field *f, const char *canonical,
     if (!*wrapped) {
         return true;
     }
-    if (!db_open(d, T_SEQ, errp)) {
+    if (!db_open(d, MC_BER_SEQ, errp)) {
         return false;
     }
     if (name) {
-        db_str(d, T_UTF8, f->name);
+        db_str(d, MC_BER_UTF8, f->name);
     }
     if (type) {
-        db_str(d, T_FIELD_TYPE, f->type);
+        db_str(d, MC_BER_FIELD_TYPE, f->type);
     }
     return true;
 }
@@ -888,13 +850,13 @@ static bool bw_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
     }
     dbuf *d = &w->rec;
     if (wt == MC_WT_BOOL) {
-        db_byte(d, T_VAL_BOOL);
+        db_byte(d, MC_BER_VAL_BOOL);
         db_byte(d, 1);
         db_byte(d, raw ? 0xff : 0x00);
     } else if (mc_wire_type_signed(wt)) {
-        db_sint(d, (uint8_t)(T_CTX0 | wt), sv);
+        db_sint(d, (uint8_t)(MC_BER_CTX | wt), sv);
     } else {
-        db_uint(d, (uint8_t)(T_CTX0 | wt), raw & mask);
+        db_uint(d, (uint8_t)(MC_BER_CTX | wt), raw & mask);
     }
     if (wrapped) {
         db_close(d);
@@ -911,7 +873,7 @@ static bool bw_visit_bytes(mc_visitor *v, const mc_field *f,
         return false;
     }
     dbuf *d = &w->rec;
-    db_tl(d, T_VAL_BYTES, len);
+    db_tl(d, MC_BER_VAL_BYTES, len);
     db_put(d, data, len);
     if (wrapped) {
         db_close(d);
@@ -943,13 +905,13 @@ static bool bw_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
         return false;
     }
     dbuf *d = &w->rec;
-    if (!db_open(d, T_VAL_PACKED, errp)) {
+    if (!db_open(d, MC_BER_VAL_PACKED, errp)) {
         return false;
     }
-    db_byte(d, T_ENUM);
+    db_byte(d, MC_BER_ENUM);
     db_byte(d, 1);
     db_byte(d, (uint8_t)wt);
-    db_tl(d, T_OCTETS, n);
+    db_tl(d, MC_BER_OCTETS, n);
     db_put(d, data, n);
     db_close(d);
     if (wrapped) {
@@ -963,8 +925,8 @@ static bool bw_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
     ber_writer *w = bw_of(v);
     bool wrapped;
     if (!open_field(w, f, "struct", &wrapped, errp) ||
-        !db_open(&w->rec, T_VAL_STRUCT, errp) ||
-        !db_open(&w->rec, T_SEQ, errp)) {
+        !db_open(&w->rec, MC_BER_VAL_STRUCT, errp) ||
+        !db_open(&w->rec, MC_BER_SEQ, errp)) {
         return false;
     }
     push_frame(w, FR_STRUCT)->wrapped = wrapped;
@@ -993,7 +955,7 @@ static bool bw_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
     ber_writer *w = bw_of(v);
     bool wrapped;
     if (!open_field(w, f, NULL, &wrapped, errp) ||
-        !db_open(&w->rec, T_VAL_ARRAY, errp)) {
+        !db_open(&w->rec, MC_BER_VAL_ARRAY, errp)) {
         return false;
     }
     frame *fr = push_frame(w, FR_ARRAY);
@@ -1036,18 +998,18 @@ static bool bw_start_subsection(mc_visitor *v, const char *name,
     dbuf *d = &w->rec;
     if (!fr->in_subs) {
         db_close(d);                /* fields */
-        if (!db_open(d, T_CTX0_CONS | 0, errp)) {
+        if (!db_open(d, MC_BER_CTX_CONS | 0, errp)) {
             return false;
         }
         fr->in_subs = true;
     }
-    if (!db_open(d, T_SEQ, errp)) {
+    if (!db_open(d, MC_BER_SEQ, errp)) {
         return false;
     }
-    db_str(d, T_UTF8, name);
-    db_uint(d, T_INTEGER, version_id);
-    if (!db_open(d, T_SEQ, errp) ||     /* body */
-        !db_open(d, T_SEQ, errp)) {     /* body.fields */
+    db_str(d, MC_BER_UTF8, name);
+    db_uint(d, MC_BER_INTEGER, version_id);
+    if (!db_open(d, MC_BER_SEQ, errp) ||     /* body */
+        !db_open(d, MC_BER_SEQ, errp)) {     /* body.fields */
         return false;
     }
     push_frame(w, FR_SUBSECTION);
@@ -1079,10 +1041,10 @@ static bool bw_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
     }
     uint8_t head[24];
     uint8_t icmd[11];
-    unsigned ni = der_uint_tlv(icmd, T_INTEGER, cmd);
+    unsigned ni = der_uint_tlv(icmd, MC_BER_INTEGER, cmd);
     uint8_t otl[10];
-    unsigned no = der_tl(otl, T_OCTETS, len);
-    unsigned nh = der_tl(head, T_COMMAND, (uint64_t)ni + no + len);
+    unsigned no = der_tl(otl, MC_BER_OCTETS, len);
+    unsigned nh = der_tl(head, MC_BER_COMMAND, (uint64_t)ni + no + len);
     memcpy(head + nh, icmd, ni);
     nh += ni;
     memcpy(head + nh, otl, no);
@@ -1097,10 +1059,10 @@ static bool bw_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
         return false;
     }
     uint8_t head[2 + 7 + 2];
-    head[0] = T_PACKAGED;
+    head[0] = MC_BER_PACKAGED;
     head[1] = 0x80;
-    unsigned n = 2 + der_uint_tlv(head + 2, T_INTEGER, len);
-    head[n++] = T_SEQ;
+    unsigned n = 2 + der_uint_tlv(head + 2, MC_BER_INTEGER, len);
+    head[n++] = MC_BER_SEQ;
     head[n++] = 0x80;
     w->packaged++;
     return out_write(w, head, n, errp);
@@ -1124,7 +1086,7 @@ static bool bw_eof(mc_visitor *v, mc_error **errp)
 {
     ber_writer *w = bw_of(v);
     /* eof [APPLICATION 5] INTEGER 0 */
-    static const uint8_t tlv[3] = {T_EOF, 1, 0};
+    static const uint8_t tlv[3] = {MC_BER_EOF, 1, 0};
     return check_item_ok(w, errp) && out_write(w, tlv, 3, errp);
 }
 
@@ -1144,10 +1106,10 @@ static bool bw_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
         zlen + 16 < len) {
         dbuf *d = &w->rec;
         d->len = 0;
-        bool ok = db_open(d, T_VMDESC_DEFLATED, errp);
+        bool ok = db_open(d, MC_BER_VMDESC_DEFLATED, errp);
         if (ok) {
-            db_uint(d, T_INTEGER, len);
-            db_tl(d, T_OCTETS, zlen);
+            db_uint(d, MC_BER_INTEGER, len);
+            db_tl(d, MC_BER_OCTETS, zlen);
             db_put(d, z, zlen);
             db_close(d);
             ok = out_write(w, d->p, d->len, errp);
@@ -1157,7 +1119,7 @@ static bool bw_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
     }
     free(z);
     uint8_t tl[10];
-    unsigned n = der_tl(tl, T_VMDESC, len);
+    unsigned n = der_tl(tl, MC_BER_VMDESC, len);
     return out_write(w, tl, n, errp) && out_write(w, json, len, errp);
 }
 
