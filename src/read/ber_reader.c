@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "core/ber.h"
+#include "core/path.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor.h"
@@ -97,58 +98,9 @@ typedef struct cur {
 
 /* ---- paths and errors ---- */
 
-static size_t path_push(reader *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static size_t path_push(reader *r, const char *fmt, ...)
-{
-    size_t old = strlen(r->path);
-    if (old < sizeof(r->path) - 1) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->path + old, sizeof(r->path) - old, fmt, ap);
-        va_end(ap);
-    }
-    return old;
-}
-
-/*
- * path_push without printf, for the paths built once per field, record or
- * item: a, then at most smax bytes of str (if any), then num in decimal (if
- * has_num), then z.
- */
-static size_t path_add(reader *r, const char *a, const char *str, size_t smax,
-                       bool has_num, uint64_t num, const char *z)
-{
-    size_t old = strlen(r->path), n = old, cap = sizeof(r->path) - 1;
-    for (; *a && n < cap; a++) {
-        r->path[n++] = *a;
-    }
-    for (size_t i = 0; str && str[i] && i < smax && n < cap; i++) {
-        r->path[n++] = str[i];
-    }
-    if (has_num) {
-        char d[24];
-        int k = 0;
-        do {
-            d[k++] = (char)('0' + num % 10);
-            num /= 10;
-        } while (num);
-        while (k > 0 && n < cap) {
-            r->path[n++] = d[--k];
-        }
-    }
-    for (; *z && n < cap; z++) {
-        r->path[n++] = *z;
-    }
-    r->path[n] = 0;
-    return old;
-}
-
-static void path_pop(reader *r, size_t old)
-{
-    r->path[old] = 0;
-}
+#define path_push(r, ...) mc_path_push((r)->path, sizeof((r)->path), __VA_ARGS__)
+#define path_add(r, ...) mc_path_add((r)->path, sizeof((r)->path), __VA_ARGS__)
+#define path_pop(r, old) mc_path_pop((r)->path, (old))
 
 #define DATA_ERR(r, off, ...) \
     (mc_error_data(errp, (off), (r)->path, __VA_ARGS__), false)

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/path.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
@@ -90,55 +91,18 @@ typedef struct reader {
 
 /* ---- paths ---- */
 
-static size_t path_push(reader *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#define path_push(r, ...) mc_path_push((r)->path, sizeof((r)->path), __VA_ARGS__)
+#define path_pop(r, old) mc_path_pop((r)->path, (old))
 
-static size_t path_push(reader *r, const char *fmt, ...)
-{
-    size_t old = strlen(r->path);
-    if (old < sizeof(r->path) - 1) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->path + old, sizeof(r->path) - old, fmt, ap);
-        va_end(ap);
-    }
-    return old;
-}
-
-/* The same for the hot path of one section per item: no printf. */
+/* "TYPE IDSTR (id N)", once per section: without printf. */
 static size_t path_push_section(reader *r, const char *type, const char *idstr,
                                 uint32_t id)
 {
-    size_t old = strlen(r->path), n = old, cap = sizeof(r->path) - 1;
-    const char *parts[3] = {type, " ", idstr};
-    for (int i = 0; i < 3; i++) {
-        for (const char *c = parts[i]; *c && n < cap; c++) {
-            r->path[n++] = *c;
-        }
-    }
-    char num[16];
-    int k = 0;
-    do {
-        num[k++] = (char)('0' + id % 10);
-        id /= 10;
-    } while (id);
-    const char *pre = " (id ";
-    for (const char *c = pre; *c && n < cap; c++) {
-        r->path[n++] = *c;
-    }
-    while (k > 0 && n < cap) {
-        r->path[n++] = num[--k];
-    }
-    if (n < cap) {
-        r->path[n++] = ')';
-    }
-    r->path[n] = 0;
+    size_t old = mc_path_add(r->path, sizeof(r->path), type, " ", 1, false,
+                             0, "");
+    mc_path_add(r->path, sizeof(r->path), "", idstr, 255, false, 0, " (id ");
+    mc_path_add(r->path, sizeof(r->path), "", NULL, 0, true, id, ")");
     return old;
-}
-
-static void path_pop(reader *r, size_t old)
-{
-    r->path[old] = 0;
 }
 
 #define DATA_ERR(r, off, ...) \
@@ -1307,6 +1271,7 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
         DATA_ERR(r, off, "unexpected byte 0x%02x after QEMU_VM_EOF", type);
         return false;
     }
+    size_t old = path_push(r, "vmdesc");
     if (!mc_src_be32(r->src, &len, errp) || !mc_src_take(r->src, len, &p, errp)) {
         return false;
     }
@@ -1314,7 +1279,6 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
         DATA_ERR(r, off, "vmdesc found at an unexpected position");
         return false;
     }
-    size_t old = path_push(r, "vmdesc");
     if (!r->vmdesc) {
         /* Not needed for parsing (no device sections), but it must be the
          * JSON object QEMU writes. */
