@@ -12,9 +12,10 @@
  *  - With FUZZ_STRICT_BER=1 in the environment, accepted BER must also
  *    come back identical through BER->legacy->BER.  That needs the BER to
  *    agree with its own vmdesc (field names and layout, page size, valid
- *    JSON): the legacy stream keeps only the wire bytes and the vmdesc, so
- *    a field name or layout the vmdesc does not give is lost on the way.
- *    The BER reader does not check that agreement yet (see README.md).
+ *    JSON) and to have a legacy stream's structure: the legacy stream
+ *    keeps only the wire bytes and the vmdesc, so a field name or layout
+ *    the vmdesc does not give is lost on the way.  The BER reader does not
+ *    check all of that yet (README.md, open/).
  *
  * Every broken promise is an abort().
  */
@@ -98,9 +99,6 @@ static void ber_input(const uint8_t *data, size_t size)
     fz_run(FZ_READ_LEGACY, w, FZ_INPUT_MEM, legacy.out, legacy.out_len, &ber);
     if (!ber.ok) {
         abort(); /* the legacy bytes it stands for cannot be read back */
-    }
-    if (ber.warnings) {
-        abort(); /* read back, but not as the BER described it */
     }
     fz_assert_same(data, size, ber.out, ber.out_len);
     fz_result_free(&legacy);

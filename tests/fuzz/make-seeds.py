@@ -13,7 +13,8 @@ that is small enough, and the truncated head of a few fixtures.
 Usage: make-seeds.py [--fixtures DIR] [--migconv BINARY] [OUTDIR]
   OUTDIR defaults to tests/fuzz/corpus beside this script; the legacy seeds
   go to OUTDIR/legacy.  With --migconv, every seed that converts is also
-  written as BER (OUTDIR/ber) and both go to OUTDIR/roundtrip.
+  written as BER (OUTDIR/ber) and both, up to 16 KiB, go to
+  OUTDIR/roundtrip.
 
 Only the standard library is used.  The output is deterministic.
 """
@@ -59,6 +60,10 @@ RAM_COMPRESS_PAGE = 0x100
 RAM_MULTIFD_FLUSH = 0x200
 
 MAX_SEED = 60 * 1024  # below the fuzzers' -max_len of 64 KiB
+# corpus/roundtrip gets the seeds of both formats up to this size (the big
+# ones are in corpus/legacy and corpus/ber, which a roundtrip run can be
+# given as further corpus directories).
+RT_MAX_SEED = 16 * 1024
 
 
 class Buf:
@@ -680,6 +685,8 @@ def split_tail(tail):
             items.append((None, None, tail[pos:pos + 5 + n]))
             pos += 5 + n
         elif t == VM_EOF:
+            if pos + 1 == len(tail):
+                return items, None  # no vmdesc (old machine, suppress-vmdesc)
             if pos + 6 > len(tail) or tail[pos + 1] != VM_VMDESCRIPTION:
                 return None
             n, = struct.unpack_from(">I", tail, pos + 2)
@@ -700,7 +707,7 @@ def device_groups(prefix, tail, limit, max_groups, big=()):
     if split is None:
         return []
     items, vmdesc = split
-    entries = vmdesc.get("devices", [])
+    entries = vmdesc.get("devices", []) if vmdesc is not None else []
     used = [False] * len(entries)
 
     def entry_for(idstr, inst):
@@ -712,6 +719,8 @@ def device_groups(prefix, tail, limit, max_groups, big=()):
         return None
 
     def finish(sections, devs):
+        if vmdesc is None:
+            return prefix + b"".join(sections) + bytes([VM_EOF])
         d = dict(vmdesc)
         d["devices"] = devs
         js = json.dumps(d, separators=(",", ":")).encode()
@@ -721,8 +730,8 @@ def device_groups(prefix, tail, limit, max_groups, big=()):
     out = []
     sections, devs = [], []
     for idstr, inst, raw in items:
-        dev = entry_for(idstr, inst) if idstr is not None else None
-        if idstr is not None and dev is None:
+        dev = entry_for(idstr, inst) if idstr is not None and vmdesc else None
+        if idstr is not None and vmdesc is not None and dev is None:
             return out
         size = len(raw) + (len(json.dumps(dev)) if dev else 0)
         if len(prefix) + size > limit:
@@ -772,8 +781,8 @@ def main():
                     default=os.path.join(here, "..", "fixtures", "streams"))
     ap.add_argument("--migconv", metavar="BINARY",
                     help="also write corpus/ber (each valid seed converted "
-                    "with BINARY legacy-to-ber, the smaller ones also with "
-                    "--no-names) and corpus/roundtrip (both)")
+                    "with BINARY legacy-to-ber, the synthetic ones also with "
+                    "--no-names) and corpus/roundtrip (both, up to 16 KiB)")
     ap.add_argument("outdir", nargs="?",
                     default=os.path.join(here, "corpus"))
     args = ap.parse_args()
@@ -807,7 +816,12 @@ def main():
         if not groups:
             print("make-seeds: %s: no device section groups (no footers?)"
                   % name, file=sys.stderr)
-    for name in ("pc-bare", "q35-ignore-shared", "pc-xbzrle"):
+    # Heads: the start of streams whose live sections (block migration,
+    # dirty bitmaps, the POWER hash table, s390 storage attributes, a
+    # postcopy package) this script cannot slim.
+    for name in ("pc-bare", "q35-ignore-shared", "pc-xbzrle", "pc-block",
+                 "pc-dirty-bitmap", "pc-postcopy-switched", "ppc64-pseries",
+                 "s390x-ccw"):
         path = os.path.join(args.fixtures, name + ".mig")
         if os.path.exists(path):
             with open(path, "rb") as f:
@@ -835,10 +849,15 @@ def main():
             variants.append((stem + "-nonames.ber", True))
         for out, no_names in variants:
             dst = os.path.join(ber_dir, out)
-            if convert(args.migconv, src, dst, no_names):
-                n_ber += 1
+            if not convert(args.migconv, src, dst, no_names):
+                continue
+            if os.path.getsize(dst) > MAX_SEED:
+                os.unlink(dst)  # libFuzzer would only see its head
+                continue
+            n_ber += 1
+            if os.path.getsize(dst) <= RT_MAX_SEED:
                 shutil.copyfile(dst, os.path.join(rt_dir, out))
-        if not name.endswith("-head.mig"):
+        if not name.endswith("-head.mig") and len(data) <= RT_MAX_SEED:
             shutil.copyfile(src, os.path.join(rt_dir, name))
     print("make-seeds: wrote %d BER seeds to %s, and both to %s" %
           (n_ber, ber_dir, rt_dir))
