@@ -84,6 +84,8 @@ typedef struct reader {
     uint8_t run_fill;
     uint64_t run_count;
     uint64_t ram_total;     /* from the last memSize record, 0 if none */
+    bool seen_eof;          /* top level: the eof item was read */
+    bool seen_vmdesc;       /* top level: the vmdesc item was read */
     uint64_t run_next;      /* offset a continuing page would have */
     bool run_next_ok;
     uint32_t run_max_pages;
@@ -1479,9 +1481,12 @@ static bool read_vmdesc_deflated(reader *r, const tl *t, mc_error **errp)
         !cur_end(r, &c, "deflated vmdesc", errp)) {
         return false;
     }
-    if (len > MC_SRC_MAX_REQUEST) {
-        return DATA_ERR(r, off, "vmdesc of %llu bytes is too large",
-                        (unsigned long long)len);
+    /* deflate expands at most 1032:1, so a small record cannot make the
+     * reader allocate much */
+    if (len > MC_SRC_MAX_REQUEST || len > (uint64_t)z.n * 1032 + 64) {
+        return DATA_ERR(r, off, "vmdesc of %llu bytes from %zu deflated "
+                        "bytes is not plausible", (unsigned long long)len,
+                        z.n);
     }
     uint8_t *json = mc_malloc(len ? (size_t)len : 1);
     uLongf got = (uLongf)len;
@@ -1507,7 +1512,13 @@ static bool read_items(reader *r, mc_error **errp)
         if (!at_eoc(r, &eoc, errp)) {
             return false;
         }
+        bool top = r->depth == 0;
         if (eoc) {
+            /* A legacy stream always ends with QEMU_VM_EOF. */
+            if (top && !r->seen_eof) {
+                return DATA_ERR(r, mc_src_offset(r->src),
+                                "the stream has no eof item");
+            }
             return mc_src_skip(r->src, 2, errp);
         }
         size_t old = path_add(r, base ? "/items[" : "items[", NULL, 0, true,
@@ -1517,6 +1528,22 @@ static bool read_items(reader *r, mc_error **errp)
         bool ok;
         if (!src_tl(r, &t, errp)) {
             return false;
+        }
+        /* At the top level only the vmdesc may follow eof, once; it may
+         * appear nowhere else. */
+        bool is_vmdesc = t.tag == MC_BER_VMDESC ||
+                         t.tag == MC_BER_VMDESC_DEFLATED;
+        if (top && r->seen_eof && (!is_vmdesc || r->seen_vmdesc)) {
+            return DATA_ERR(r, off, "item after the end of the stream");
+        }
+        if (is_vmdesc && (!top || !r->seen_eof)) {
+            return DATA_ERR(r, off, "vmdesc before the eof item");
+        }
+        if (top && t.tag == MC_BER_EOF) {
+            r->seen_eof = true;
+        }
+        if (top && is_vmdesc) {
+            r->seen_vmdesc = true;
         }
         switch (t.tag) {
         case MC_BER_SECTION:

@@ -1208,6 +1208,41 @@ static void test_large_ram(void **state)
     free(pages);
 }
 
+/* The item order of a legacy stream: eof last but for the vmdesc after
+ * it, and no stream without eof. */
+static void test_item_order(void **state)
+{
+    static const uint8_t no_eof[] = {0x00, 0x00, 0x00, 0x00};
+    static const uint8_t vmdesc_first[] = {
+        0x46, 0x02, '{', '}',            /* vmdesc before eof */
+        0x45, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00};
+    static const uint8_t after_vmdesc[] = {
+        0x45, 0x01, 0x00, 0x46, 0x02, '{', '}',
+        0x45, 0x01, 0x00,                /* a second eof */
+        0x00, 0x00, 0x00, 0x00};
+    const struct {
+        const uint8_t *p;
+        size_t n;
+        const char *msg;
+    } cases[] = {
+        {no_eof, sizeof(no_eof), "no eof item"},
+        {vmdesc_first, sizeof(vmdesc_first), "vmdesc before the eof item"},
+        {after_vmdesc, sizeof(after_vmdesc), "item after the end"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tu_buf b = {0};
+        tu_put(&b, exp_head, sizeof(exp_head));
+        tu_put(&b, cases[i].p, cases[i].n);
+        mc_error *err = read_fails(plain_reader, b.p, b.len);
+        if (!strstr(err->msg, cases[i].msg)) {
+            fail_msg("case %zu: got \"%s\"", i, err->msg);
+        }
+        assert_true(err->offset >= sizeof(exp_head));
+        mc_error_free(err);
+        tu_free(&b);
+    }
+}
+
 static void test_reader_rules(void **state)
 {
     tu_buf b = {0};
@@ -1715,6 +1750,7 @@ int main(void)
         cmocka_unit_test(test_non_minimal),
         cmocka_unit_test(test_large_ram),
         cmocka_unit_test(test_reader_rules),
+        cmocka_unit_test(test_item_order),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_edge_values),
         cmocka_unit_test(test_canonical_only),
