@@ -85,6 +85,11 @@ struct mc_tables;
 /* Merge a tables file into t. */
 bool mc_cli_load_tables(struct mc_tables *t, const char *path,
                         mc_error **errp);
+/* Read the input (legacy or BER, as fmt says) into v and complete v,
+ * with the common options: buffer limit, --tables (loaded here), warnings
+ * on stderr unless quiet. */
+bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
+                 const mc_cli_common *c, bool validate, mc_error **errp);
 /* The tables for reading: NULL (built-in, loaded when needed) unless
  * --tables was given, then the built-in ones plus the file. */
 bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,

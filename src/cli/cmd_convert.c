@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "desc/tables.h"
 #include "visit/visitors.h"
 
 static void usage(const char *cmd, FILE *f)
@@ -21,7 +20,8 @@ static void usage(const char *cmd, FILE *f)
 "      --no-progress    never show progress\n"
 "  -q, --quiet          no progress and no warnings\n"
 "      --buffer-limit N device state buffered while looking for the\n"
-"                       vmdesc (K/M/G suffixes; default 64M)\n""      --tables FILE    descriptor tables for device sections that no\n"
+"                       vmdesc (K/M/G suffixes; default 64M)\n"
+"      --tables FILE    descriptor tables for device sections that no\n"
 "                       vmdesc describes (see migconv tables)\n"
 "  -h, --help           show this help\n",
             cmd,
@@ -102,26 +102,8 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
     } else {
         v = mc_legacy_writer_new(&out.sink);
     }
-    mc_tables *tables = NULL;
-    if (!mc_cli_tables(&c, &tables, &err)) {
-        mc_visitor_free(v);
-        mc_output_abort(&out);
-        mc_input_close(&in);
-        return mc_cli_report(c.tables_path, err);
-    }
-    mc_read_opts ro = {
-        .tables = tables,
-        .tail_cap = c.tail_cap,
-        .validate = validate,
-        .warn = c.quiet ? NULL : mc_cli_warn,
-        .warn_opaque = (void *)in.name,
-    };
-    bool ok = (from == MC_FORMAT_LEGACY
-                   ? mc_legacy_read(&in.src, v, &ro, &err)
-                   : mc_ber_read(&in.src, v, &ro, &err)) &&
-              mc_visitor_complete(v, &err);
+    bool ok = mc_cli_read(&in, from, v, &c, validate, &err);
     mc_visitor_free(v);
-    mc_tables_free(tables);
     const char *errfile = in.name;
     if (ok) {
         errfile = out.name;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "desc/tables.h"
 #include "visit/visitors.h"
 
 static void usage(FILE *f)
@@ -73,26 +72,8 @@ int mc_cmd_dump(int argc, char **argv)
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
     mc_visitor *v = mc_json_visitor_new(&sink, &jo);
-    mc_tables *tables = NULL;
-    if (!mc_cli_tables(&c, &tables, &err)) {
-        mc_visitor_free(v);
-        mc_sink_cleanup(&sink);
-        mc_input_close(&in);
-        return mc_cli_report(c.tables_path, err);
-    }
-    mc_read_opts ro = {
-        .tables = tables,
-        .tail_cap = c.tail_cap,
-        .validate = validate,
-        .warn = c.quiet ? NULL : mc_cli_warn,
-        .warn_opaque = (void *)in.name,
-    };
-    bool ok = (in.format == MC_FORMAT_LEGACY
-                   ? mc_legacy_read(&in.src, v, &ro, &err)
-                   : mc_ber_read(&in.src, v, &ro, &err)) &&
-              mc_visitor_complete(v, &err);
+    bool ok = mc_cli_read(&in, in.format, v, &c, validate, &err);
     mc_visitor_free(v);
-    mc_tables_free(tables);
     if (!ok) {
         /* Whatever JSON was written is incomplete; end the line so the
          * message is not glued to it. */

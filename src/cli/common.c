@@ -393,3 +393,24 @@ bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
     *out = t;
     return true;
 }
+
+bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
+                 const mc_cli_common *c, bool validate, mc_error **errp)
+{
+    mc_tables *tables = NULL;
+    if (!mc_cli_tables(c, &tables, errp)) {
+        return false;
+    }
+    mc_read_opts ro = {
+        .tables = tables,
+        .tail_cap = c->tail_cap,
+        .validate = validate,
+        .warn = c->quiet ? NULL : mc_cli_warn,
+        .warn_opaque = (void *)in->name,
+    };
+    bool ok = (fmt == MC_FORMAT_LEGACY ? mc_legacy_read(&in->src, v, &ro, errp)
+                                       : mc_ber_read(&in->src, v, &ro, errp)) &&
+              mc_visitor_complete(v, errp);
+    mc_tables_free(tables);
+    return ok;
+}
