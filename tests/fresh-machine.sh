@@ -169,7 +169,7 @@ if [ -d "$roots" ]; then
 fi
 
 say "cloning $top at $head (committed HEAD) to /root/migconv"
-git clone -q --no-local "$top" "$root/root/migconv"
+git clone -q --no-hardlinks "$top" "$root/root/migconv"
 git -C "$root/root/migconv" checkout -q "$head" 2>/dev/null ||
     git -C "$root/root/migconv" -c advice.detachedHead=false checkout -q --detach "$head"
 [ "$(git -C "$root/root/migconv" rev-parse HEAD)" = "$head" ] || die "clone is not at $head"
