@@ -23,6 +23,8 @@
 # them.  Everything runs in a private mount namespace; the mounts and the
 # copied tree are removed on every exit, also on SIGINT, SIGTERM and SIGHUP.
 # Logs are kept in build/fresh/ of the checkout.
+# (A shell starts background jobs with SIGINT ignored when it has no job
+# control, and a script cannot undo that: stop such a run with SIGTERM.)
 #
 # Needs root (run by another user it runs itself through sudo), debootstrap,
 # git and unshare.  MC_DEBIAN_MIRROR chooses the mirror
