@@ -177,7 +177,9 @@ git -C "$root/root/migconv" checkout -q "$head" 2>/dev/null ||
 [ "$(git -C "$root/root/migconv" rev-parse HEAD)" = "$head" ] || die "clone is not at $head"
 
 # Run a command as root in the chroot, in a clean login-like environment,
-# from the top of the clone.  It runs as a job of its own (job control on)
+# from the top of the clone, in a PID namespace of its own (it sees only its
+# own processes, as on a machine of its own, and what it leaves running
+# ends with it).  It runs as a job of its own (job control on)
 # so that it keeps the default SIGINT handling and the traps above still
 # run at once when a signal comes.
 run_cmd() {
@@ -185,7 +187,8 @@ run_cmd() {
     say "$name: $cmd"
     t0=$(date +%s)
     set -m
-    chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root \
+    unshare --pid --fork --mount-proc="$root/proc" \
+        chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root \
         SHELL=/bin/bash TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         ${http_proxy:+http_proxy="$http_proxy"} ${https_proxy:+https_proxy="$https_proxy"} \
         /bin/bash -c 'cd /root/migconv && eval "$1"' quick-start "$cmd" \
@@ -237,7 +240,7 @@ fi
 # usable /dev/kvm, a fixture without tables, ...).
 if [ -f "$lasttest" ]; then
     cp "$lasttest" "$logs/LastTest.log"
-    inner=$(grep -E -i '^skip |skipped' "$lasttest" | sort | uniq -c || true)
+    inner=$(grep -E -i '^[[:space:]]*skip[[:space:]:]|skipped$' "$lasttest" | sort | uniq -c || true)
     if [ -n "$inner" ]; then
         say "checks that skipped themselves inside passing tests (see $logs/LastTest.log):"
         echo "$inner"
