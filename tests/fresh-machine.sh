@@ -158,6 +158,9 @@ say "copying the pristine tree to $root"
 cp -a --reflink=auto "$pristine/." "$root/"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 
+# The chroot's / is a mount point, as on a machine (libvirt's QEMU driver
+# changes the propagation of / for each domain).
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
