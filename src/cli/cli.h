@@ -81,6 +81,7 @@ int mc_cmd_dump(int argc, char **argv);
 int mc_cmd_verify(int argc, char **argv);
 int mc_cmd_tables(int argc, char **argv);
 int mc_cmd_extract(int argc, char **argv);
+int mc_cmd_normalize(int argc, char **argv);
 
 struct mc_tables;
 /* Merge a tables file into t. */

@@ -20,6 +20,8 @@ static void usage(FILE *f)
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
 "  extract IN DIR         write each RAM block as a raw memory image, with\n"
 "                         the device state as JSON\n"
+"  normalize IN OUT       the same VM state with XBZRLE and compressed pages\n"
+"                         as plain pages (--squash: each page once)\n"
 "  help                   show this help\n"
 "\n"
 "IN and OUT may be '-' for stdin and stdout.  'migconv COMMAND --help'\n"
@@ -69,6 +71,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "extract") == 0) {
         argv[1] = argv0;
         return mc_cmd_extract(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "normalize") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_normalize(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;

@@ -5,8 +5,8 @@
 
 A QEVM v3 stream without configuration section or footers (as
 pc-i440fx-2.0 writes them): one "ram" START section with a MEM_SIZE record
-for blocks pc.ram (64 KiB) and vga.vram (8 KiB), the records of CASE, EOS,
-then EOF.  Cases:
+for blocks pc.ram (64 KiB) and vga.vram (8 KiB), the records of CASE and
+EOS, an END section with EOS only, then EOF.  Cases:
   good            PAGE, ZERO fill 0x5a, XBZRLE on the PAGE, COMPRESS_PAGE
   xbzrle-unsent   an XBZRLE record for a page never sent
   inflate-short   a COMPRESS_PAGE that inflates to 4095 bytes
@@ -73,6 +73,7 @@ def main():
         s += bytes([len(name)]) + name + struct.pack('>Q', n)
     s += records(case)
     s += struct.pack('>Q', EOS)
+    s += b'\x03' + struct.pack('>I', 1) + struct.pack('>Q', EOS)
     s += b'\x00'
     with open(out, 'wb') as f:
         f.write(s)
