@@ -29,7 +29,8 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Parse a common option; returns true if c was one. */
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
-       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES };
+       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
+       MC_OPT_VMDESC };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \

@@ -17,6 +17,7 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "      --ram-records    list every RAM record, not only the summary\n"
+"      --vmdesc         print only the vmdesc JSON, as the stream holds it\n"
 "      --validate       BER input: check every record against the schema\n"
 "      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
 "                       as for legacy-to-ber\n"
@@ -27,11 +28,12 @@ int mc_cmd_dump(int argc, char **argv)
 {
     mc_cli_common c = {.progress = -1};
     mc_json_opts jo = {0};
-    bool validate = false;
+    bool validate = false, vmdesc = false;
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
         {"ram-records", no_argument, NULL, MC_OPT_RAM_RECORDS},
         {"validate", no_argument, NULL, MC_OPT_VALIDATE},
+        {"vmdesc", no_argument, NULL, MC_OPT_VMDESC},
         {NULL, 0, NULL, 0},
     };
     int opt, code = 0;
@@ -50,6 +52,8 @@ int mc_cmd_dump(int argc, char **argv)
             jo.ram_records = true;
         } else if (opt == MC_OPT_VALIDATE) {
             validate = true;
+        } else if (opt == MC_OPT_VMDESC) {
+            vmdesc = true;
         } else {
             return mc_cli_usage_error("dump", "invalid option");
         }
@@ -71,7 +75,8 @@ int mc_cmd_dump(int argc, char **argv)
     }
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
-    mc_visitor *v = mc_json_visitor_new(&sink, &jo);
+    mc_visitor *v = vmdesc ? mc_vmdesc_visitor_new(&sink)
+                           : mc_json_visitor_new(&sink, &jo);
     bool ok = mc_cli_read(&in, in.format, v, &c, validate, &err);
     mc_visitor_free(v);
     if (!ok) {

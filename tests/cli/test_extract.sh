@@ -84,4 +84,29 @@ for f in "$FIXTURES"/pc-loader.mig; do
     check "extract: vmdesc.json is the stream's vmdesc" python3 -c "import json; json.load(open('$WORK/pl/vmdesc.json'))['devices']"
     check "extract: images are sparse" test "$(du -k "$WORK/pl/pc.ram.ram" | cut -f1)" -lt 8192
 done
+
+# dump --vmdesc: the vmdesc JSON exactly as the stream ends with it
+# (QEMU_VM_VMDESCRIPTION, be32 length, JSON), the same as vmdesc.json
+for n in pc-loader q35-devices; do
+    f=$FIXTURES/$n.mig
+    [ -e "$f" ] || continue
+    expect_exit "dump --vmdesc $n" 0 "$M" dump --vmdesc "$f"
+    check "dump --vmdesc $n: the stream's last bytes, then a newline" python3 -c "
+import struct
+out = open('$WORK/out', 'rb').read()
+assert out.endswith(b'\n')
+js = out[:-1]
+s = open('$f', 'rb').read()
+assert s.endswith(js) and s[-len(js) - 5] == 6 and struct.unpack('>I', s[-len(js) - 4:-len(js)])[0] == len(js)
+"
+    rm -rf "$WORK/vd"
+    "$M" extract -q "$f" "$WORK/vd"
+    check "dump --vmdesc $n: same bytes as extract's vmdesc.json" cmp -s <(head -c -1 "$WORK/out") "$WORK/vd/vmdesc.json"
+done
+expect_exit "dump --vmdesc: a stream without a vmdesc" 1 "$M" dump --vmdesc "$WORK/good.mig"
+expect_err "dump --vmdesc: says so" "the stream has no vmdesc"
+"$M" legacy-to-ber -q "$FIXTURES/pc-loader.mig" "$WORK/pl.ber"
+"$M" dump --vmdesc "$FIXTURES/pc-loader.mig" >"$WORK/vd.l"
+"$M" dump --vmdesc "$WORK/pl.ber" >"$WORK/vd.b"
+check "dump --vmdesc: BER input gives the same vmdesc" cmp -s "$WORK/vd.l" "$WORK/vd.b"
 finish
