@@ -18,6 +18,10 @@ static void usage(FILE *f)
 "  verify IN...           check that each stream survives a round trip\n"
 "                         (legacy->BER->legacy or BER->legacy->BER) unchanged\n"
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
+"  extract IN DIR         write each RAM block as a raw memory image, with\n"
+"                         the device state as JSON\n"
+"  normalize IN OUT       the same VM state with XBZRLE and compressed pages\n"
+"                         as plain pages (--squash: each page once)\n"
 "  help                   show this help\n"
 "\n"
 "IN and OUT may be '-' for stdin and stdout.  'migconv COMMAND --help'\n"
@@ -63,6 +67,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "verify") == 0) {
         argv[1] = argv0;
         return mc_cmd_verify(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "extract") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_extract(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "normalize") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_normalize(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
