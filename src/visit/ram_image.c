@@ -20,8 +20,17 @@ typedef struct ri_block {
     mc_page_set *sent, *data;
 } ri_block;
 
+/* Pages for consecutive offsets of one block are gathered and written
+ * with one pwrite(): far fewer system calls for the long runs of PAGE
+ * records a stream mostly is. */
+#define RI_RUN_BYTES (1u << 20)
+
 struct mc_ram_image {
     mc_ram_image_opts o;
+    uint8_t *run;        /* RI_RUN_BYTES (or one page, if larger) */
+    size_t run_cap, run_len;
+    long run_block;      /* -1: empty */
+    uint64_t run_start;
     uint32_t page_size;
     uint8_t *page, *zero;
     mc_page_inflater *z;
@@ -63,6 +72,10 @@ mc_ram_image *mc_ram_image_new(uint32_t page_size,
     img->zero = mc_calloc(1, page_size);
     img->z = mc_page_inflater_new();
     img->cur = -1;
+    img->run_cap = page_size > RI_RUN_BYTES ? page_size
+                                            : RI_RUN_BYTES / page_size * page_size;
+    img->run = mc_malloc(img->run_cap);
+    img->run_block = -1;
     return img;
 }
 
@@ -82,6 +95,7 @@ void mc_ram_image_free(mc_ram_image *img)
         mc_page_set_free(b->data);
     }
     free(img->blocks);
+    free(img->run);
     free(img->page);
     free(img->zero);
     mc_page_inflater_free(img->z);
@@ -229,6 +243,38 @@ static bool ri_pread(ri_block *b, uint8_t *p, size_t n, uint64_t at,
     return true;
 }
 
+static bool ri_flush(mc_ram_image *img, mc_error **errp)
+{
+    if (img->run_block < 0 || img->run_len == 0) {
+        img->run_block = -1;
+        return true;
+    }
+    ri_block *b = &img->blocks[img->run_block];
+    size_t n = img->run_len;
+    img->run_block = -1;
+    img->run_len = 0;
+    return ri_pwrite(b, img->run, n, img->run_start, errp);
+}
+
+/* Queue one page for writing at offset of block i. */
+static bool ri_queue(mc_ram_image *img, size_t i, const uint8_t *page,
+                     uint64_t offset, mc_error **errp)
+{
+    size_t ps = img->page_size;
+    if (img->run_block != (long)i ||
+        offset != img->run_start + img->run_len ||
+        img->run_len + ps > img->run_cap) {
+        if (!ri_flush(img, errp)) {
+            return false;
+        }
+        img->run_block = (long)i;
+        img->run_start = offset;
+    }
+    memcpy(img->run + img->run_len, page, ps);
+    img->run_len += ps;
+    return true;
+}
+
 bool mc_ram_image_apply(mc_ram_image *img, const mc_ram_record *rec,
                         uint64_t offset, const uint8_t **page,
                         mc_error **errp)
@@ -237,7 +283,7 @@ bool mc_ram_image_apply(mc_ram_image *img, const mc_ram_record *rec,
         *page = NULL;
     }
     if (rec->kind == MC_RAM_MEM_SIZE) {
-        return ri_mem_size(img, rec, offset, errp);
+        return ri_flush(img, errp) && ri_mem_size(img, rec, offset, errp);
     }
     if (rec->kind != MC_RAM_ZERO && rec->kind != MC_RAM_PAGE &&
         rec->kind != MC_RAM_XBZRLE && rec->kind != MC_RAM_COMPRESS) {
@@ -305,7 +351,8 @@ bool mc_ram_image_apply(mc_ram_image *img, const mc_ram_record *rec,
         out = rec->data;
         break;
     case MC_RAM_XBZRLE:
-        if (!ri_pread(b, img->page, ps, rec->offset, errp) ||
+        if (!ri_flush(img, errp) ||
+            !ri_pread(b, img->page, ps, rec->offset, errp) ||
             !mc_page_xbzrle_apply(img->page, ps, rec->encoding, rec->data,
                                   rec->len, offset, path, errp)) {
             return false;
@@ -319,16 +366,22 @@ bool mc_ram_image_apply(mc_ram_image *img, const mc_ram_record *rec,
         break;
     }
     mc_page_set_add(b->data, idx);
-    if (page && rec->kind != MC_RAM_ZERO) {
-        *page = out;
+    if (!ri_queue(img, (size_t)img->cur, out, rec->offset, errp)) {
+        return false;
     }
-    return ri_pwrite(b, out, ps, rec->offset, errp);
+    if (page && rec->kind != MC_RAM_ZERO) {
+        *page = img->run + img->run_len - ps; /* the queued copy */
+    }
+    return true;
 }
 
 bool mc_ram_image_read(mc_ram_image *img, size_t block, uint64_t page_offset,
                        uint8_t *out, mc_error **errp)
 {
     ri_block *b = &img->blocks[block];
+    if (!ri_flush(img, errp)) {
+        return false;
+    }
     if (b->fd < 0 || !mc_page_set_has(b->data, page_offset / img->page_size)) {
         memset(out, 0, img->page_size);
         return true;
@@ -359,6 +412,9 @@ bool mc_ram_image_sent(const mc_ram_image *img, size_t i, uint64_t idx)
 
 bool mc_ram_image_close(mc_ram_image *img, mc_error **errp)
 {
+    if (!ri_flush(img, errp)) {
+        return false;
+    }
     for (size_t i = 0; i < img->n_blocks; i++) {
         ri_block *b = &img->blocks[i];
         if (b->fd >= 0 && b->own_fd) {

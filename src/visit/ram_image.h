@@ -4,11 +4,12 @@
  * One sparse file per RAM block, sized to the block's used length when a
  * MEM_SIZE record announces it; every ZERO, PAGE, XBZRLE and COMPRESS_PAGE
  * record is applied with pwrite() at its page's offset (the last record of
- * a page wins), an XBZRLE delta reads the page's previous content back from
+ * a page wins; runs of consecutive pages, up to 1 MiB, go out in one
+ * pwrite), an XBZRLE delta reads the page's previous content back from
  * the file, so no guest RAM is held in memory.  A ZERO page with fill 0 is
  * written only over a page that holds data (elsewhere the hole reads as
  * zeros).  Memory: two page sets per block (core/page.h: one bit per page
- * seen) and one page buffer.
+ * seen), one page buffer and the 1 MiB run buffer.
  *
  * The files are either named files in a directory (extract) or unnamed
  * temporary files (normalize keeps the pages it may need for XBZRLE).
@@ -68,7 +69,8 @@ void mc_ram_image_block_info(const mc_ram_image *img, size_t i,
 /* Whether page index idx of block i was sent. */
 bool mc_ram_image_sent(const mc_ram_image *img, size_t i, uint64_t idx);
 
-/* Close the named files, reporting write errors. */
+/* Write what is queued and close the named files, reporting write errors.
+ * Must be called before the files are used by others. */
 bool mc_ram_image_close(mc_ram_image *img, mc_error **errp);
 
 /* The file name of a block's image: the idstr with every byte outside
