@@ -122,8 +122,9 @@ static bool copy_fd(int from, int to, mc_error **errp)
 }
 
 /* A seekable file for one block's image on stdout: stdout itself when it
- * is a regular file opened for reading and writing at offset 0, else an
- * unnamed temporary file that is copied to stdout at the end. */
+ * is a regular file at offset 0 (opened again read-write through
+ * /proc/self/fd/1 when it is write-only), else an unnamed temporary file
+ * that is copied to stdout at the end. */
 static int stdout_image(bool *is_tmp, mc_error **errp)
 {
     struct stat st;
@@ -135,9 +136,25 @@ static int stdout_image(bool *is_tmp, mc_error **errp)
         return -1;
     }
     if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
-        lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0 &&
-        (fcntl(STDOUT_FILENO, F_GETFL) & (O_ACCMODE | O_APPEND)) == O_RDWR) {
-        return STDOUT_FILENO;
+        lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0) {
+        int fl = fcntl(STDOUT_FILENO, F_GETFL);
+        if (fl >= 0 && (fl & (O_ACCMODE | O_APPEND)) == O_RDWR) {
+            return STDOUT_FILENO;
+        }
+        if (fl >= 0 && !(fl & O_APPEND)) {
+            /* "> FILE" opens it write-only: open the same file again for
+             * reading too (Linux /proc), if that is allowed. */
+            int fd = open("/proc/self/fd/1", O_RDWR | O_CLOEXEC);
+            struct stat st2;
+            if (fd >= 0 && fstat(fd, &st2) == 0 && st2.st_dev == st.st_dev &&
+                st2.st_ino == st.st_ino) {
+                *is_tmp = false;
+                return fd;
+            }
+            if (fd >= 0) {
+                close(fd);
+            }
+        }
     }
     const char *tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir) {
@@ -303,7 +320,7 @@ out:
     if (dfd >= 0) {
         close(dfd);
     }
-    if (img_tmp) {
+    if (img_fd > STDERR_FILENO) {
         close(img_fd);
     }
     if (tmpdir) {
