@@ -4,13 +4,15 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "visit/visitors.h"
 
 static void usage(const char *cmd, FILE *f)
 {
     fprintf(f,
 "Usage: migconv %s [OPTIONS] IN OUT\n"
 "Convert %s.  IN and OUT may be '-' (stdin, stdout).\n"
+"IN may also be a libvirt save image, a gzip/bzip2/xz/zstd file, or a qcow2\n"
+"image with --snapshot; the BER keeps the container and ber-to-legacy\n"
+"rebuilds it.\n"
 "OUT is written to a temporary file beside it and renamed on success.\n"
 "\n"
 "Options:\n"
@@ -23,6 +25,8 @@ static void usage(const char *cmd, FILE *f)
 "                       vmdesc (K/M/G suffixes; default 64M)\n"
 "      --tables FILE    descriptor tables for device sections that no\n"
 "                       vmdesc describes (see migconv tables)\n"
+"      --snapshot NAME|ID  the qcow2 internal snapshot whose vmstate to read\n"
+"      --drop-trailer   leave out the bytes that follow the stream's vmdesc\n"
 "  -h, --help           show this help\n",
             cmd,
             strcmp(cmd, "legacy-to-ber") == 0
@@ -73,49 +77,10 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
     }
     const char *inpath = argv[optind], *outpath = argv[optind + 1];
     mc_error *err = NULL;
-    mc_input in;
-    if (!mc_input_open(&in, inpath, &c, &err)) {
-        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
+    mc_convert_opts co = {.names = names, .validate = validate};
+    mc_convert_result res;
+    if (!mc_cli_convert_one(inpath, outpath, from, &co, &c, &res, &err)) {
+        return mc_cli_report(res.errfile, err);
     }
-    if (in.format != from) {
-        mc_error_data(&err, 0, NULL, "this is %s, not %s input (use %s)",
-                      in.format == MC_FORMAT_UNKNOWN ? "not a migration stream"
-                                                     : mc_format_name(in.format),
-                      mc_format_name(from),
-                      in.format == MC_FORMAT_BER      ? "ber-to-legacy"
-                      : in.format == MC_FORMAT_LEGACY ? "legacy-to-ber"
-                                                      : "a QEMU stream or BER");
-        code = mc_cli_report(in.name, err);
-        mc_input_close(&in);
-        return code;
-    }
-    mc_output out;
-    if (!mc_output_open(&out, outpath, true, &c, &in, &err)) {
-        code = mc_cli_report(strcmp(outpath, "-") ? outpath : "(stdout)", err);
-        mc_input_close(&in);
-        return code;
-    }
-    mc_visitor *v;
-    if (from == MC_FORMAT_LEGACY) {
-        mc_ber_writer_opts bo = {.names = names};
-        v = mc_ber_writer_new(&out.sink, &bo);
-    } else {
-        v = mc_legacy_writer_new(&out.sink);
-    }
-    bool ok = mc_cli_read(&in, from, v, &c, validate, &err);
-    mc_visitor_free(v);
-    const char *errfile = in.name;
-    if (ok) {
-        errfile = out.name;
-        ok = mc_output_commit(&out, &err);
-    } else {
-        /* A write failure is reported against the output. */
-        if (err && err->cls == MC_ERR_IO && err->offset == MC_NO_OFFSET &&
-            strstr(err->msg, "write")) {
-            errfile = out.name;
-        }
-        mc_output_abort(&out);
-    }
-    mc_input_close(&in);
-    return ok ? 0 : mc_cli_report(errfile, err);
+    return 0;
 }

@@ -7,6 +7,26 @@
 #include "cli/cli.h"
 #include "visit/visitors.h"
 
+static bool discard(mc_sink *k, const uint8_t *p, size_t n, mc_error **errp)
+{
+    return true;
+}
+
+/* What follows the stream: a BER's Trailer is checked, bytes after a
+ * legacy stream's vmdesc are accepted (the converters keep them). */
+static bool skip_trailer(mc_input *in, void *opaque, mc_error **errp)
+{
+    if (in->format != MC_FORMAT_BER) {
+        return true;
+    }
+    mc_sink none;
+    mc_sink_init_fn(&none, discard, NULL);
+    bool ok = mc_trailer_read(&in->src, &none, NULL, errp) &&
+              mc_sink_flush(&none, errp);
+    mc_sink_cleanup(&none);
+    return ok;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -71,8 +91,13 @@ int mc_cmd_dump(int argc, char **argv)
     }
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
+    if (in.has_container) {
+        jo.container = &in.container;
+    }
     mc_visitor *v = mc_json_visitor_new(&sink, &jo);
-    bool ok = mc_cli_read(&in, in.format, v, &c, validate, &err);
+    bool ok = mc_cli_read_ex(&in, in.format, v, &c, validate,
+                             skip_trailer, NULL,
+                             &err);
     mc_visitor_free(v);
     if (!ok) {
         /* Whatever JSON was written is incomplete; end the line so the

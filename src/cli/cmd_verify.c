@@ -339,7 +339,9 @@ static int verify_one(const char *path, const mc_cli_common *c,
     int code = 0;
     int orig_fd = in.fd;
     int spooled = -1;
-    if (in.size == 0) {
+    /* A pipe, or a stream inside a container: verify the stream itself,
+     * copied to a temporary file. */
+    if (in.size == 0 || in.layers || in.has_container) {
         spooled = spool(&in, &err);
         if (spooled < 0) {
             mc_input_close(&in);

@@ -97,6 +97,12 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
     case MC_OPT_TABLES:
         c->tables_path = arg;
         return true;
+    case MC_OPT_SNAPSHOT:
+        c->snapshot = arg;
+        return true;
+    case MC_OPT_DROP_TRAILER:
+        c->drop_trailer = true;
+        return true;
     case MC_OPT_BUFFER_LIMIT:
         if (!parse_size(arg, &c->tail_cap)) {
             *exit_code = mc_cli_usage_error(cmd, "invalid size '%s'", arg);
@@ -128,6 +134,7 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
 {
     memset(in, 0, sizeof(*in));
     in->name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    in->file = in->name;
     if (strcmp(path, "-") == 0) {
         in->fd = STDIN_FILENO;
     } else {
@@ -164,12 +171,29 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
         mc_input_close(in);
         return false;
     }
-    in->format = mc_format_detect(p, mc_src_buffered(&in->src));
     in->progress = mc_progress_new(in->name, in->size, c);
     if (in->progress) {
         in->src.progress = mc_progress_update;
         in->src.progress_opaque = in->progress;
     }
+    if (!mc_input_stack(in, c, errp)) {
+        mc_input_close(in);
+        return false;
+    }
+    if (!mc_src_peek(&in->src, 4, &p, &err)) {
+        if (err->cls == MC_ERR_DATA && in->layers &&
+            strncmp(err->msg, "unexpected end of input", 23) == 0) {
+            mc_error_free(err);
+            mc_error_data(errp, 0, NULL,
+                          "too short to be a migration stream (%zu bytes)",
+                          mc_src_buffered(&in->src));
+        } else {
+            mc_error_propagate(errp, err);
+        }
+        mc_input_close(in);
+        return false;
+    }
+    in->format = mc_format_detect(p, mc_src_buffered(&in->src));
     return true;
 }
 
@@ -179,6 +203,7 @@ void mc_input_close(mc_input *in)
         mc_progress_finish(in->progress);
         in->progress = NULL;
     }
+    mc_input_unstack(in);
     mc_src_cleanup(&in->src);
     if (in->fd > STDERR_FILENO) {
         close(in->fd);
@@ -397,6 +422,13 @@ bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
 bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
                  const mc_cli_common *c, bool validate, mc_error **errp)
 {
+    return mc_cli_read_ex(in, fmt, v, c, validate, NULL, NULL, errp);
+}
+
+bool mc_cli_read_ex(mc_input *in, mc_format fmt, mc_visitor *v,
+                    const mc_cli_common *c, bool validate,
+                    mc_cli_trailer_fn trailer, void *opaque, mc_error **errp)
+{
     mc_tables *tables = NULL;
     if (!mc_cli_tables(c, &tables, errp)) {
         return false;
@@ -407,9 +439,11 @@ bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
         .validate = validate,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)in->name,
+        .keep_trailer = trailer != NULL,
     };
     bool ok = (fmt == MC_FORMAT_LEGACY ? mc_legacy_read(&in->src, v, &ro, errp)
                                        : mc_ber_read(&in->src, v, &ro, errp)) &&
+              (!trailer || trailer(in, opaque, errp)) &&
               mc_visitor_complete(v, errp);
     mc_tables_free(tables);
     return ok;

@@ -18,6 +18,13 @@ void mc_src_init_fd(mc_src *s, int fd)
     s->pin = UINT64_MAX;
 }
 
+void mc_src_init_fn(mc_src *s, mc_src_read_fn fn, void *opaque)
+{
+    mc_src_init_fd(s, -1);
+    s->read_fn = fn;
+    s->read_opaque = opaque;
+}
+
 void mc_src_init_mem(mc_src *s, const uint8_t *data, size_t len)
 {
     memset(s, 0, sizeof(*s));
@@ -47,7 +54,7 @@ static void truncated(mc_src *s, size_t n, mc_error **errp)
 /* Read more input into the buffer so that at least n bytes follow pos. */
 static bool fill(mc_src *s, size_t n, mc_error **errp)
 {
-    if (s->fd < 0) {
+    if (s->fd < 0 && !s->read_fn) {
         truncated(s, n, errp);
         return false;
     }
@@ -75,6 +82,18 @@ static bool fill(mc_src *s, size_t n, mc_error **errp)
         if (s->eof) {
             truncated(s, n, errp);
             return false;
+        }
+        if (s->read_fn) {
+            long r = s->read_fn(s->read_opaque, s->buf + s->len,
+                                s->cap - s->len, errp);
+            if (r < 0) {
+                return false;
+            }
+            if (r == 0) {
+                s->eof = true;
+            }
+            s->len += (size_t)r;
+            continue;
         }
         ssize_t r = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (r < 0) {
@@ -193,7 +212,7 @@ bool mc_src_at_end(mc_src *s, bool *at_end, mc_error **errp)
         *at_end = false;
         return true;
     }
-    if (s->fd < 0 || s->eof) {
+    if ((s->fd < 0 && !s->read_fn) || s->eof) {
         *at_end = true;
         return true;
     }
@@ -218,7 +237,7 @@ uint64_t mc_src_left_in_limit(const mc_src *s)
 
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
 {
-    if (s->fd < 0) {
+    if (s->fd < 0 && !s->read_fn) {
         return true;
     }
     /* Grow in steps; each fill() reads until the buffer is full or EOF. */

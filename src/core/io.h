@@ -26,8 +26,15 @@
 /* Largest single contiguous request a source will grow its buffer for. */
 #define MC_SRC_MAX_REQUEST (64u << 20)
 
+/* A read function for a stacked source: up to n bytes into buf; returns
+ * the count, 0 at end of input, or -1 with *errp set. */
+typedef long (*mc_src_read_fn)(void *opaque, uint8_t *buf, size_t n,
+                               mc_error **errp);
+
 typedef struct mc_src {
-    int fd;              /* -1 for a memory source */
+    int fd;              /* -1 for a memory or function source */
+    mc_src_read_fn read_fn; /* set: bytes come from read_fn(read_opaque) */
+    void *read_opaque;
     uint8_t *buf;
     size_t cap;          /* allocated size of buf (fd sources) */
     size_t pos;          /* next unread byte in buf */
@@ -45,6 +52,8 @@ typedef struct mc_src {
 
 void mc_src_init_fd(mc_src *s, int fd);
 void mc_src_init_mem(mc_src *s, const uint8_t *data, size_t len);
+/* A source stacked on another layer (a decompressor, a container). */
+void mc_src_init_fn(mc_src *s, mc_src_read_fn fn, void *opaque);
 void mc_src_cleanup(mc_src *s);
 
 static inline uint64_t mc_src_offset(const mc_src *s)

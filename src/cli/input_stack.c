@@ -1,0 +1,279 @@
+/*
+ * Container layers under an input, found by content: a libvirt save image
+ * (header, XML and cookie, then the stream, maybe compressed), a gzip,
+ * bzip2, xz or zstd layer, a qcow2 image's snapshot vmstate (--snapshot),
+ * and a BER file's Container item.  Each layer is a source stacked on the
+ * one below; the input's src is the top one, and its name says which layer
+ * the offsets in messages count in ("vm.save: gzip data in a libvirt
+ * image: offset N").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "container/codec.h"
+#include "container/libvirt_save.h"
+#include "container/qcow2.h"
+#include "core/util.h"
+
+#define MAX_LAYERS 3
+
+struct mc_input_layers {
+    mc_src below[MAX_LAYERS];  /* below[0] reads the file */
+    int n;
+    mc_decomp *decomp[MAX_LAYERS];
+    mc_qcow2 qcow2;
+    bool has_qcow2;
+    mc_qcow2_vmstate *vmstate;
+    char label[512];
+};
+
+/* A layer that passes bytes through, counting offsets from where it
+ * starts (the stream after a libvirt header). */
+static long pass_read(void *opaque, uint8_t *buf, size_t n, mc_error **errp)
+{
+    mc_src *lower = opaque;
+    bool at_end;
+    if (!mc_src_at_end(lower, &at_end, errp)) {
+        return -1;
+    }
+    if (at_end) {
+        return 0;
+    }
+    size_t have = mc_src_buffered(lower);
+    if (have > n) {
+        have = n;
+    }
+    const uint8_t *p;
+    if (!mc_src_take(lower, have, &p, errp)) {
+        return -1;
+    }
+    memcpy(buf, p, have);
+    return (long)have;
+}
+
+/* Move in->src down one level; returns the level it now is. */
+static mc_src *push(mc_input *in)
+{
+    struct mc_input_layers *L = in->layers;
+    mc_src *below = &L->below[L->n++];
+    *below = in->src;
+    memset(&in->src, 0, sizeof(in->src));
+    return below;
+}
+
+static mc_codec libvirt_codec(uint32_t format)
+{
+    switch (format) {
+    case MC_LIBVIRT_GZIP:
+        return MC_CODEC_GZIP;
+    case MC_LIBVIRT_BZIP2:
+        return MC_CODEC_BZIP2;
+    case MC_LIBVIRT_XZ:
+        return MC_CODEC_XZ;
+    case MC_LIBVIRT_ZSTD:
+        return MC_CODEC_ZSTD;
+    default:
+        return MC_CODEC_NONE;
+    }
+}
+
+static bool stack_libvirt(mc_input *in, mc_error **errp)
+{
+    const uint8_t *p;
+    size_t have = mc_src_buffered(&in->src);
+    mc_error *err = NULL;
+    if (mc_src_peek(&in->src, MC_LIBVIRT_HEADER_SIZE, &p, &err)) {
+        have = MC_LIBVIRT_HEADER_SIZE;
+    } else {
+        mc_error_free(err);
+        have = mc_src_buffered(&in->src);
+        (void)mc_src_peek(&in->src, have, &p, NULL);
+    }
+    mc_libvirt_header h;
+    if (!mc_libvirt_header_parse(p, have, &h, errp)) {
+        return false;
+    }
+    size_t total = MC_LIBVIRT_HEADER_SIZE + (size_t)h.data_len;
+    if (in->size && in->size < total) {
+        mc_error_data(errp, 20, "libvirt header/data_len",
+                      "XML data length %u runs past the end of the file "
+                      "(%llu bytes)", h.data_len,
+                      (unsigned long long)in->size);
+        return false;
+    }
+    err = NULL;
+    if (!mc_src_take(&in->src, total, &p, &err)) {
+        mc_error_free(err);
+        mc_error_data(errp, 20, "libvirt header/data_len",
+                      "XML data length %u runs past the end of the input",
+                      h.data_len);
+        return false;
+    }
+    uint32_t fmt = mc_libvirt_stream_format(&h);
+    if (fmt == MC_LIBVIRT_LZOP) {
+        mc_error_data(errp, 28, "libvirt header/format",
+                      "lzop-compressed save images are not supported yet "
+                      "(convert with: lzop -dc)");
+        return false;
+    }
+    in->has_container = true;
+    in->container.kind = MC_CONTAINER_LIBVIRT;
+    in->container.codec = libvirt_codec(fmt);
+    in->container.level = in->container.codec
+                              ? mc_codec_default_level(in->container.codec)
+                              : 0;
+    in->container.libvirt = mc_malloc(total);
+    memcpy(in->container.libvirt, p, total);
+    in->container.libvirt_len = total;
+    mc_src *below = push(in);
+    struct mc_input_layers *L = in->layers;
+    if (in->container.codec == MC_CODEC_NONE) {
+        mc_src_init_fn(&in->src, pass_read, below);
+        snprintf(L->label, sizeof(L->label), "%s: stream in a libvirt image",
+                 in->file);
+        return true;
+    }
+    if (!mc_decomp_open(in->container.codec, below, &in->src,
+                        &L->decomp[L->n - 1], errp)) {
+        return false;
+    }
+    snprintf(L->label, sizeof(L->label), "%s: %s data in a libvirt image",
+             in->file, mc_codec_name(in->container.codec));
+    return true;
+}
+
+static bool stack_qcow2(mc_input *in, const mc_cli_common *c,
+                        mc_error **errp)
+{
+    struct mc_input_layers *L = in->layers;
+    if (in->size == 0) {
+        mc_error_set(errp, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                     "a qcow2 image must be read from a file, not a pipe");
+        return false;
+    }
+    if (!mc_qcow2_open(in->fd, &L->qcow2, errp)) {
+        return false;
+    }
+    L->has_qcow2 = true;
+    if (!c->snapshot) {
+        mc_error_set(errp, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                     "a qcow2 image with %u snapshots: name one with "
+                     "--snapshot NAME|ID (migconv snapshots lists them)",
+                     L->qcow2.nb_snapshots);
+        return false;
+    }
+    size_t idx;
+    if (!mc_qcow2_find(&L->qcow2, c->snapshot, &idx, errp)) {
+        return false;
+    }
+    (void)push(in);
+    if (!mc_qcow2_vmstate_open(&L->qcow2, idx, &in->src, &L->vmstate, errp)) {
+        return false;
+    }
+    snprintf(L->label, sizeof(L->label), "%s: vmstate of snapshot %s (%s)",
+             in->file, L->qcow2.snapshots[idx].id,
+             L->qcow2.snapshots[idx].name);
+    return true;
+}
+
+bool mc_input_stack(mc_input *in, const mc_cli_common *c, mc_error **errp)
+{
+    in->layers = mc_calloc(1, sizeof(*in->layers));
+    struct mc_input_layers *L = in->layers;
+    for (;;) {
+        const uint8_t *p;
+        size_t have;
+        mc_error *err = NULL;
+        if (mc_src_peek(&in->src, 16, &p, &err)) {
+            have = 16;
+        } else {
+            mc_error_free(err);
+            have = mc_src_buffered(&in->src);
+            if (!mc_src_peek(&in->src, have, &p, errp)) {
+                return false;
+            }
+        }
+        if (L->n == 0 && mc_libvirt_detect(p, have)) {
+            if (!stack_libvirt(in, errp)) {
+                return false;
+            }
+            continue;
+        }
+        if (L->n == 0 && mc_qcow2_detect(p, have)) {
+            if (!stack_qcow2(in, c, errp)) {
+                return false;
+            }
+            continue;
+        }
+        mc_codec codec = mc_codec_detect(p, have);
+        if (codec != MC_CODEC_NONE && L->n < MAX_LAYERS &&
+            !(in->has_container && in->container.codec != MC_CODEC_NONE)) {
+            if (!in->has_container) {
+                in->has_container = true;
+                in->container.kind = MC_CONTAINER_COMPRESSED;
+                in->container.codec = codec;
+                in->container.level = mc_codec_default_level(codec);
+            }
+            mc_src *below = push(in);
+            if (!mc_decomp_open(codec, below, &in->src, &L->decomp[L->n - 1],
+                                errp)) {
+                return false;
+            }
+            snprintf(L->label, sizeof(L->label), "%s: %s data", in->file,
+                     mc_codec_name(codec));
+            continue;
+        }
+        if (have >= 1 && p[0] == MC_BER_CONTAINER_TAG && !in->has_container) {
+            /* A BER file that keeps its container: read the record; the
+             * Stream follows in the same layer. */
+            if (!mc_container_ber_read(&in->src, &in->container, errp)) {
+                return false;
+            }
+            in->has_container = true;
+            continue;
+        }
+        break;
+    }
+    if (L->n == 0) {
+        free(in->layers);
+        in->layers = NULL;
+    } else {
+        in->name = L->label;
+    }
+    return true;
+}
+
+void mc_input_unstack(mc_input *in)
+{
+    struct mc_input_layers *L = in->layers;
+    mc_container_info_free(&in->container);
+    in->has_container = false;
+    if (!L) {
+        return;
+    }
+    /* The top source first: its reads refer to the layers below. */
+    mc_src_cleanup(&in->src);
+    memset(&in->src, 0, sizeof(in->src));
+    for (int i = L->n - 1; i >= 0; i--) {
+        mc_decomp_free(L->decomp[i]);
+        mc_src_cleanup(&L->below[i]);
+    }
+    mc_qcow2_vmstate_free(L->vmstate);
+    if (L->has_qcow2) {
+        mc_qcow2_close(&L->qcow2);
+    }
+    free(L);
+    in->layers = NULL;
+    in->name = in->file;
+}
+
+uint64_t mc_input_file_offset(const mc_input *in)
+{
+    if (in->size) {
+        return in->size;
+    }
+    return in->layers ? mc_src_offset(&in->layers->below[0])
+                      : mc_src_offset(&in->src);
+}
