@@ -53,6 +53,26 @@ static long pass_read(void *opaque, uint8_t *buf, size_t n, mc_error **errp)
     return (long)have;
 }
 
+/* Up to n bytes at the read position: fewer only at the end of the
+ * input; a layer's own error (damaged compressed data) is an error. */
+static bool peek_upto(mc_src *s, size_t n, const uint8_t **p, size_t *have,
+                      mc_error **errp)
+{
+    mc_error *err = NULL;
+    if (mc_src_peek(s, n, p, &err)) {
+        *have = n;
+        return true;
+    }
+    if (err->cls != MC_ERR_DATA ||
+        strncmp(err->msg, "unexpected end of input", 23) != 0) {
+        mc_error_propagate(errp, err);
+        return false;
+    }
+    mc_error_free(err);
+    *have = mc_src_buffered(s);
+    return mc_src_peek(s, *have, p, errp);
+}
+
 /* Move in->src down one level; returns the level it now is. */
 static mc_src *push(mc_input *in)
 {
@@ -74,6 +94,8 @@ static mc_codec libvirt_codec(uint32_t format)
         return MC_CODEC_XZ;
     case MC_LIBVIRT_ZSTD:
         return MC_CODEC_ZSTD;
+    case MC_LIBVIRT_LZOP:
+        return MC_CODEC_LZOP;
     default:
         return MC_CODEC_NONE;
     }
@@ -82,16 +104,12 @@ static mc_codec libvirt_codec(uint32_t format)
 static bool stack_libvirt(mc_input *in, mc_error **errp)
 {
     const uint8_t *p;
-    size_t have = mc_src_buffered(&in->src);
-    mc_error *err = NULL;
-    if (mc_src_peek(&in->src, MC_LIBVIRT_HEADER_SIZE, &p, &err)) {
-        have = MC_LIBVIRT_HEADER_SIZE;
-    } else {
-        mc_error_free(err);
-        have = mc_src_buffered(&in->src);
-        (void)mc_src_peek(&in->src, have, &p, NULL);
+    size_t have;
+    if (!peek_upto(&in->src, MC_LIBVIRT_HEADER_SIZE, &p, &have, errp)) {
+        return false;
     }
     mc_libvirt_header h;
+    mc_error *err = NULL;
     if (!mc_libvirt_header_parse(p, have, &h, errp)) {
         return false;
     }
@@ -112,12 +130,6 @@ static bool stack_libvirt(mc_input *in, mc_error **errp)
         return false;
     }
     uint32_t fmt = mc_libvirt_stream_format(&h);
-    if (fmt == MC_LIBVIRT_LZOP) {
-        mc_error_data(errp, 28, "libvirt header/format",
-                      "lzop-compressed save images are not supported yet "
-                      "(convert with: lzop -dc)");
-        return false;
-    }
     in->has_container = true;
     in->container.kind = MC_CONTAINER_LIBVIRT;
     in->container.codec = libvirt_codec(fmt);
@@ -185,15 +197,8 @@ bool mc_input_stack(mc_input *in, const mc_cli_common *c, mc_error **errp)
     for (;;) {
         const uint8_t *p;
         size_t have;
-        mc_error *err = NULL;
-        if (mc_src_peek(&in->src, 16, &p, &err)) {
-            have = 16;
-        } else {
-            mc_error_free(err);
-            have = mc_src_buffered(&in->src);
-            if (!mc_src_peek(&in->src, have, &p, errp)) {
-                return false;
-            }
+        if (!peek_upto(&in->src, 16, &p, &have, errp)) {
+            return false;
         }
         if (L->n == 0 && mc_libvirt_detect(p, have)) {
             if (!stack_libvirt(in, errp)) {

@@ -7,6 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "container/lzop.h"
 #include "core/util.h"
 
 mc_codec mc_codec_detect(const uint8_t *p, size_t n)
@@ -19,6 +20,9 @@ mc_codec mc_codec_detect(const uint8_t *p, size_t n)
     }
     if (n >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0) {
         return MC_CODEC_ZSTD;
+    }
+    if (n >= 9 && memcmp(p, MC_LZOP_MAGIC, 9) == 0) {
+        return MC_CODEC_LZOP;
     }
     /* "BZh" + block size digit + the block magic (pi) or end of stream. */
     if (n >= 6 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' &&
@@ -40,6 +44,8 @@ const char *mc_codec_name(mc_codec c)
         return "xz";
     case MC_CODEC_ZSTD:
         return "zstd";
+    case MC_CODEC_LZOP:
+        return "lzop";
     default:
         return "none";
     }
@@ -256,6 +262,7 @@ static bool engine_step(engine *e, const uint8_t *in, size_t inlen,
 
 struct mc_decomp {
     engine e;
+    mc_lzop_reader *lz;
     mc_src *lower;
     bool ended;      /* the last member/frame ended and nothing follows */
     bool in_member;  /* some bytes of the current member were consumed */
@@ -360,6 +367,14 @@ bool mc_decomp_open(mc_codec c, mc_src *lower, mc_src *out, mc_decomp **dp,
                     mc_error **errp)
 {
     mc_decomp *d = mc_calloc(1, sizeof(*d));
+    if (c == MC_CODEC_LZOP) {
+        if (!mc_lzop_reader_open(lower, out, &d->lz, errp)) {
+            free(d);
+            return false;
+        }
+        *dp = d;
+        return true;
+    }
     if (!engine_init(&d->e, c, false, 0)) {
         free(d);
         mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
@@ -377,6 +392,7 @@ void mc_decomp_free(mc_decomp *d)
 {
     if (d) {
         engine_end(&d->e);
+        mc_lzop_reader_free(d->lz);
         free(d);
     }
 }
@@ -385,6 +401,7 @@ void mc_decomp_free(mc_decomp *d)
 
 struct mc_comp {
     engine e;
+    mc_lzop_writer *lz;
     mc_sink *lower;
     uint8_t out[1 << 16];
     bool ok;
@@ -424,6 +441,14 @@ static bool comp_write(mc_sink *k, const uint8_t *p, size_t n,
 mc_comp *mc_comp_open(mc_codec c, int level, mc_sink *lower, mc_sink *out)
 {
     mc_comp *cp = mc_calloc(1, sizeof(*cp));
+    if (c == MC_CODEC_LZOP) {
+        cp->lz = mc_lzop_writer_open(lower, out);
+        if (!cp->lz) {
+            free(cp);
+            return NULL;
+        }
+        return cp;
+    }
     if (!engine_init(&cp->e, c, true, level)) {
         free(cp);
         return NULL;
@@ -435,6 +460,9 @@ mc_comp *mc_comp_open(mc_codec c, int level, mc_sink *lower, mc_sink *out)
 
 bool mc_comp_finish(mc_comp *cp, mc_error **errp)
 {
+    if (cp->lz) {
+        return mc_lzop_writer_finish(cp->lz, errp);
+    }
     return comp_run(cp, NULL, 0, true, errp);
 }
 
@@ -442,6 +470,7 @@ void mc_comp_free(mc_comp *cp)
 {
     if (cp) {
         engine_end(&cp->e);
+        mc_lzop_writer_free(cp->lz);
         free(cp);
     }
 }

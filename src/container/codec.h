@@ -22,6 +22,7 @@ typedef enum mc_codec {
     MC_CODEC_BZIP2,
     MC_CODEC_XZ,
     MC_CODEC_ZSTD,
+    MC_CODEC_LZOP,      /* liblzo2, container in lzop.c */
     MC_CODEC__COUNT,
 } mc_codec;
 
@@ -30,7 +31,7 @@ typedef enum mc_codec {
 mc_codec mc_codec_detect(const uint8_t *p, size_t n);
 const char *mc_codec_name(mc_codec c);
 /* The level used when compressing again: the level of the command-line
- * tool libvirt runs (gzip -c: 6, bzip2 -c: 9, xz -c -3: 3, zstd -c: 3). */
+ * tool libvirt runs (gzip -c: 6, bzip2 -c: 9, xz -c -3: 3, zstd -c: 3, lzop -c: 3). */
 int mc_codec_default_level(mc_codec c);
 
 /* A decompressing source.  lower is read from its current position; the

@@ -8,7 +8,7 @@ set -u
 M=$MIGCONV
 for n in pc-bare q35-devices; do
     f=$FIXTURES/$n.mig
-    for z in gzip bzip2 xz zstd; do
+    for z in gzip bzip2 xz zstd lzop; do
         $z -c < "$f" > "$WORK/$n.$z"
         expect_exit "$n.$z: legacy-to-ber" 0 "$M" legacy-to-ber -q "$WORK/$n.$z" "$WORK/$n.$z.ber"
         expect_exit "$n.$z: ber-to-legacy" 0 "$M" ber-to-legacy -q "$WORK/$n.$z.ber" "$WORK/$n.$z.back"
@@ -68,6 +68,8 @@ head -c 50000 "$WORK/pc-bare.xz" > "$WORK/cut.xz"
 damaged "truncated xz" "$WORK/cut.xz" "xz data cut short"
 head -c 50000 "$WORK/pc-bare.zstd" > "$WORK/cut.zst"
 damaged "truncated zstd" "$WORK/cut.zst" "zstd data cut short"
+head -c 50000 "$WORK/pc-bare.lzop" > "$WORK/cut.lzo"
+damaged "truncated lzop" "$WORK/cut.lzo" "lzop: data cut short"
 head -c 50000 "$WORK/pc-bare.bzip2" > "$WORK/cut.bz2"
 damaged "truncated bzip2" "$WORK/cut.bz2" "bzip2 data cut short"
 python3 -c "

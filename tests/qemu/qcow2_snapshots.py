@@ -89,11 +89,13 @@ def main():
             check(r.returncode == 0, '%s/%s: ber-to-legacy' % (name, snap), r.stderr)
             if r.returncode:
                 continue
-            with QemuProcess(qemu, MACHINE + drive, work, name='ref') as vm:
+            # -S on both sides: neither guest runs before its registers
+            # are read (the first snapshot was taken while running).
+            with QemuProcess(qemu, MACHINE + ['-S'] + drive, work, name='ref') as vm:
                 hmp(vm, 'loadvm ' + snap)
                 want = regs(vm)
                 vm.quit()
-            with QemuProcess(qemu, MACHINE + ['-incoming', 'defer'], work,
+            with QemuProcess(qemu, MACHINE + ['-S', '-incoming', 'defer'], work,
                              name='dst') as vm:
                 vm.qmp.execute('migrate-incoming', {'uri': 'exec:cat ' + mig})
                 info = wait_migration(vm.qmp, 60)
@@ -106,7 +108,7 @@ def main():
             check(got == want, '%s/%s: same CPU state as loadvm' % (name, snap))
     # The two snapshots differ (the guest ran between them): a negative
     # control for the register comparison.
-    with QemuProcess(qemu, MACHINE + ['-drive', 'file=%s,if=none,id=d0,format=qcow2'
+    with QemuProcess(qemu, MACHINE + ['-S', '-drive', 'file=%s,if=none,id=d0,format=qcow2'
                                       % os.path.join(work, 'v3-64k.qcow2')],
                      work, name='ref') as vm:
         hmp(vm, 'loadvm first')
