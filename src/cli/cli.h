@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "container/ber_container.h"
+#include "format/registry.h"
 #include "read/readers.h"
 
 /* Options common to every command. */
@@ -47,35 +48,57 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
-struct mc_input_layers;
+/* Source filters stacked at most this deep over one input file. */
+#define MC_INPUT_MAX_LAYERS 4
 
-/* An input: a path or "-" for stdin, with its format detected.  Container
- * layers (libvirt save image, compression, qcow2 snapshot) found by
- * content are stacked under src, which then reads the stream inside. */
+/* An input: a path or "-" for stdin, with the source filters that bid for
+ * it stacked over the file (format/registry.h) and the format of the
+ * stream on top detected. */
 typedef struct mc_input {
-    const char *name;  /* as given, or with the layer ("F: gzip data") */
-    const char *file;  /* as given, for messages about the file itself */
+    const char *name;  /* as given, for messages */
     int fd;
-    mc_src src;
+    mc_src file;       /* the file's bytes */
+    mc_src layers[MC_INPUT_MAX_LAYERS];
+    const mc_filter_ops *filters[MC_INPUT_MAX_LAYERS];
+    size_t n_layers;
+    mc_src *src;       /* the stream: the top layer (or &file) */
     mc_format format;
+    const mc_format_ops *fmt; /* NULL if no format bid */
     uint64_t size;     /* 0 if unknown (pipe) */
     struct mc_progress *progress;
-    struct mc_input_layers *layers; /* NULL: src reads the file itself */
+    /* Container layers (input_stack.c): libvirt save image, compression,
+     * qcow2 snapshot vmstate; fname: the file's name when name says which
+     * layer the offsets of messages count in. */
+    const char *fname;
+    struct mc_input_layers *ext;
     /* The container to keep in (legacy input) or found in (BER input) the
-     * BER: has_container false when the stream is bare. */
+     * BER; has_container false when the stream is bare. */
     bool has_container;
     mc_container_info container;
 } mc_input;
 
-/* Stack the container layers found in in->src (input_stack.c). */
-bool mc_input_stack(mc_input *in, const mc_cli_common *c, mc_error **errp);
-void mc_input_unstack(mc_input *in);
+/* Stack the container layers found by content over in->src
+ * (input_stack.c); mc_input_open calls it. */
+bool mc_input_stack_containers(mc_input *in, const mc_cli_common *c,
+                               mc_error **errp);
+void mc_input_unstack_containers(mc_input *in);
 /* Bytes of the file itself read so far (the whole size for a file). */
 uint64_t mc_input_file_offset(const mc_input *in);
 
 bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
                    mc_error **errp);
+/* Stack the filters that bid for in->file and detect the format on top
+ * (done by mc_input_open). */
+bool mc_input_stack(mc_input *in, mc_error **errp);
 void mc_input_close(mc_input *in);
+/* Copy the rest of the input's stream to an unlinked temporary file and
+ * return its descriptor (-1 on error), so that it can be read again. */
+int mc_input_spool(mc_input *in, mc_error **errp);
+/* An unlinked temporary file in $TMPDIR (or /tmp); -1 on error. */
+int mc_temp_fd(mc_error **errp);
+/* Put the name of the input's top layer into an error of the input side
+ * that has an offset ("vm.save: stream offset N"). */
+void mc_input_blame(const mc_input *in, mc_error *err);
 
 /* An output written to a temporary file beside the target and renamed on
  * success; removed on failure and on SIGINT/SIGTERM/SIGHUP. */
@@ -123,24 +146,25 @@ bool mc_cli_read_ex(mc_input *in, mc_format fmt, mc_visitor *v,
                     const mc_cli_common *c, bool validate,
                     mc_cli_trailer_fn trailer, void *opaque, mc_error **errp);
 
-/* One conversion, IN to OUT, as legacy-to-ber and ber-to-legacy do it
- * (pipeline.c).  from: the input format expected (MC_FORMAT_UNKNOWN: by
- * content).  Counts bytes in and out; *blame_output tells whether the
- * error belongs to OUT.  Nothing is left at OUT on failure. */
-typedef struct mc_convert_opts {
+/* One conversion, IN to OUT, with its container and trailer (convert.c):
+ * used by legacy-to-ber, ber-to-legacy and batch.  from: the input format
+ * expected (MC_FORMAT_UNKNOWN: by content).  Counts bytes in and out;
+ * errfile names the file (and layer) an error belongs to.  Nothing is
+ * left at OUT on failure. */
+typedef struct mc_cli_convert_opts {
     bool names;        /* legacy-to-ber: field names in the BER */
     bool validate;     /* ber-to-legacy: libtasn1 check of every record */
-} mc_convert_opts;
-typedef struct mc_convert_result {
+} mc_cli_convert_opts;
+typedef struct mc_cli_convert_result {
     mc_format from, to;
     uint64_t bytes_in, bytes_out, trailer;
     bool blame_output;
-    char errfile[600];     /* the file (and layer) an error belongs to */
+    char errfile[600];
     const char *container; /* "libvirt", "gzip", ... or NULL */
-} mc_convert_result;
+} mc_cli_convert_result;
 bool mc_cli_convert_one(const char *inpath, const char *outpath,
-                        mc_format from, const mc_convert_opts *o,
-                        const mc_cli_common *c, mc_convert_result *res,
+                        mc_format from, const mc_cli_convert_opts *o,
+                        const mc_cli_common *c, mc_cli_convert_result *res,
                         mc_error **errp);
 
 /* The tables for reading: NULL (built-in, loaded when needed) unless

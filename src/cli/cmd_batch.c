@@ -71,7 +71,7 @@ typedef struct batch_opts {
     bool verify, skip_existing;
     const char *report;
     unsigned shard_k, shard_n;
-    mc_convert_opts conv;
+    mc_cli_convert_opts conv;
     mc_cli_common c;
 } batch_opts;
 
@@ -268,16 +268,16 @@ static bool same_content(const char *a, const char *b, const mc_cli_common *c,
     }
     while (ok) {
         bool ex, ey;
-        ok = mc_src_at_end(&x.src, &ex, errp) && mc_src_at_end(&y.src, &ey, errp);
+        ok = mc_src_at_end(x.src, &ex, errp) && mc_src_at_end(y.src, &ey, errp);
         if (!ok || (ex && ey)) {
             break;
         }
-        size_t nx = mc_src_buffered(&x.src), ny = mc_src_buffered(&y.src);
+        size_t nx = mc_src_buffered(x.src), ny = mc_src_buffered(y.src);
         size_t n = nx < ny ? nx : ny;
         const uint8_t *px, *py;
-        uint64_t at = mc_src_offset(&x.src);
-        if (ex != ey || !mc_src_take(&x.src, n, &px, NULL) ||
-            !mc_src_take(&y.src, n, &py, NULL) || memcmp(px, py, n) != 0) {
+        uint64_t at = mc_src_offset(x.src);
+        if (ex != ey || !mc_src_take(x.src, n, &px, NULL) ||
+            !mc_src_take(y.src, n, &py, NULL) || memcmp(px, py, n) != 0) {
             mc_error_data(errp, at, NULL, "verify: the round trip differs "
                           "from the input (%s)", x.name);
             ok = false;
@@ -322,7 +322,7 @@ static void run_job(const batch_opts *o, const job *j, job_result *r)
         set_error(r, r->output, err);
         return;
     }
-    mc_convert_result res;
+    mc_cli_convert_result res;
     if (!mc_cli_convert_one(j->path, r->output, from, &o->conv, &o->c, &res,
                             &err)) {
         set_error(r, res.errfile, err);
@@ -340,7 +340,7 @@ static void run_job(const batch_opts *o, const job *j, job_result *r)
         c2.force = true;
         c2.progress = 0;
         c2.quiet = true;
-        mc_convert_result res2;
+        mc_cli_convert_result res2;
         bool ok = mc_cli_convert_one(r->output, back, MC_FORMAT_UNKNOWN,
                                      &o->conv, &c2, &res2, &err) &&
                   same_content(to == MC_FORMAT_BER ? j->path : back,

@@ -4,15 +4,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/pipeline.h"
 
 static void usage(const char *cmd, FILE *f)
 {
     fprintf(f,
 "Usage: migconv %s [OPTIONS] IN OUT\n"
 "Convert %s.  IN and OUT may be '-' (stdin, stdout).\n"
-"IN may also be a libvirt save image, a gzip/bzip2/xz/zstd file, or a qcow2\n"
-"image with --snapshot; the BER keeps the container and ber-to-legacy\n"
-"rebuilds it.\n"
 "OUT is written to a temporary file beside it and renamed on success.\n"
 "\n"
 "Options:\n"
@@ -25,8 +23,6 @@ static void usage(const char *cmd, FILE *f)
 "                       vmdesc (K/M/G suffixes; default 64M)\n"
 "      --tables FILE    descriptor tables for device sections that no\n"
 "                       vmdesc describes (see migconv tables)\n"
-"      --snapshot NAME|ID  the qcow2 internal snapshot whose vmstate to read\n"
-"      --drop-trailer   leave out the bytes that follow the stream's vmdesc\n"
 "  -h, --help           show this help\n",
             cmd,
             strcmp(cmd, "legacy-to-ber") == 0
@@ -75,12 +71,16 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
     if (argc - optind != 2) {
         return mc_cli_usage_error(cmd, "expected IN and OUT");
     }
-    const char *inpath = argv[optind], *outpath = argv[optind + 1];
-    mc_error *err = NULL;
-    mc_convert_opts co = {.names = names, .validate = validate};
-    mc_convert_result res;
-    if (!mc_cli_convert_one(inpath, outpath, from, &co, &c, &res, &err)) {
-        return mc_cli_report(res.errfile, err);
+    mc_run run;
+    if ((code = mc_run_init(&run, &c)) != 0) {
+        return code;
     }
-    return 0;
+    mc_convert_opts o = {
+        .from = from,
+        .write = {.names = names},
+        .validate = validate,
+    };
+    code = mc_convert_one(&run, &o, argv[optind], argv[optind + 1]);
+    mc_run_cleanup(&run);
+    return code;
 }

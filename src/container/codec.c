@@ -268,7 +268,7 @@ struct mc_decomp {
     bool in_member;  /* some bytes of the current member were consumed */
 };
 
-static long decomp_read(void *opaque, uint8_t *buf, size_t n,
+static long decomp_read_impl(void *opaque, uint8_t *buf, size_t n,
                         mc_error **errp)
 {
     mc_decomp *d = opaque;
@@ -363,6 +363,17 @@ static long decomp_read(void *opaque, uint8_t *buf, size_t n,
     return 0;
 }
 
+static bool decomp_read(mc_src *s, uint8_t *buf, size_t n, size_t *got,
+                        mc_error **errp)
+{
+    long r = decomp_read_impl(s->read_opaque, buf, n, errp);
+    if (r < 0) {
+        return false;
+    }
+    *got = (size_t)r;
+    return true;
+}
+
 bool mc_decomp_open(mc_codec c, mc_src *lower, mc_src *out, mc_decomp **dp,
                     mc_error **errp)
 {
@@ -383,7 +394,7 @@ bool mc_decomp_open(mc_codec c, mc_src *lower, mc_src *out, mc_decomp **dp,
     }
     d->lower = lower;
     d->in_member = true;
-    mc_src_init_fn(out, decomp_read, d);
+    mc_src_init_read(out, NULL, decomp_read, d);
     *dp = d;
     return true;
 }

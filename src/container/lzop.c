@@ -178,7 +178,7 @@ static bool read_block(mc_lzop_reader *r, mc_error **errp)
     return true;
 }
 
-static long lzop_read(void *opaque, uint8_t *buf, size_t n, mc_error **errp)
+static long lzop_read_impl(void *opaque, uint8_t *buf, size_t n, mc_error **errp)
 {
     mc_lzop_reader *r = opaque;
     if (!r->header_done && !read_header(r, errp)) {
@@ -220,6 +220,17 @@ static long lzop_read(void *opaque, uint8_t *buf, size_t n, mc_error **errp)
     return (long)k;
 }
 
+static bool lzop_read(mc_src *s, uint8_t *buf, size_t n, size_t *got,
+                      mc_error **errp)
+{
+    long r = lzop_read_impl(s->read_opaque, buf, n, errp);
+    if (r < 0) {
+        return false;
+    }
+    *got = (size_t)r;
+    return true;
+}
+
 bool mc_lzop_reader_open(mc_src *lower, mc_src *out, mc_lzop_reader **rp,
                          mc_error **errp)
 {
@@ -230,7 +241,7 @@ bool mc_lzop_reader_open(mc_src *lower, mc_src *out, mc_lzop_reader **rp,
     }
     mc_lzop_reader *r = mc_calloc(1, sizeof(*r));
     r->lower = lower;
-    mc_src_init_fn(out, lzop_read, r);
+    mc_src_init_read(out, NULL, lzop_read, r);
     *rp = r;
     return true;
 }

@@ -237,7 +237,7 @@ struct mc_qcow2_vmstate {
     uint8_t *l2;
 };
 
-static long vmstate_read(void *opaque, uint8_t *buf, size_t n,
+static long vmstate_read_impl(void *opaque, uint8_t *buf, size_t n,
                          mc_error **errp)
 {
     mc_qcow2_vmstate *v = opaque;
@@ -316,6 +316,17 @@ static long vmstate_read(void *opaque, uint8_t *buf, size_t n,
     return (long)want;
 }
 
+static bool vmstate_read(mc_src *s, uint8_t *buf, size_t n, size_t *got,
+                         mc_error **errp)
+{
+    long r = vmstate_read_impl(s->read_opaque, buf, n, errp);
+    if (r < 0) {
+        return false;
+    }
+    *got = (size_t)r;
+    return true;
+}
+
 bool mc_qcow2_vmstate_open(const mc_qcow2 *q, size_t index, mc_src *out,
                            mc_qcow2_vmstate **vp, mc_error **errp)
 {
@@ -334,7 +345,7 @@ bool mc_qcow2_vmstate_open(const mc_qcow2 *q, size_t index, mc_src *out,
     uint64_t l1_entries = (s->disk_size + (1ull << shift) - 1) >> shift;
     v->start = l1_entries << shift;
     v->l2 = mc_malloc((size_t)1 << q->cluster_bits);
-    mc_src_init_fn(out, vmstate_read, v);
+    mc_src_init_read(out, NULL, vmstate_read, v);
     *vp = v;
     return true;
 }
