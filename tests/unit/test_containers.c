@@ -598,7 +598,7 @@ static void test_qcow2_vmstate(void **state)
         /* Negative control: with the image's own size instead of the
          * snapshot's, the vmstate would be looked for elsewhere. */
         unsigned sh = 2 * cases[i].cb - (cases[i].extl2 ? 4 : 3);
-        if (cases[i].disk >> sh != 12345u >> sh &&
+        if (cases[i].disk >> sh != 12345ull >> sh &&
             ((cases[i].disk + (1ull << sh) - 1) >> sh) != 1) {
             FILE *f = fopen(path, "rb");
             mc_qcow2 q;
