@@ -69,6 +69,14 @@ else
     bad "GNU parallel is not installed (.ci/deps installs it)"
 fi
 
+# Progress: one line for the whole batch (forced with --progress), then
+# the summary; nothing on stderr with -q.
+"$M" batch --progress -o prog in/pc-bare.mig in/q35-bare.mig 2>prog.err
+check "progress line: files done/total, bytes, rate, ETA" grep -Eq 'batch: [0-9]+/2 files, .*B, .*B/s, ETA' prog.err
+check "summary line" grep -q 'batch: 2 files: 2 converted, 0 skipped, 0 failed;' prog.err
+"$M" batch -q -o prog2 in/pc-bare.mig 2>prog2.err
+check "-q: nothing on stderr" test ! -s prog2.err
+
 # SIGINT mid-batch: workers stop, no partial output, exit 130.
 mkdir -p big
 for i in $(seq 1 12); do ln -sf "$FIXTURES/q35-devices.mig" "big/s$i.mig"; done
