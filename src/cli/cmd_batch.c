@@ -470,7 +470,10 @@ static int run_batch(const batch_opts *o, job_list *jobs)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
-    sigprocmask(SIG_BLOCK, &block, &old);
+    /* Also SIGCHLD, which the parent waits for with the others. */
+    sigset_t wake = block;
+    sigaddset(&wake, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &wake, &old);
     bool show = o->c.progress == 1 ||
                 (o->c.progress == -1 && !o->c.quiet && isatty(STDERR_FILENO));
     worker *w = mc_calloc((size_t)o->jobs, sizeof(*w));
@@ -484,9 +487,9 @@ static int run_batch(const batch_opts *o, job_list *jobs)
     }
     struct timespec t0, last = {0, 0};
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool stop = false;
+    bool stop = false, signalled = false;
     while (done < jobs->n && !(stop && running == 0)) {
-        if (!stop && interrupted()) {
+        if (!stop && (signalled || interrupted())) {
             stop = true;
             for (long i = 0; i < o->jobs; i++) {
                 if (w[i].pid > 0) {
@@ -529,12 +532,16 @@ static int run_batch(const batch_opts *o, job_list *jobs)
             clock_gettime(CLOCK_MONOTONIC, &w[i].start);
             running++;
         }
-        /* Reap one. */
+        /* Reap a worker, or wait for one to end (SIGCHLD), for a signal
+         * that stops the batch, or for the next progress update. */
         int status;
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid <= 0) {
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+            struct timespec ts = {0, 200 * 1000 * 1000};
+            int sig = sigtimedwait(&wake, NULL, &ts);
+            if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+                signalled = true;
+            }
         } else {
             for (long i = 0; i < o->jobs; i++) {
                 if (w[i].pid != pid) {
