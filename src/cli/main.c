@@ -22,6 +22,8 @@ static void usage(FILE *f)
 "                         the device state as JSON\n"
 "  normalize IN OUT       the same VM state with XBZRLE and compressed pages\n"
 "                         as plain pages (--squash: each page once)\n"
+"  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
+"  batch -o DIR IN...     convert many files (and directories) in parallel\n"
 "  help                   show this help\n"
 "\n"
 "IN and OUT may be '-' for stdin and stdout.  'migconv COMMAND --help'\n"
@@ -79,6 +81,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
         return mc_cmd_tables(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "snapshots") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_snapshots(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "batch") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_batch(argc - 1, argv + 1);
     }
     return mc_cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
