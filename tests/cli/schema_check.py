@@ -1,0 +1,449 @@
+#!/usr/bin/env python3
+"""Check migconv's generated schemas against real streams.
+
+For every fixture stream:
+  * the ASN.1 module generated from the stream (with names and --no-names)
+    compiles with asn1Parser, and the module generated from the stream's
+    BER is the same as the one generated from the legacy stream;
+  * every device section body and subsection body of the BER (written with
+    and without names) decodes with libtasn1's asn1Decoding against the type
+    `migconv schema --bodies` names for it, and every decoded field name
+    maps to its component identifier (libtasn1 does not check string
+    values, so this is checked on asn1Decoding's output);
+  * `migconv dump` output validates against the generated JSON Schema
+    (python3-jsonschema, draft 2020-12).
+Negative controls on one fixture: a body with a field renamed, an integer
+widened and two fields swapped, each still valid generic migconv BER
+(MigConv.BodyL), is rejected; a damaged dump does not validate.
+
+The asn1Decoding calls are batched: one call per fixture and variant
+decodes all bodies at once as one SEQUENCE of their types; only when that
+fails are the bodies decoded one by one to name the culprit.
+
+Usage: schema_check.py MIGCONV FIXTURES GENERIC_ASN1 WORKDIR
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+MIGCONV, FIXTURES, GENERIC, WORK = sys.argv[1:5]
+failures = []
+# --no-names dumps are validated for these (validation is slow in Python)
+NONAMES_JSON = ("pc-bare.mig", "q35-devices.mig", "s390x-ccw.mig", "pc-block.mig")
+passes = 0
+
+
+def ok(name):
+    global passes
+    passes += 1
+    print("ok   " + name)
+
+
+def bad(name, detail=""):
+    failures.append(name)
+    print("FAIL " + name)
+    if detail:
+        print("     " + detail[:2000].replace("\n", "\n     "))
+
+
+def run(*args, check=True):
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(args), p.returncode,
+                                                p.stderr.decode(errors="replace")))
+    return p
+
+
+def ident(name):
+    """The component identifier of a field name (migconv(1), SCHEMA)."""
+    out = ""
+    hyphen = False
+    for c in name:
+        if len(out) >= 60:
+            break
+        if c.isascii() and c.isalnum():
+            if hyphen and out:
+                out += "-"
+            hyphen = False
+            out += c
+        else:
+            hyphen = True
+    if not ("a" <= out[:1] <= "z"):
+        out = ("f-" if out else "f") + out
+    return out[:64]
+
+
+def tlv(tag, content):
+    n = len(content)
+    if n < 0x80:
+        head = bytes([tag, n])
+    else:
+        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        head = bytes([tag, 0x80 | len(b)]) + b
+    return head + content
+
+
+def parse_tlv(buf, pos=0):
+    """(tag, content start, end) of the TLV at pos (definite lengths)."""
+    tag = buf[pos]
+    l = buf[pos + 1]
+    if l < 0x80:
+        return tag, pos + 2, pos + 2 + l
+    k = l & 0x7F
+    n = int.from_bytes(buf[pos + 2:pos + 2 + k], "big")
+    return tag, pos + 2 + k, pos + 2 + k + n
+
+
+def children(buf, start, end):
+    out = []
+    while start < end:
+        t, cs, e = parse_tlv(buf, start)
+        out.append((t, start, cs, e))
+        start = e
+    return out
+
+
+def add_batch(module_text, module_name, types):
+    comps = ",\n".join("    b%d %s" % (i + 1, t) for i, t in enumerate(types))
+    batch = "Batch-all ::= SEQUENCE {\n%s\n}\n" % comps
+    k = module_text.rindex("\nEND")
+    return module_text[:k] + "\n" + batch + module_text[k:]
+
+
+def names_ok(decoded):
+    """Every decoded 'name' value maps to the identifier of its parent
+    component.  Returns (checked, list of mismatches)."""
+    stack = []  # (indent, name)
+    checked = 0
+    bad_names = []
+    for line in decoded.splitlines():
+        m = re.match(r"^( *)name:(\S+)  type:(\S+)(?:  value:(.*))?$", line)
+        if not m:
+            continue
+        ind, name, typ, value = len(m.group(1)), m.group(2), m.group(3), m.group(4)
+        while stack and stack[-1][0] >= ind:
+            stack.pop()
+        if name == "name" and typ == "UTF8_STR" and stack:
+            parent = stack[-1][1]
+            if value is not None and not parent.startswith("?") and parent != "NULL":
+                want = ident(value if value is not None else "")
+                if not (parent == want or re.fullmatch(re.escape(want) + r"-\d+", parent)):
+                    bad_names.append("%s holds name %r" % (parent, value))
+                checked += 1
+        stack.append((ind, name))
+    return checked, bad_names
+
+
+def decode_batch(module, module_name, ber, index, label):
+    """Decode all bodies listed in index with one asn1Decoding call."""
+    data = open(ber, "rb").read()
+    bodies = []
+    types = []
+    for line in index:
+        off, length, typ = line.split()
+        bodies.append(data[int(off):int(off) + int(length)])
+        types.append(typ)
+    text = open(module).read()
+    bmod = module + ".batch.asn"
+    with open(bmod, "w") as f:
+        f.write(add_batch(text, module_name, types))
+    bder = ber + ".batch.der"
+    with open(bder, "wb") as f:
+        f.write(tlv(0x30, b"".join(bodies)))
+    p = run("asn1Decoding", bmod, bder, module_name + ".Batch-all", check=False)
+    out = p.stdout.decode(errors="replace")
+    if p.returncode == 0 and b"Decoding: SUCCESS" in p.stdout + p.stderr:
+        return True, out, len(bodies)
+    # find the culprit
+    for i, (b, t) in enumerate(zip(bodies, types)):
+        one = "%s.%d.der" % (ber, i)
+        with open(one, "wb") as f:
+            f.write(b)
+        q = run("asn1Decoding", module, one, module_name + "." + t, check=False)
+        if q.returncode != 0:
+            bad(label, "body %d (%s) does not decode: %s" % (
+                i, t, (q.stdout + q.stderr).decode(errors="replace")[-600:]))
+            return False, "", len(bodies)
+    bad(label, "batch failed: " + (p.stdout + p.stderr).decode(errors="replace")[-600:])
+    return False, "", len(bodies)
+
+
+def decode_one(module, module_name, typ, body, path):
+    with open(path, "wb") as f:
+        f.write(body)
+    p = run("asn1Decoding", module, path, module_name + "." + typ, check=False)
+    out = p.stdout.decode(errors="replace")
+    return p.returncode == 0 and b"Decoding: SUCCESS" in p.stdout + p.stderr, out
+
+
+def check_fixture(fx):
+    base = os.path.join(WORK, os.path.basename(fx))
+    ber, bern = base + ".ber", base + ".nonames.ber"
+    run(MIGCONV, "legacy-to-ber", "-q", fx, ber)
+    run(MIGCONV, "legacy-to-ber", "-q", "--no-names", fx, bern)
+    mod, modn = base + ".asn", base + ".nonames.asn"
+    run(MIGCONV, "schema", "-q", "-o", mod, fx)
+    run(MIGCONV, "schema", "-q", "--no-names", "-o", modn, fx)
+    name = os.path.basename(fx)
+    for m in (mod, modn):
+        p = run("asn1Parser", "-c", m, check=False)
+        if p.returncode != 0:
+            bad(name + ": asn1Parser -c " + os.path.basename(m),
+                p.stderr.decode(errors="replace"))
+            return 0
+    ok(name + ": both modules compile with asn1Parser")
+    from_ber = run(MIGCONV, "schema", "-q", ber).stdout.decode()
+    strip = lambda s: re.sub(r"^-- Generated from: .*$", "", s, flags=re.M)
+    if strip(from_ber) == strip(open(mod).read()):
+        ok(name + ": the schema of the BER equals the schema of the legacy stream")
+    else:
+        bad(name + ": the schema of the BER differs from the legacy stream's")
+    idx = run(MIGCONV, "schema", "--bodies", ber).stdout.decode().splitlines()
+    idxn = run(MIGCONV, "schema", "--bodies", bern).stdout.decode().splitlines()
+    if len(idx) != len(idxn):
+        bad(name + ": named and --no-names BER have different body counts")
+        return 0
+    # --no-names: offsets from the nameless BER, types from the named one
+    idxn = ["%s %s %s" % (a.split()[0], a.split()[1], b.split()[2])
+            for a, b in zip(idxn, idx)]
+    if not idx:
+        ok(name + ": no device sections")
+        return 0
+    good, out, n = decode_batch(mod, "MigConvSchema", ber, idx, name + ": named BER bodies")
+    if good:
+        checked, mism = names_ok(out)
+        if mism:
+            bad(name + ": decoded names", "; ".join(mism[:5]))
+        elif checked == 0:
+            bad(name + ": no names were checked")
+        else:
+            ok("%s: %d named BER bodies decode, %d names match" % (name, n, checked))
+    good, out, n = decode_batch(modn, "MigConvSchemaNoNames", bern, idxn,
+                                name + ": --no-names BER bodies")
+    if good:
+        if "UTF8_STR" in out:
+            bad(name + ": the --no-names bodies decoded with names")
+        else:
+            ok("%s: %d --no-names BER bodies decode" % (name, n))
+    check_json(fx, base, name)
+    return len(idx)
+
+
+def check_json(fx, base, name):
+    try:
+        import jsonschema
+    except ImportError:
+        bad("python3-jsonschema is not installed")
+        return
+    js = base + ".schema.json"
+    run(MIGCONV, "schema", "-q", "--format", "json-schema", "-o", js, fx)
+    schema = json.load(open(js))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema)
+    for label, path in (("legacy", fx),):
+        doc = json.loads(run(MIGCONV, "dump", "-q", path).stdout)
+        errs = list(v.iter_errors(doc))
+        if errs:
+            bad("%s: dump of the %s stream validates" % (name, label),
+                "%s at %s" % (errs[0].message[:300], list(errs[0].absolute_path)))
+        else:
+            ok("%s: dump of the %s stream validates against the JSON Schema" % (name, label))
+    if name not in NONAMES_JSON:
+        return
+    jsn = base + ".nonames.schema.json"
+    run(MIGCONV, "schema", "-q", "--no-names", "--format", "json-schema", "-o", jsn, fx)
+    vn = jsonschema.Draft202012Validator(json.load(open(jsn)))
+    doc = json.loads(run(MIGCONV, "dump", "-q", base + ".nonames.ber").stdout)
+    errs = list(vn.iter_errors(doc))
+    if errs:
+        bad(name + ": dump of the --no-names BER validates",
+            "%s at %s" % (errs[0].message[:300], list(errs[0].absolute_path)))
+    else:
+        ok(name + ": dump of the --no-names BER validates against its JSON Schema")
+
+
+def negative_controls(fx):
+    """Damaged bodies are rejected, yet stay valid generic migconv BER."""
+    base = os.path.join(WORK, "neg-" + os.path.basename(fx))
+    ber, mod = base + ".ber", base + ".asn"
+    run(MIGCONV, "legacy-to-ber", "-q", fx, ber)
+    run(MIGCONV, "schema", "-q", "-o", mod, fx)
+    data = open(ber, "rb").read()
+    idx = run(MIGCONV, "schema", "--bodies", ber).stdout.decode().splitlines()
+    # a body whose fields include two adjacent named integers of different
+    # wire types, and two adjacent ones of the same type
+    found = None
+    for line in idx:
+        off, length, typ = line.split()
+        body = data[int(off):int(off) + int(length)]
+        _, cs, e = parse_tlv(body)
+        kids = children(body, cs, e)
+        if not kids or kids[0][0] != 0x30:
+            continue
+        fields = children(body, kids[0][2], kids[0][3])
+        ints = []
+        for (t, s, c, fe) in fields:
+            if t != 0x30:
+                ints.append(None)
+                continue
+            parts = children(body, c, fe)
+            vt = parts[-1][0]
+            ints.append(vt if parts[0][0] == 0x0C and 0x80 <= vt <= 0x87 else None)
+        diff = [i for i in range(len(fields) - 1)
+                if ints[i] is not None and ints[i + 1] is not None and ints[i] != ints[i + 1]]
+        same = [i for i in range(len(fields) - 1)
+                if ints[i] is not None and ints[i] == ints[i + 1]]
+        if diff and same:
+            found = (typ, body, kids, fields, ints, diff[0], same[0])
+            break
+    if not found:
+        bad(os.path.basename(fx) + ": negative control: no suitable body")
+        return
+    typ, body, kids, fields, ints, di, si = found
+    good, _ = decode_one(mod, "MigConvSchema", typ, body, base + ".orig.der")
+    if not good:
+        bad("negative control: the undamaged %s body decodes" % typ)
+        return
+    ok("negative control: the undamaged %s body decodes" % typ)
+
+    def rebuild(new_fields):
+        fl = tlv(0x30, b"".join(new_fields))
+        rest = b"".join(body[s:e] for (t, s, c, e) in kids[1:])
+        return tlv(0x30, fl + rest)
+
+    raw = [body[s:e] for (t, s, c, e) in fields]
+    damages = []
+    # 1. renamed: one letter of a field's name changed, same length
+    t, s, c, fe = fields[si]
+    parts = children(body, c, fe)
+    nm = bytearray(body[parts[0][2]:parts[0][3]])
+    nm[0] = ord("q") if nm[0] != ord("q") else ord("z")
+    renamed = list(raw)
+    renamed[si] = tlv(0x30, tlv(0x0C, bytes(nm)) + b"".join(
+        body[ps:pe] for (pt, ps, pc, pe) in parts[1:]))
+    damages.append(("a field renamed", rebuild(renamed), True))
+    # 2. widened: an integer's wire type one step wider (u8 -> u16, ...)
+    t, s, c, fe = fields[di]
+    parts = children(body, c, fe)
+    vt, vs, vc, ve = parts[-1]
+    wider = {0x80: 0x81, 0x81: 0x82, 0x82: 0x83, 0x84: 0x85, 0x85: 0x86,
+             0x86: 0x87, 0x83: 0x82, 0x87: 0x86}[vt]
+    widened = list(raw)
+    widened[di] = tlv(0x30, b"".join(body[ps:pe] for (pt, ps, pc, pe) in parts[:-1]) +
+                      bytes([wider]) + body[vs + 1:ve])
+    damages.append(("an integer widened", rebuild(widened), False))
+    # 3. swapped: two adjacent fields of different wire types
+    swapped = list(raw)
+    swapped[di], swapped[di + 1] = swapped[di + 1], swapped[di]
+    damages.append(("two fields swapped", rebuild(swapped), False))
+    # 4. swapped: two adjacent fields of the same wire type (names differ)
+    swapped2 = list(raw)
+    swapped2[si], swapped2[si + 1] = swapped2[si + 1], swapped2[si]
+    if raw[si] != raw[si + 1]:
+        damages.append(("two fields of one type swapped", rebuild(swapped2), True))
+    for i, (what, dmg, by_name) in enumerate(damages):
+        path = "%s.damage%d.der" % (base, i)
+        generic, _ = decode_one(GENERIC, "MigConv", "BodyL", dmg, path)
+        if not generic:
+            bad("negative control: %s is still generic migconv BER" % what)
+            continue
+        good, out = decode_one(mod, "MigConvSchema", typ, dmg, path)
+        if good and by_name:
+            checked, mism = names_ok(out)
+            good = not mism
+        if good:
+            bad("negative control: %s is rejected (%s)" % (what, typ))
+        else:
+            ok("negative control: %s is rejected (%s%s)" % (
+                what, typ, ", by its name" if by_name else ", by asn1Decoding"))
+    # a damaged dump does not validate
+    try:
+        import jsonschema
+    except ImportError:
+        return
+    js = base + ".schema.json"
+    run(MIGCONV, "schema", "-q", "--format", "json-schema", "-o", js, fx)
+    v = jsonschema.Draft202012Validator(json.load(open(js)))
+    doc = json.loads(run(MIGCONV, "dump", "-q", fx).stdout)
+    dev = [it for it in doc["items"] if it.get("kind") == "vmstate" and it.get("fields")]
+    f0 = dev[0]["fields"][0]
+    for what, change in (("a renamed field", lambda f: f.update(name=f.get("name", "") + "x")),
+                         ("a removed field", None)):
+        d = json.loads(json.dumps(doc))
+        dd = [it for it in d["items"] if it.get("kind") == "vmstate" and it.get("fields")][0]
+        if change:
+            change(dd["fields"][0])
+        else:
+            del dd["fields"][0]
+        if list(v.iter_errors(d)):
+            ok("negative control: a dump with %s does not validate" % what)
+        else:
+            bad("negative control: a dump with %s does not validate" % what)
+
+
+def cli_checks():
+    """Usage errors, wrong inputs, and the committed example."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    bare = os.path.join(FIXTURES, "pc-bare.mig")
+    for what, args, code in (
+            ("no input", [], 2),
+            ("an unknown format", ["--format", "xml", bare], 2),
+            ("--qemu-version without --builtin", ["--qemu-version", "7.2", bare], 2),
+            ("built-in tables of an unknown QEMU", ["--builtin", "--qemu-version", "1.0"], 2),
+            ("--bodies of a legacy stream", ["--bodies", bare], 1),
+            ("--bodies of stdin", ["--bodies", "-"], 2),
+            ("a file that is no stream", [os.path.join(top, "README.md")], 1)):
+        p = run(MIGCONV, "schema", *args, check=False)
+        err = p.stderr.decode(errors="replace")
+        lines = err.splitlines()
+        # one error line; usage errors add the "Try ... --help" hint
+        if (p.returncode == code and p.stdout == b"" and lines and
+                lines[0].startswith("migconv") and
+                len(lines) == (2 if code == 2 else 1)):
+            ok("schema with %s: exit %d, one error line" % (what, code))
+        else:
+            bad("schema with %s: exit %d, one error line" % (what, code),
+                "exit %d: %s" % (p.returncode, err))
+    p = run(MIGCONV, "schema", "--builtin")
+    path = os.path.join(WORK, "builtin.asn")
+    open(path, "wb").write(p.stdout)
+    q = run("asn1Parser", "-c", path, check=False)
+    n = p.stdout.count(b"::=")
+    if q.returncode == 0 and n > 100:
+        ok("schema --builtin: %d types, compiles with asn1Parser" % n)
+    else:
+        bad("schema --builtin compiles", q.stderr.decode(errors="replace"))
+    example = os.path.join(top, "examples", "pc-bare.asn")
+    ex_ber = os.path.join(top, "examples", "pc-bare.ber")
+    got = run(MIGCONV, "schema", ex_ber).stdout
+    if open(example, "rb").read() == got:
+        ok("examples/pc-bare.asn is the schema of examples/pc-bare.ber")
+    else:
+        bad("examples/pc-bare.asn is the schema of examples/pc-bare.ber")
+
+
+def main():
+    os.makedirs(WORK, exist_ok=True)
+    cli_checks()
+    fixtures = sorted(os.path.join(FIXTURES, f) for f in os.listdir(FIXTURES)
+                      if f.endswith(".mig"))
+    total = 0
+    for fx in fixtures:
+        try:
+            total += check_fixture(fx)
+        except RuntimeError as e:
+            bad(os.path.basename(fx), str(e))
+    print("%d bodies in %d fixtures" % (total, len(fixtures)))
+    neg = os.path.join(FIXTURES, "pc-bare.mig")
+    try:
+        negative_controls(neg)
+    except RuntimeError as e:
+        bad("negative controls", str(e))
+    print("%d passed, %d failed" % (passes, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
