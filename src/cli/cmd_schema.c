@@ -1,5 +1,5 @@
-/* schema: per-device migration schemas (ASN.1, JSON Schema) and where the
- * bodies they describe are in a BER stream */
+/* schema: per-device migration schemas (ASN.1, JSON Schema), where the
+ * bodies they describe are in a BER stream, and per-device differences */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -20,11 +20,13 @@ static void usage(FILE *f)
 "Usage: migconv schema [OPTIONS] IN...\n"
 "       migconv schema [OPTIONS] --builtin [--qemu-version V]\n"
 "       migconv schema --bodies IN.ber\n"
+"       migconv schema --diff A B\n"
 
 "Write the per-device schema of the device sections of each IN: a stream\n"
 "(legacy with vmdesc or tables, or BER) or a descriptor tables file.\n"
 "One type per (vmsd name, version), fields in wire order.  See SCHEMA in\n"
-"migconv(1).\n"
+"migconv(1).  --diff compares A and B per device: each a stream, a tables\n"
+"file, QEMU's -dump-vmstate JSON, or builtin:VERSION.\n"
 "\n"
 "Options:\n"
 "      --format F       asn1 (default): an ASN.1 module validating the\n"
@@ -36,13 +38,16 @@ static void usage(FILE *f)
 "      --qemu-version V the built-in tables of QEMU V (%s)\n"
 "      --bodies         list where each device section body and subsection\n"
 "                       body of a BER stream is: OFFSET LENGTH TYPE lines\n"
+"      --diff           list per device what differs between A and B;\n"
+"                       exit 0 when nothing does, 1 otherwise\n"
 
 "  -f, -q, --tables FILE, --buffer-limit N: as for legacy-to-ber\n"
 "  -h, --help           show this help\n",
             "7.2");
 }
 
-enum { OPT_FORMAT = 0x300, OPT_BUILTIN, OPT_QEMU_VERSION, OPT_BODIES };
+enum { OPT_FORMAT = 0x300, OPT_BUILTIN, OPT_QEMU_VERSION, OPT_BODIES,
+       OPT_DIFF };
 
 typedef struct schema_opts {
     mc_cli_common c;
@@ -51,6 +56,7 @@ typedef struct schema_opts {
     bool builtin;
     const char *qemu_version;
     bool bodies;
+    bool diff;
     const char *outpath;
 } schema_opts;
 
@@ -65,7 +71,7 @@ static bool learn_builtin(mc_schema *s, const schema_opts *o, mc_error **errp)
     return t && mc_schema_from_tables(s, t, errp);
 }
 
-/* A JSON input: descriptor tables. */
+/* A JSON input: descriptor tables or QEMU's -dump-vmstate output. */
 static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
 {
     if (!mc_src_slurp(&in->src, MAX_JSON_INPUT, errp)) {
@@ -77,13 +83,15 @@ static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
     json_t *doc = json_loadb((const char *)p, n, 0, &jerr);
     if (!doc || !json_is_object(doc)) {
         mc_error_data(errp, doc ? 0 : (uint64_t)jerr.position, NULL,
-                      "not a migration stream or descriptor tables%s%s", doc ? "" : ": ",
+                      "not a migration stream, descriptor tables or "
+                      "-dump-vmstate JSON%s%s", doc ? "" : ": ",
                       doc ? "" : jerr.text);
         json_decref(doc);
         return false;
     }
     const char *format = json_string_value(json_object_get(doc, "format"));
     bool tables = format && strcmp(format, "migconv-tables") == 0;
+    bool vmstate = json_object_get(doc, "vmschkmachine") != NULL;
     json_decref(doc);
     if (tables) {
         mc_tables *t = mc_tables_new();
@@ -92,7 +100,11 @@ static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
         mc_tables_free(t);
         return ok;
     }
-    mc_error_data(errp, 0, NULL, "JSON that is not descriptor tables");
+    if (vmstate) {
+        return mc_schema_from_dump_vmstate(s, p, n, errp);
+    }
+    mc_error_data(errp, 0, NULL, "JSON that is neither descriptor tables "
+                  "nor -dump-vmstate output");
     return false;
 }
 
@@ -135,6 +147,51 @@ static int write_out(const schema_opts *o, const mc_text *t)
         return mc_cli_report(out.name, err);
     }
     return 0;
+}
+
+static bool builtin_known(const char *version)
+{
+    return strcmp(version, "7.2") == 0;
+}
+
+/* A --diff operand: an input file, or builtin:VERSION. */
+static bool learn_operand(mc_schema *s, const char *arg, const schema_opts *o,
+                          int *code)
+{
+    if (strncmp(arg, "builtin:", 8) == 0) {
+        if (!builtin_known(arg + 8)) {
+            *code = mc_cli_usage_error("schema", "no built-in tables for "
+                                       "QEMU %s (known: 7.2)", arg + 8);
+            return false;
+        }
+        schema_opts bo = *o;
+        bo.qemu_version = arg + 8;
+        mc_error *err = NULL;
+        if (!learn_builtin(s, &bo, &err)) {
+            *code = mc_cli_report("built-in tables", err);
+            return false;
+        }
+        return true;
+    }
+    return learn(s, arg, o, code);
+}
+
+static int cmd_diff(const char *a, const char *b, const schema_opts *o)
+{
+    int code = 0;
+    mc_schema *sa = mc_schema_new(), *sb = mc_schema_new();
+    if (!learn_operand(sa, a, o, &code) || !learn_operand(sb, b, o, &code)) {
+        mc_schema_free(sa);
+        mc_schema_free(sb);
+        return code;
+    }
+    mc_text t = {0};
+    size_t n = mc_schema_diff(sa, sb, &t);
+    mc_schema_free(sa);
+    mc_schema_free(sb);
+    code = write_out(o, &t);
+    mc_text_free(&t);
+    return code ? code : n ? 1 : 0;
 }
 
 static int cmd_bodies(const char *path, const schema_opts *o)
@@ -182,6 +239,7 @@ int mc_cmd_schema(int argc, char **argv)
         {"builtin", no_argument, NULL, OPT_BUILTIN},
         {"qemu-version", required_argument, NULL, OPT_QEMU_VERSION},
         {"bodies", no_argument, NULL, OPT_BODIES},
+        {"diff", no_argument, NULL, OPT_DIFF},
         {NULL, 0, NULL, 0},
     };
     int opt, code = 0;
@@ -222,6 +280,9 @@ int mc_cmd_schema(int argc, char **argv)
         case OPT_BODIES:
             o.bodies = true;
             break;
+        case OPT_DIFF:
+            o.diff = true;
+            break;
         default:
             return mc_cli_usage_error("schema", "invalid option");
         }
@@ -230,16 +291,22 @@ int mc_cmd_schema(int argc, char **argv)
     if (o.qemu_version && !o.builtin) {
         return mc_cli_usage_error("schema", "--qemu-version needs --builtin");
     }
-    if (o.qemu_version && strcmp(o.qemu_version, "7.2") != 0) {
+    if (o.qemu_version && !builtin_known(o.qemu_version)) {
         return mc_cli_usage_error("schema", "no built-in tables for QEMU %s "
                                   "(known: 7.2)", o.qemu_version);
     }
     if (o.bodies) {
-        if (nin != 1 || o.builtin) {
+        if (nin != 1 || o.builtin || o.diff) {
             return mc_cli_usage_error("schema", "--bodies takes one BER "
                                       "stream");
         }
         return cmd_bodies(argv[optind], &o);
+    }
+    if (o.diff) {
+        if (nin != 2 || o.builtin) {
+            return mc_cli_usage_error("schema", "--diff compares two inputs");
+        }
+        return cmd_diff(argv[optind], argv[optind + 1], &o);
     }
     if (nin < 1 && !o.builtin) {
         return mc_cli_usage_error("schema", "expected at least one input "

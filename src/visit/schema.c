@@ -227,7 +227,7 @@ static bool sub_has(const mc_snode *n, const mc_ssub *s)
     return false;
 }
 
-static void sub_add(mc_snode *n, const char *name, uint32_t version)
+void mc_snode_add_sub(mc_snode *n, const char *name, uint32_t version)
 {
     mc_ssub s = {(char *)name, version};
     if (sub_has(n, &s)) {
@@ -254,7 +254,7 @@ void mc_snode_merge(mc_snode *a, const mc_snode *b)
         a->subs_hi = b->subs_hi;
     }
     for (size_t i = 0; i < b->n_subs; i++) {
-        sub_add(a, b->subs[i].name, b->subs[i].version);
+        mc_snode_add_sub(a, b->subs[i].name, b->subs[i].version);
     }
     for (size_t i = 0; i < a->n_kids && i < b->n_kids; i++) {
         mc_snode_merge(a->kids[i], b->kids[i]);
@@ -672,7 +672,7 @@ static bool sv_start_subsection(mc_visitor *v, const char *name,
     if (!top || top->node->kind != MC_SN_STRUCT) {
         return sv_misuse(errp, "subsection outside a body");
     }
-    sub_add(top->node, name, version_id);
+    mc_snode_add_sub(top->node, name, version_id);
     /* per instance both count the same; merging widens them */
     top->node->subs_lo++;
     top->node->subs_hi++;

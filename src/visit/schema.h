@@ -12,8 +12,9 @@
  * disagree in structure become variants of the type.
  *
  * From the learnt set the emitters write an ASN.1 module describing the
- * exact BER bodies (schema_asn1.c) and a JSON Schema of migconv dump's
- * JSON (schema_json.c).
+ * exact BER bodies (schema_asn1.c), a JSON Schema of migconv dump's JSON
+ * (schema_json.c) and a per-device comparison of two sets
+ * (schema_diff.c).
  */
 #ifndef MC_VISIT_SCHEMA_H
 #define MC_VISIT_SCHEMA_H
@@ -44,9 +45,13 @@ typedef struct mc_snode mc_snode;
 struct mc_snode {
     mc_snode_kind kind;
     char *name;            /* NULL: none */
-    char *type;            /* producer's type name, NULL: none */
+    char *type;            /* producer's type name, NULL: none
+                              ("field_exists": a -dump-vmstate field that
+                              is only there when its test says so) */
     mc_wire_type wt;       /* INT, PACKED */
-    uint64_t lo, hi;       /* BYTES, PACKED, ARRAY: size range; SIZED */
+    uint64_t lo, hi;       /* BYTES, PACKED, ARRAY: size range; SIZED;
+                              STRUCT from -dump-vmstate: lo 1, hi the
+                              element count (0: unknown) */
     mc_snode **kids;       /* STRUCT: fields; ARRAY (!uniform): elements */
     size_t n_kids, cap_kids;
     mc_ssub *subs;         /* STRUCT: subsections seen, in order */
@@ -101,6 +106,8 @@ mc_snode *mc_snode_new(mc_snode_kind kind, const char *name,
                        const char *type);
 void mc_snode_free(mc_snode *n);
 void mc_snode_add_kid(mc_snode *parent, mc_snode *kid);
+/* Note that a body holds subsection (name, version) (once). */
+void mc_snode_add_sub(mc_snode *n, const char *name, uint32_t version);
 /* Same layout (sizes aside)?  Both NULL counts as equal. */
 bool mc_snode_compatible(const mc_snode *a, const mc_snode *b);
 /* Widen a by b (which must be compatible). */
@@ -148,11 +155,18 @@ void mc_schema_emit_asn1(const mc_schema *s, const mc_schema_emit_opts *o,
 bool mc_schema_emit_json(const mc_schema *s, const mc_schema_emit_opts *o,
                          mc_text *t, mc_error **errp);
 
+/* Differences between a and b, one line each, into t; returns how many. */
+size_t mc_schema_diff(const mc_schema *a, const mc_schema *b, mc_text *t);
+
 /* Learn every vmsd of a tables document (desc/tables.h) into s, through
  * the schema visitor. */
 struct mc_tables;
 bool mc_schema_from_tables(mc_schema *s, struct mc_tables *t,
                            mc_error **errp);
+/* Learn the vmsds of QEMU's -dump-vmstate JSON into s. */
+bool mc_schema_from_dump_vmstate(mc_schema *s, const uint8_t *json,
+                                 size_t len, mc_error **errp);
+
 /* Every device section body and subsection body of a BER stream, in
  * document order, as "OFFSET LENGTH TYPE" lines (byte offset and length
  * of the body's TLV in the input) into index; the types come from s,

@@ -15,6 +15,10 @@ For every fixture stream:
 Negative controls on one fixture: a body with a field renamed, an integer
 widened and two fields swapped, each still valid generic migconv BER
 (MigConv.BodyL), is rejected; a damaged dump does not validate.
+`schema --diff`: equal inputs give nothing; QEMU 7.2's built-in tables
+against tables of QEMU 11.1 streams, a real -dump-vmstate file of QEMU 7.2
+against a 7.2 stream and against 11.1's, and a hand-changed vmsd give the
+expected differences.
 
 The asn1Decoding calls are batched: one call per fixture and variant
 decodes all bodies at once as one SEQUENCE of their types; only when that
@@ -424,6 +428,95 @@ def cli_checks():
         bad("examples/pc-bare.asn is the schema of examples/pc-bare.ber")
 
 
+def diff_lines(a, b):
+    p = run(MIGCONV, "schema", "--diff", a, b, check=False)
+    if p.returncode not in (0, 1):
+        raise RuntimeError("schema --diff %s %s: exit %d: %s" % (
+            a, b, p.returncode, p.stderr.decode(errors="replace")))
+    return p.returncode, p.stdout.decode().splitlines()
+
+
+def expect_diff(what, a, b, want, unwanted=()):
+    code, lines = diff_lines(a, b)
+    missing = [w for w in want if w not in lines]
+    extra = [l for l in lines for u in unwanted if re.search(u, l)]
+    if code == 1 and not missing and not extra:
+        ok("schema --diff %s: exit 1, %d lines, the expected ones among them" % (what, len(lines)))
+    else:
+        bad("schema --diff " + what, "exit %d; missing %s; unexpected %s" % (code, missing, extra[:5]))
+
+
+def diff_checks():
+    """schema --diff: equal inputs, real version differences, QEMU's
+    -dump-vmstate, and hand-made differences of each kind."""
+    import gzip
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sfx = os.path.join(top, "tests", "fixtures", "schema")
+    bare = os.path.join(FIXTURES, "pc-bare.mig")
+    bare_ber = os.path.join(WORK, "pc-bare.mig.ber")
+    vm72 = os.path.join(WORK, "dump-vmstate-7.2-pc.json")
+    vm111 = os.path.join(WORK, "dump-vmstate-11.1-pc.json")
+    for gz, out in (("dump-vmstate-7.2-pc.json.gz", vm72), ("dump-vmstate-11.1-pc.json.gz", vm111)):
+        with gzip.open(os.path.join(sfx, gz)) as f, open(out, "wb") as o:
+            o.write(f.read())
+    for what, a, b in (("of a stream with itself", bare, bare),
+                       ("of a stream and its BER", bare, bare_ber),
+                       ("of QEMU 7.2's -dump-vmstate with itself", vm72, vm72),
+                       ("of the built-in tables with themselves", "builtin:7.2", "builtin:7.2")):
+        code, lines = diff_lines(a, b)
+        if code == 0 and not lines:
+            ok("schema --diff %s: exit 0, no output" % what)
+        else:
+            bad("schema --diff %s: exit 0, no output" % what, "exit %d: %s" % (code, lines[:5]))
+    # QEMU 7.2 (built-in tables) against QEMU 11.1 (tables of its streams)
+    expect_diff("of QEMU 7.2's and 11.1's tables", "builtin:7.2",
+                os.path.join(sfx, "tables-qemu-11.1-x86.json"),
+                ["ich9_pm: subsection ich9_pm/cpuhp added",
+                 "piix4_pm: subsection piix4_pm/cpuhp added",
+                 "globalstate: field runstate resized from 100 bytes to 32 bytes",
+                 "globalstate: field vm_was_suspended added (1 byte, position 4)",
+                 "hpet: field num_timers renamed to num_timers_save"],
+                [r"^mc146818rtc: ", r"^timer: "])
+    # a real -dump-vmstate of QEMU 7.2 against a stream of QEMU 7.2: the
+    # same fields; the dump lists subsections the stream did not need
+    expect_diff("of QEMU 7.2's -dump-vmstate and a QEMU 7.2 stream", vm72, bare,
+                ["mc146818rtc: subsection mc146818rtc/irq_reinject_on_ack_count removed"],
+                [r"resized", r"renamed", r"changed type", r"^mc146818rtc: field"])
+    expect_diff("of QEMU 7.2's and 11.1's -dump-vmstate", vm72, vm111,
+                ["acpi-ged: subsection acpi-ged/cpuhp added"], [r"^mc146818rtc: "])
+    # one change of each kind, made by hand in the 7.2 dump
+    d = json.load(open(vm72))
+    rtc = d["mc146818rtc"]["Description"]
+    fields = rtc["Fields"]
+    names = [f["field"] for f in fields]
+    fields[names.index("cmos_index")]["field"] = "cmos_idx"
+    fields[names.index("period")]["size"] = 8
+    i = names.index("base_rtc")
+    fields[i], fields[i + 1] = fields[i + 1], fields[i]
+    del fields[names.index("update_timer")]
+    fields.append({"field": "extra", "version_id": 4, "field_exists": False, "size": 2})
+    rtc["version_id"] = 4
+    rtc["Subsections"] = []
+    damaged = os.path.join(WORK, "dump-vmstate-damaged.json")
+    json.dump(d, open(damaged, "w"))
+    code, lines = diff_lines(vm72, damaged)
+    want = {"mc146818rtc: version 3 changed to 4",
+            "mc146818rtc: field cmos_index renamed to cmos_idx",
+            "mc146818rtc: field period resized from 4 bytes to 8 bytes",
+            "mc146818rtc: field update_timer removed (8 bytes)",
+            "mc146818rtc: field extra added (2 bytes, position 13)",
+            "mc146818rtc: subsection mc146818rtc/irq_reinject_on_ack_count removed",
+            "mc146818rtc/irq_reinject_on_ack_count: only in A (version 1, a subsection)"}
+    moved = [l for l in lines if l.startswith("mc146818rtc: field ") and "reordered" in l]
+    rest = set(lines) - want - set(moved)
+    if code == 1 and want <= set(lines) and len(moved) == 1 and not rest:
+        ok("schema --diff of a hand-changed vmsd: version, rename, resize, "
+           "removal, addition, reorder and subsection each reported, nothing else")
+    else:
+        bad("schema --diff of a hand-changed vmsd",
+            "exit %d; missing %s; moved %s; other %s" % (code, want - set(lines), moved, rest))
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     cli_checks()
@@ -436,6 +529,10 @@ def main():
         except RuntimeError as e:
             bad(os.path.basename(fx), str(e))
     print("%d bodies in %d fixtures" % (total, len(fixtures)))
+    try:
+        diff_checks()
+    except (RuntimeError, OSError, KeyError, ValueError) as e:
+        bad("schema --diff", str(e))
     neg = os.path.join(FIXTURES, "pc-bare.mig")
     try:
         negative_controls(neg)
