@@ -74,11 +74,11 @@ static bool learn_builtin(mc_schema *s, const schema_opts *o, mc_error **errp)
 /* A JSON input: descriptor tables or QEMU's -dump-vmstate output. */
 static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
 {
-    if (!mc_src_slurp(&in->src, MAX_JSON_INPUT, errp)) {
+    if (!mc_src_slurp(in->src, MAX_JSON_INPUT, errp)) {
         return false;
     }
-    const uint8_t *p = in->src.buf + in->src.pos;
-    size_t n = mc_src_buffered(&in->src);
+    const uint8_t *p = mc_src_window(in->src);
+    size_t n = mc_src_buffered(in->src);
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)p, n, 0, &jerr);
     if (!doc || !json_is_object(doc)) {
@@ -220,7 +220,7 @@ static int cmd_bodies(const char *path, const schema_opts *o)
         return report(path, err);
     }
     mc_text t = {0};
-    bool ok = mc_schema_bodies(s, &in.src, &t, &err);
+    bool ok = mc_schema_bodies(s, in.src, &t, &err);
     mc_input_close(&in);
     mc_schema_free(s);
     code = ok ? write_out(o, &t) : report(path, err);
