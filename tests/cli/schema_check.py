@@ -25,14 +25,18 @@ decodes all bodies at once as one SEQUENCE of their types; only when that
 fails are the bodies decoded one by one to name the culprit.
 
 Usage: schema_check.py MIGCONV FIXTURES GENERIC_ASN1 WORKDIR
+(a fresh directory is made inside WORKDIR, removed when everything passed)
 """
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
-MIGCONV, FIXTURES, GENERIC, WORK = sys.argv[1:5]
+MIGCONV, FIXTURES, GENERIC, WORK_PARENT = sys.argv[1:5]
+WORK = WORK_PARENT
 failures = []
 # --no-names dumps are validated for these (validation is slow in Python)
 NONAMES_JSON = ("pc-bare.mig", "q35-devices.mig", "s390x-ccw.mig", "pc-block.mig")
@@ -518,7 +522,9 @@ def diff_checks():
 
 
 def main():
-    os.makedirs(WORK, exist_ok=True)
+    global WORK
+    os.makedirs(WORK_PARENT, exist_ok=True)
+    WORK = tempfile.mkdtemp(prefix="schema-", dir=WORK_PARENT)
     cli_checks()
     fixtures = sorted(os.path.join(FIXTURES, f) for f in os.listdir(FIXTURES)
                       if f.endswith(".mig"))
@@ -539,7 +545,11 @@ def main():
     except RuntimeError as e:
         bad("negative controls", str(e))
     print("%d passed, %d failed" % (passes, len(failures)))
-    return 1 if failures else 0
+    if failures:
+        print("work files kept in " + WORK)
+        return 1
+    shutil.rmtree(WORK)
+    return 0
 
 
 if __name__ == "__main__":
