@@ -26,7 +26,8 @@ static void usage(FILE *f)
 "(legacy with vmdesc or tables, or BER) or a descriptor tables file.\n"
 "One type per (vmsd name, version), fields in wire order.  See SCHEMA in\n"
 "migconv(1).  --diff compares A and B per device: each a stream, a tables\n"
-"file, QEMU's -dump-vmstate JSON, or builtin:VERSION.\n"
+"file, a JSON Schema written by schema, QEMU's -dump-vmstate JSON, or\n"
+"builtin:VERSION.\n"
 "\n"
 "Options:\n"
 "      --format F       asn1 (default): an ASN.1 module validating the\n"
@@ -71,7 +72,8 @@ static bool learn_builtin(mc_schema *s, const schema_opts *o, mc_error **errp)
     return t && mc_schema_from_tables(s, t, errp);
 }
 
-/* A JSON input: descriptor tables or QEMU's -dump-vmstate output. */
+/* A JSON input: descriptor tables, a JSON Schema of ours (for --diff) or
+ * QEMU's -dump-vmstate output. */
 static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
 {
     if (!mc_src_slurp(in->src, MAX_JSON_INPUT, errp)) {
@@ -92,6 +94,8 @@ static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
     const char *format = json_string_value(json_object_get(doc, "format"));
     bool tables = format && strcmp(format, "migconv-tables") == 0;
     bool vmstate = json_object_get(doc, "vmschkmachine") != NULL;
+    bool jschema = json_object_get(doc, "$schema") != NULL &&
+                   json_object_get(doc, "$defs") != NULL;
     json_decref(doc);
     if (tables) {
         mc_tables *t = mc_tables_new();
@@ -103,8 +107,11 @@ static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
     if (vmstate) {
         return mc_schema_from_dump_vmstate(s, p, n, errp);
     }
-    mc_error_data(errp, 0, NULL, "JSON that is neither descriptor tables "
-                  "nor -dump-vmstate output");
+    if (jschema) {
+        return mc_schema_from_json_schema(s, p, n, errp);
+    }
+    mc_error_data(errp, 0, NULL, "JSON that is neither descriptor tables, "
+                  "a schema nor -dump-vmstate output");
     return false;
 }
 

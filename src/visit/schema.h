@@ -167,6 +167,10 @@ bool mc_schema_from_tables(mc_schema *s, struct mc_tables *t,
 bool mc_schema_from_dump_vmstate(mc_schema *s, const uint8_t *json,
                                  size_t len, mc_error **errp);
 
+/* Learn the types of a JSON Schema that migconv schema wrote. */
+bool mc_schema_from_json_schema(mc_schema *s, const uint8_t *json, size_t len,
+                                mc_error **errp);
+
 /* Every device section body and subsection body of a BER stream, in
  * document order, as "OFFSET LENGTH TYPE" lines (byte offset and length
  * of the body's TLV in the input) into index; the types come from s,

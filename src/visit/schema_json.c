@@ -182,6 +182,16 @@ static json_t *sub_refs(const jctx *c, const mc_ssub *sub)
                      "required", "name", "version_id");
 }
 
+static const char *part_json(mc_stype_part p)
+{
+    switch (p) {
+    case MC_ST_PART: return "part";
+    case MC_ST_END: return "end";
+    case MC_ST_CONFIG: return "configuration";
+    default: return NULL;
+    }
+}
+
 /* A body's "fields" and "subsections", as an object schema. */
 static json_t *body_schema(const jctx *c, const mc_snode *n)
 {
@@ -212,16 +222,6 @@ static json_t *body_schema(const jctx *c, const mc_snode *n)
     }
     return json_pack("{s:s,s:o,s:[s]}", "type", "object", "properties", props,
                      "required", "fields");
-}
-
-static const char *part_json(mc_stype_part p)
-{
-    switch (p) {
-    case MC_ST_PART: return "part";
-    case MC_ST_END: return "end";
-    case MC_ST_CONFIG: return "configuration";
-    default: return NULL;
-    }
 }
 
 /* The condition that a dump item is a section of type t's group. */
@@ -278,6 +278,15 @@ bool mc_schema_emit_json(const mc_schema *s, const mc_schema_emit_opts *o,
         const mc_stype *ty = s->types[i];
         json_t *b = body_schema(&c, ty->body);
         json_object_set_new(b, "title", json_string(ty->key));
+        /* what the type is, for schema --diff (an annotation) */
+        json_t *x = json_pack("{s:s,s:s,s:b,s:b}", "key", ty->key, "part",
+                              part_json(ty->part) ? part_json(ty->part) : "full",
+                              "by_idstr", ty->by_idstr, "subsection",
+                              ty->is_sub);
+        if (ty->part == MC_ST_FULL) {
+            json_object_set_new(x, "version", json_integer(ty->version));
+        }
+        json_object_set_new(b, "x-migconv", x);
         json_object_set_new(defs, ty->ident, b);
         if (ty->variant != 1 || ty->is_sub) {
             continue;

@@ -472,6 +472,24 @@ def diff_checks():
             ok("schema --diff %s: exit 0, no output" % what)
         else:
             bad("schema --diff %s: exit 0, no output" % what, "exit %d: %s" % (code, lines[:5]))
+    # a JSON Schema written by schema, read back, describes the same devices
+    for fx in ("pc-bare.mig", "q35-devices.mig", "pc-block.mig"):
+        js = os.path.join(WORK, fx + ".schema.json")
+        code, lines = diff_lines(os.path.join(FIXTURES, fx), js)
+        if code == 0 and not lines:
+            ok("schema --diff of %s and its JSON Schema: exit 0, no output" % fx)
+        else:
+            bad("schema --diff of %s and its JSON Schema: exit 0, no output" % fx,
+                "exit %d: %s" % (code, lines[:5]))
+    bjs = os.path.join(WORK, "builtin.schema.json")
+    run(MIGCONV, "schema", "-q", "--builtin", "--format", "json-schema", "-o", bjs)
+    t111 = os.path.join(sfx, "tables-qemu-11.1-x86.json")
+    if diff_lines("builtin:7.2", t111) == diff_lines(bjs, t111):
+        ok("schema --diff: the built-in tables' JSON Schema gives the same "
+           "differences as the tables")
+    else:
+        bad("schema --diff: the built-in tables' JSON Schema gives the same "
+            "differences as the tables")
     # QEMU 7.2 (built-in tables) against QEMU 11.1 (tables of its streams)
     expect_diff("of QEMU 7.2's and 11.1's tables", "builtin:7.2",
                 os.path.join(sfx, "tables-qemu-11.1-x86.json"),
