@@ -15,7 +15,7 @@
 #include "core/util.h"
 #include "desc/tables.h"
 
-const char *mc_prog = "migconv";
+const char *const mc_prog = "migconv";
 
 int mc_cli_report(const char *file, mc_error *err)
 {
@@ -296,35 +296,6 @@ int mc_temp_fd(mc_error **errp)
 
 /* ---- outputs ---- */
 
-/* The temporary file to remove if a signal ends the process. */
-static char *volatile cleanup_path;
-
-static void on_signal(int sig)
-{
-    char *p = cleanup_path;
-    if (p) {
-        unlink(p);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void install_signal_cleanup(void)
-{
-    static bool done;
-    if (done) {
-        return;
-    }
-    done = true;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
 bool mc_output_open(mc_output *out, const char *path, bool binary,
                     const mc_cli_common *c, const mc_input *in,
                     mc_error **errp)
@@ -376,7 +347,6 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
     out->tmp_path = mc_malloc(n);
     snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path,
              path + dirlen);
-    install_signal_cleanup();
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -384,8 +354,12 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old);
     out->fd = mkstemp(out->tmp_path);
-    if (out->fd >= 0) {
-        cleanup_path = out->tmp_path;
+    bool listed = out->fd >= 0 && mc_cleanup_add(out->tmp_path);
+    if (out->fd >= 0 && !listed) {
+        unlink(out->tmp_path);
+        close(out->fd);
+        out->fd = -1;
+        errno = EMFILE;
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (out->fd < 0) {
@@ -424,7 +398,7 @@ bool mc_output_commit(mc_output *out, mc_error **errp)
             mc_output_abort(out);
             return false;
         }
-        cleanup_path = NULL;
+        mc_cleanup_remove(out->tmp_path);
         free(out->tmp_path);
         out->tmp_path = NULL;
     }
@@ -440,7 +414,7 @@ void mc_output_abort(mc_output *out)
     out->fd = -1;
     if (out->tmp_path) {
         unlink(out->tmp_path);
-        cleanup_path = NULL;
+        mc_cleanup_remove(out->tmp_path);
         free(out->tmp_path);
         out->tmp_path = NULL;
     }
