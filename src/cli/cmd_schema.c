@@ -68,7 +68,7 @@ static int report(const char *path, mc_error *err)
 
 static bool learn_builtin(mc_schema *s, const schema_opts *o, mc_error **errp)
 {
-    mc_tables *t = mc_tables_builtin(errp);
+    const mc_tables *t = mc_tables_builtin(errp);
     return t && mc_schema_from_tables(s, t, errp);
 }
 

@@ -161,7 +161,7 @@ size_t mc_schema_diff(const mc_schema *a, const mc_schema *b, mc_text *t);
 /* Learn every vmsd of a tables document (desc/tables.h) into s, through
  * the schema visitor. */
 struct mc_tables;
-bool mc_schema_from_tables(mc_schema *s, struct mc_tables *t,
+bool mc_schema_from_tables(mc_schema *s, const struct mc_tables *t,
                            mc_error **errp);
 /* Learn the vmsds of QEMU's -dump-vmstate JSON into s. */
 bool mc_schema_from_dump_vmstate(mc_schema *s, const uint8_t *json,

@@ -16,7 +16,7 @@
 #include "visit/schema.h"
 
 typedef struct walk {
-    mc_tables *t;
+    const mc_tables *t;
     json_t *doc;          /* the tables as JSON: names, versions, subs */
     mc_visitor *v;
     uint8_t *zeros;       /* enough zero bytes for any field */
@@ -128,21 +128,24 @@ static bool walk_subs(walk *w, const char *name, uint32_t version, int depth,
         json_t *ignored;
         json_object_foreach(versions, sv, ignored) {
             uint32_t ver = (uint32_t)strtoul(sv, NULL, 10);
-            const mc_desc_vmsd *variants;
-            if (mc_tables_find(w->t, sub, ver, &variants, errp) == 0) {
-                if (errp && *errp) {
-                    return false;
-                }
-                continue;
-            }
-            if (depth > MC_DESC_MAX_DEPTH) {
-                mc_error_data(errp, MC_NO_OFFSET, sub, "nesting too deep");
+            mc_desc_vmsd *variants;
+            size_t n;
+            if (!mc_tables_find(w->t, sub, ver, &variants, &n, errp)) {
                 return false;
             }
-            if (!mc_visit_start_subsection(w->v, sub, ver, errp) ||
-                !walk_vmsd(w, &variants[0], depth + 1, errp) ||
-                !walk_subs(w, sub, ver, depth + 1, errp) ||
-                !mc_visit_end_subsection(w->v, errp)) {
+            if (n == 0) {
+                continue;
+            }
+            bool ok = depth <= MC_DESC_MAX_DEPTH;
+            if (!ok) {
+                mc_error_data(errp, MC_NO_OFFSET, sub, "nesting too deep");
+            }
+            ok = ok && mc_visit_start_subsection(w->v, sub, ver, errp) &&
+                 walk_vmsd(w, &variants[0], depth + 1, errp) &&
+                 walk_subs(w, sub, ver, depth + 1, errp) &&
+                 mc_visit_end_subsection(w->v, errp);
+            mc_tables_variants_free(variants, n);
+            if (!ok) {
                 return false;
             }
         }
@@ -150,7 +153,7 @@ static bool walk_subs(walk *w, const char *name, uint32_t version, int depth,
     return true;
 }
 
-bool mc_schema_from_tables(mc_schema *s, mc_tables *t, mc_error **errp)
+bool mc_schema_from_tables(mc_schema *s, const mc_tables *t, mc_error **errp)
 {
     char *dump = mc_tables_dump(t);
     json_error_t jerr;
@@ -174,8 +177,9 @@ bool mc_schema_from_tables(mc_schema *s, mc_tables *t, mc_error **errp)
         json_t *ignored;
         json_object_foreach(versions, vs, ignored) {
             uint32_t ver = (uint32_t)strtoul(vs, NULL, 10);
-            const mc_desc_vmsd *variants;
-            size_t n = ok ? mc_tables_find(t, name, ver, &variants, errp) : 0;
+            mc_desc_vmsd *variants = NULL;
+            size_t n = 0;
+            ok = ok && mc_tables_find(t, name, ver, &variants, &n, errp);
             for (size_t k = 0; ok && k < n; k++) {
                 mc_section_info info = {.type = MC_VM_SECTION_FULL,
                                         .kind = MC_SECTION_VMSTATE,
@@ -187,9 +191,7 @@ bool mc_schema_from_tables(mc_schema *s, mc_tables *t, mc_error **errp)
                      walk_subs(&w, name, ver, 0, errp) &&
                      mc_visit_end_section(w.v, false, errp);
             }
-            if (ok && n == 0 && errp && *errp) {
-                ok = false;
-            }
+            mc_tables_variants_free(variants, n);
         }
     }
     ok = ok && mc_visit_end_stream(w.v, errp);
