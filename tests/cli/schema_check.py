@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Check migconv's generated schemas against real streams.
 
-For every fixture stream:
+For every fixture stream (tests/fixtures/streams and the QEMU version
+directories beside it, tests/fixtures/qemu-*, whose streams without a
+vmdesc are read with tables made from their siblings):
   * the ASN.1 module generated from the stream (with names and --no-names)
     compiles with asn1Parser, and the module generated from the stream's
     BER is the same as the one generated from the legacy stream;
@@ -11,7 +13,8 @@ For every fixture stream:
     maps to its component identifier (libtasn1 does not check string
     values, so this is checked on asn1Decoding's output);
   * `migconv dump` output validates against the generated JSON Schema
-    (python3-jsonschema, draft 2020-12).
+    (python3-jsonschema, draft 2020-12): every fixture of streams/, two
+    of each version directory.
 Negative controls on one fixture: a body with a field renamed, an integer
 widened and two fields swapped, each still valid generic migconv BER
 (MigConv.BodyL), is rejected; a damaged dump does not validate.
@@ -38,7 +41,10 @@ import tempfile
 MIGCONV, FIXTURES, GENERIC, WORK_PARENT = sys.argv[1:5]
 WORK = WORK_PARENT
 failures = []
-# --no-names dumps are validated for these (validation is slow in Python)
+# the dumps of these fixtures of each QEMU version directory are validated
+# too (validation is slow in Python; every fixture of streams/ is)
+VERSION_JSON = ("pc-5.2-bare.mig", "q35-5.2-devices.mig")
+# --no-names dumps are validated for these
 NONAMES_JSON = ("pc-bare.mig", "q35-devices.mig", "s390x-ccw.mig", "pc-block.mig")
 passes = 0
 
@@ -186,15 +192,50 @@ def decode_one(module, module_name, typ, body, path):
     return p.returncode == 0 and b"Decoding: SUCCESS" in p.stdout + p.stderr, out
 
 
+# --tables FILE for the fixtures of a QEMU version directory, by target
+TABLES = {}
+
+
+def version_tables(d):
+    """Tables per target made from the streams of d that carry a vmdesc, as
+    for tests/qemu/test_versions.sh (vmsd names such as cpu mean other
+    layouts on other targets)."""
+    groups = {}
+    for f in sorted(os.listdir(d)):
+        if not f.endswith(".mig") or f.endswith("-suppress.mig"):
+            continue
+        groups.setdefault(target(f), []).append(os.path.join(d, f))
+    for t, files in groups.items():
+        out = os.path.join(WORK, "tables-%s-%s.json" % (os.path.basename(d), t))
+        run(MIGCONV, "tables", "-q", "-f", "-o", out, *files)
+        TABLES[(d, t)] = out
+
+
+def target(name):
+    first = name.split("-")[0]
+    return "x86" if first in ("pc", "q35", "x86") else first
+
+
+def targs(fx):
+    t = TABLES.get((os.path.dirname(fx), target(os.path.basename(fx))))
+    return ["--tables", t] if t else []
+
+
+def label(fx):
+    d = os.path.basename(os.path.dirname(fx))
+    return os.path.basename(fx) if d == "streams" else d + "/" + os.path.basename(fx)
+
+
 def check_fixture(fx):
-    base = os.path.join(WORK, os.path.basename(fx))
+    name = label(fx)
+    base = os.path.join(WORK, name.replace("/", "-"))
     ber, bern = base + ".ber", base + ".nonames.ber"
-    run(MIGCONV, "legacy-to-ber", "-q", fx, ber)
-    run(MIGCONV, "legacy-to-ber", "-q", "--no-names", fx, bern)
+    ta = targs(fx)
+    run(MIGCONV, "legacy-to-ber", "-q", *ta, fx, ber)
+    run(MIGCONV, "legacy-to-ber", "-q", "--no-names", *ta, fx, bern)
     mod, modn = base + ".asn", base + ".nonames.asn"
-    run(MIGCONV, "schema", "-q", "-o", mod, fx)
-    run(MIGCONV, "schema", "-q", "--no-names", "-o", modn, fx)
-    name = os.path.basename(fx)
+    run(MIGCONV, "schema", "-q", *ta, "-o", mod, fx)
+    run(MIGCONV, "schema", "-q", *ta, "--no-names", "-o", modn, fx)
     for m in (mod, modn):
         p = run("asn1Parser", "-c", m, check=False)
         if p.returncode != 0:
@@ -235,7 +276,8 @@ def check_fixture(fx):
             bad(name + ": the --no-names bodies decoded with names")
         else:
             ok("%s: %d --no-names BER bodies decode" % (name, n))
-    check_json(fx, base, name)
+    if os.path.dirname(fx) == FIXTURES or os.path.basename(fx) in VERSION_JSON:
+        check_json(fx, base, name)
     return len(idx)
 
 
@@ -246,22 +288,22 @@ def check_json(fx, base, name):
         bad("python3-jsonschema is not installed")
         return
     js = base + ".schema.json"
-    run(MIGCONV, "schema", "-q", "--format", "json-schema", "-o", js, fx)
+    run(MIGCONV, "schema", "-q", *targs(fx), "--format", "json-schema", "-o", js, fx)
     schema = json.load(open(js))
     jsonschema.Draft202012Validator.check_schema(schema)
     v = jsonschema.Draft202012Validator(schema)
-    for label, path in (("legacy", fx),):
-        doc = json.loads(run(MIGCONV, "dump", "-q", path).stdout)
+    for kind, path in (("legacy", fx),):
+        doc = json.loads(run(MIGCONV, "dump", "-q", *targs(fx), path).stdout)
         errs = list(v.iter_errors(doc))
         if errs:
-            bad("%s: dump of the %s stream validates" % (name, label),
+            bad("%s: dump of the %s stream validates" % (name, kind),
                 "%s at %s" % (errs[0].message[:300], list(errs[0].absolute_path)))
         else:
-            ok("%s: dump of the %s stream validates against the JSON Schema" % (name, label))
+            ok("%s: dump of the %s stream validates against the JSON Schema" % (name, kind))
     if name not in NONAMES_JSON:
         return
     jsn = base + ".nonames.schema.json"
-    run(MIGCONV, "schema", "-q", "--no-names", "--format", "json-schema", "-o", jsn, fx)
+    run(MIGCONV, "schema", "-q", *targs(fx), "--no-names", "--format", "json-schema", "-o", jsn, fx)
     vn = jsonschema.Draft202012Validator(json.load(open(jsn)))
     doc = json.loads(run(MIGCONV, "dump", "-q", base + ".nonames.ber").stdout)
     errs = list(vn.iter_errors(doc))
@@ -544,14 +586,21 @@ def main():
     os.makedirs(WORK_PARENT, exist_ok=True)
     WORK = tempfile.mkdtemp(prefix="schema-", dir=WORK_PARENT)
     cli_checks()
-    fixtures = sorted(os.path.join(FIXTURES, f) for f in os.listdir(FIXTURES)
-                      if f.endswith(".mig"))
+    # tests/fixtures/streams, then each QEMU version's directory beside it
+    dirs = [FIXTURES] + sorted(
+        os.path.join(os.path.dirname(FIXTURES), d)
+        for d in os.listdir(os.path.dirname(FIXTURES)) if d.startswith("qemu-"))
+    fixtures = []
+    for d in dirs:
+        if d != FIXTURES:
+            version_tables(d)
+        fixtures += sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".mig"))
     total = 0
     for fx in fixtures:
         try:
             total += check_fixture(fx)
         except RuntimeError as e:
-            bad(os.path.basename(fx), str(e))
+            bad(label(fx), str(e))
     print("%d bodies in %d fixtures" % (total, len(fixtures)))
     try:
         diff_checks()
