@@ -22,6 +22,8 @@ static void usage(FILE *f)
 "                         the device state as JSON\n"
 "  normalize IN OUT       the same VM state with XBZRLE and compressed pages\n"
 "                         as plain pages (--squash: each page once)\n"
+"  schema IN...           per-device schema (ASN.1 or JSON Schema) of the\n"
+"                         device sections\n"
 "  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
 "  batch -o DIR IN...     convert many files (and directories) in parallel\n"
 "  help                   show this help\n"
@@ -81,6 +83,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
         return mc_cmd_tables(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "schema") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_schema(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "snapshots") == 0) {
         argv[1] = argv0;
