@@ -19,8 +19,8 @@ static void usage(FILE *f)
 "      --ram-records    list every RAM record, not only the summary\n"
 "      --vmdesc         print only the vmdesc JSON, as the stream holds it\n"
 "      --validate       BER input: check every record against the schema\n"
-"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
-"                       as for legacy-to-ber\n"
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
+"      --snapshot NAME|ID: as for legacy-to-ber\n"
 "  -h, --help           show this help\n");
 }
 
