@@ -62,6 +62,7 @@ typedef struct reader {
     uint32_t page_size;
     mc_page_size_source page_size_source;
     bool ignore_shared;      /* configuration lists x-ignore-shared */
+    bool mapped_ram;         /* configuration lists mapped-ram */
     bool postcopy_advised;   /* POSTCOPY_ADVISE with a page-size payload */
     uint64_t ram_total;      /* from the last MEM_SIZE record, 0 if none */
     uint64_t pagesize_summary;
@@ -274,6 +275,9 @@ static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
                 }
                 if (learn && strcmp(cap, "x-ignore-shared") == 0) {
                     r->ignore_shared = true;
+                }
+                if (learn && strcmp(cap, "mapped-ram") == 0) {
+                    r->mapped_ram = true;
                 }
             }
             if (!mc_visit_end_array(v, errp)) {
@@ -674,14 +678,28 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     }
     const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
+    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
+     * may follow it: then the first candidate that parses. */
+    bool trail = r->opts && r->opts->keep_trailer;
+    for (int pass = 0; pass < (trail ? 2 : 1) && !r->vmdesc; pass++)
     for (size_t i = 1; i + 5 < n; i++) {
         if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
-            b[i + 5] != '{' || mc_be32(b + i + 1) != n - i - 5) {
+            b[i + 5] != '{' ||
+            (pass == 0 ? mc_be32(b + i + 1) != n - i - 5
+                       : mc_be32(b + i + 1) > n - i - 5)) {
             continue;
+        }
+        if (pass == 1 && !mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
+                                          &r->vmdesc, NULL)) {
+            continue;
+        }
+        if (pass == 1) {
+            mc_vmdesc_free(r->vmdesc);
+            r->vmdesc = NULL;
         }
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
-        if (!mc_vmdesc_parse(b + i + 5, n - i - 5, &d, &err)) {
+        if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1), &d, &err)) {
             uint64_t off = mc_src_offset(r->src) + i + 5;
             mc_error_data(errp, off, "vmdesc", "%s", err->msg);
             mc_error_free(err);
@@ -957,6 +975,15 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
 {
     uint64_t left = total;
     size_t n = 0;
+    if (r->mapped_ram) {
+        /* QEMU >= 9.0 file: migration with mapped-ram: each block entry
+         * is followed by a MappedRamHeader and the pages lie at fixed
+         * file offsets (migration/ram.c mapped_ram_setup_ramblock). */
+        DATA_ERR(r, mc_src_offset(r->src), "mapped-ram files (the "
+                 "configuration lists the mapped-ram capability) are not "
+                 "supported");
+        return false;
+    }
     while (left > 0) {
         uint64_t off = mc_src_offset(r->src);
         if (n >= MAX_RAM_BLOCKS) {
@@ -1315,7 +1342,7 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
     if (!mc_src_at_end(r->src, &at_end, errp)) {
         return false;
     }
-    if (!at_end) {
+    if (!at_end && !(r->opts && r->opts->keep_trailer)) {
         DATA_ERR(r, mc_src_offset(r->src), "trailing bytes after the vmdesc");
         return false;
     }
