@@ -13,9 +13,11 @@ lv_can_run() {
 
 lv_start() {
     if ! pgrep -x virtlogd >/dev/null; then
-        virtlogd -d && LV_STARTED_LOGD=1
+        virtlogd -d 9>&- && LV_STARTED_LOGD=1
     fi
-    libvirtd -d
+    # 9>&-: the daemons must not inherit the test's lock, or one left
+    # behind by a killed run would hold it for ever
+    libvirtd -d 9>&-
     LV_STARTED_D=1
     for _ in $(seq 100); do
         virsh -q version >/dev/null 2>&1 && return 0
