@@ -16,11 +16,23 @@ typedef struct mc_cli_common {
     bool quiet;        /* -q: no progress, no warnings */
     size_t tail_cap;   /* --buffer-limit */
     const char *tables_path; /* --tables FILE */
+    bool sync;         /* --sync: fsync the output and its directory */
 } mc_cli_common;
+
+/* The largest size option accepted (--buffer-limit and the like): 1 TiB,
+ * far above any memory, small enough that no size arithmetic can wrap. */
+#define MC_CLI_MAX_SIZE (1ull << 40)
+
+/* First thing in main(): open whichever of fds 0-2 is closed to /dev/null,
+ * so that no file opened later takes its number (a temporary output on
+ * fd 2 would receive the warnings), and ignore SIGXFSZ, so that exceeding
+ * the file size limit is a write error (EFBIG) like a full disk. */
+void mc_cli_startup(void);
 
 extern const char *mc_prog;
 
-/* Print "migconv: FILE: offset N: PATH: MESSAGE" and return the exit code. */
+/* Print "migconv: FILE: offset N: PATH: MESSAGE" and return the exit code;
+ * FILE is the error's own file when it names one (mc_error_set_file). */
 int mc_cli_report(const char *file, mc_error *err);
 void mc_cli_warn(void *opaque, const mc_error *w);
 int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -29,7 +41,8 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Parse a common option; returns true if c was one. */
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
-       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES };
+       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
+       MC_OPT_SYNC };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \
@@ -38,6 +51,9 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
     {"no-progress", no_argument, NULL, MC_OPT_NO_PROGRESS},             \
     {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT},     \
     {"tables", required_argument, NULL, MC_OPT_TABLES}
+/* The options of commands that write an output file. */
+#define MC_CLI_OUTPUT_LONG                                              \
+    {"sync", no_argument, NULL, MC_OPT_SYNC}
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
@@ -55,11 +71,18 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
                    mc_error **errp);
 void mc_input_close(mc_input *in);
 
-/* An output written to a temporary file beside the target and renamed on
- * success; removed on failure and on SIGINT/SIGTERM/SIGHUP. */
+/* An output, created without a name (O_TMPFILE) in the target's directory
+ * and linked into place on success, or where that is not available written
+ * to a hidden temporary file beside it and renamed on success (removed on
+ * failure and on SIGINT/SIGTERM/SIGHUP).  With --sync the file and the
+ * directory are fsync'ed before success is reported. */
 typedef struct mc_output {
     const char *name;
-    char *tmp_path;
+    char *tmp_path;    /* a named temporary file, while one exists */
+    char *dir;         /* the target's directory (regular file outputs) */
+    bool anon;         /* fd is an unnamed O_TMPFILE file */
+    bool replace;      /* the target existed (-f) */
+    bool sync;
     int fd;
     mc_sink sink;
 } mc_output;

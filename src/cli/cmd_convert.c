@@ -11,7 +11,8 @@ static void usage(const char *cmd, FILE *f)
     fprintf(f,
 "Usage: migconv %s [OPTIONS] IN OUT\n"
 "Convert %s.  IN and OUT may be '-' (stdin, stdout).\n"
-"OUT is written to a temporary file beside it and renamed on success.\n"
+"OUT appears only once it is complete: it is written as an unnamed file in\n"
+"its directory (or a hidden temporary file) and linked into place.\n"
 "\n"
 "Options:\n"
 "  -f, --force          overwrite OUT if it exists\n"
@@ -19,8 +20,9 @@ static void usage(const char *cmd, FILE *f)
 "      --progress       show progress on stderr even if it is not a terminal\n"
 "      --no-progress    never show progress\n"
 "  -q, --quiet          no progress and no warnings\n"
+"      --sync           fsync OUT and its directory before exiting with 0\n"
 "      --buffer-limit N device state buffered while looking for the\n"
-"                       vmdesc (K/M/G suffixes; default 64M)\n"
+"                       vmdesc (K/M/G/T suffixes, at most 1T; default 64M)\n"
 "      --tables FILE    descriptor tables for device sections that no\n"
 "                       vmdesc describes (see migconv tables)\n"
 "  -h, --help           show this help\n",
@@ -41,6 +43,7 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
     bool names = true, validate = false;
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
+        MC_CLI_OUTPUT_LONG,
         {"no-names", no_argument, NULL, MC_OPT_NO_NAMES},
         {"validate", no_argument, NULL, MC_OPT_VALIDATE},
         {NULL, 0, NULL, 0},

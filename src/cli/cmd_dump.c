@@ -71,6 +71,7 @@ int mc_cmd_dump(int argc, char **argv)
     }
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
+    sink.name = "(stdout)";
     mc_visitor *v = mc_json_visitor_new(&sink, &jo);
     bool ok = mc_cli_read(&in, in.format, v, &c, validate, &err);
     mc_visitor_free(v);

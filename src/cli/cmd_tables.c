@@ -24,6 +24,7 @@ static void usage(FILE *f)
 "  -o, --output FILE    write the tables to FILE (default: stdout)\n"
 "      --builtin        start from the built-in tables\n"
 "  -f, --force          overwrite FILE if it exists\n"
+"      --sync           fsync FILE and its directory before exiting with 0\n"
 "  -q, --quiet, --progress, --no-progress, --buffer-limit N, --tables FILE:\n"
 "                       as for legacy-to-ber (--tables also merges FILE)\n"
 "  -h, --help           show this help\n");
@@ -94,6 +95,7 @@ int mc_cmd_tables(int argc, char **argv)
     enum { OPT_BUILTIN = 0x200 };
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
+        MC_CLI_OUTPUT_LONG,
         {"output", required_argument, NULL, 'o'},
         {"builtin", no_argument, NULL, OPT_BUILTIN},
         {NULL, 0, NULL, 0},

@@ -32,16 +32,24 @@ static void usage(FILE *f)
 "  -h, --help           show this help\n");
 }
 
-static int temp_fd(mc_error **errp)
+static const char *temp_dir(void)
 {
     const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* Errors on the temporary files name the directory, not the input. */
+#define TEMP_FILE_NAME "temporary file in %s"
+
+static int temp_fd(mc_error **errp)
+{
+    const char *dir = temp_dir();
     char path[4096];
-    snprintf(path, sizeof(path), "%s/migconv-verify.XXXXXX",
-             dir && *dir ? dir : "/tmp");
+    snprintf(path, sizeof(path), "%s/migconv-verify.XXXXXX", dir);
     int fd = mkstemp(path);
     if (fd < 0) {
-        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
-                           dir && *dir ? dir : "/tmp");
+        mc_error_set_errno(errp, errno, "cannot create a temporary file");
+        mc_error_set_file(errp, dir);
         return -1;
     }
     unlink(path);
@@ -288,8 +296,11 @@ static int spool(mc_input *in, mc_error **errp)
     if (fd < 0) {
         return -1;
     }
+    char tname[4200];
+    snprintf(tname, sizeof(tname), TEMP_FILE_NAME, temp_dir());
     mc_sink k;
     mc_sink_init_fd(&k, fd);
+    k.name = tname;
     for (;;) {
         size_t n = mc_src_buffered(&in->src);
         const uint8_t *p;
@@ -358,8 +369,11 @@ static int verify_one(const char *path, const mc_cli_common *c,
         goto out;
     }
     /* Pass 1: to the other format. */
+    char tname[4200];
+    snprintf(tname, sizeof(tname), TEMP_FILE_NAME, temp_dir());
     mc_sink k;
     mc_sink_init_fd(&k, mid);
+    k.name = tname;
     bool ok = run(fmt, &in.src, &k, names, c, tables, name, &err) &&
               mc_sink_flush(&k, &err);
     uint64_t mid_size = k.written;

@@ -20,6 +20,9 @@ const char *mc_prog = "migconv";
 int mc_cli_report(const char *file, mc_error *err)
 {
     char *m = mc_error_format(err);
+    if (err->file) {
+        file = err->file;
+    }
     if (file) {
         fprintf(stderr, "%s: %s: %s\n", mc_prog, file, m);
     } else {
@@ -51,26 +54,28 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
     return MC_EXIT_USAGE;
 }
 
+/* Sizes on the command line: decimal digits and an optional K, M, G or T
+ * (powers of 1024), from 1 byte to MC_CLI_MAX_SIZE.  No sign, no spaces:
+ * strtoull() would take "-1" as its two's complement. */
 static bool parse_size(const char *s, size_t *out)
 {
+    if (*s < '0' || *s > '9') {
+        return false;
+    }
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s) {
+    if (errno) {
         return false;
     }
     unsigned long long mul = 1;
-    if (*end == 'K' || *end == 'k') {
-        mul = 1ull << 10;
-        end++;
-    } else if (*end == 'M' || *end == 'm') {
-        mul = 1ull << 20;
-        end++;
-    } else if (*end == 'G' || *end == 'g') {
-        mul = 1ull << 30;
-        end++;
+    switch (*end) {
+    case 'K': case 'k': mul = 1ull << 10; end++; break;
+    case 'M': case 'm': mul = 1ull << 20; end++; break;
+    case 'G': case 'g': mul = 1ull << 30; end++; break;
+    case 'T': case 't': mul = 1ull << 40; end++; break;
     }
-    if (*end || v == 0 || v > SIZE_MAX / mul) {
+    if (*end || v == 0 || v > MC_CLI_MAX_SIZE / mul) {
         return false;
     }
     *out = (size_t)(v * mul);
@@ -97,9 +102,14 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
     case MC_OPT_TABLES:
         c->tables_path = arg;
         return true;
+    case MC_OPT_SYNC:
+        c->sync = true;
+        return true;
     case MC_OPT_BUFFER_LIMIT:
         if (!parse_size(arg, &c->tail_cap)) {
-            *exit_code = mc_cli_usage_error(cmd, "invalid size '%s'", arg);
+            *exit_code = mc_cli_usage_error(
+                cmd, "invalid size '%s' for --buffer-limit (1 to 1T, "
+                "with an optional K, M, G or T)", arg);
         }
         return true;
     }
@@ -188,7 +198,9 @@ void mc_input_close(mc_input *in)
 
 /* ---- outputs ---- */
 
-/* The temporary file to remove if a signal ends the process. */
+/* The temporary name to remove if a signal ends the process (only while a
+ * named temporary file exists: the fallback, or the moment before
+ * rename() when -f replaces a file). */
 static char *volatile cleanup_path;
 
 static void on_signal(int sig)
@@ -217,12 +229,100 @@ static void install_signal_cleanup(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
+void mc_cli_startup(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            int n = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+            if (n < 0) {
+                /* Nothing can be reported without a stderr. */
+                _exit(MC_EXIT_IO);
+            }
+            if (n != fd) {
+                /* Lower fds are open now, so this cannot happen; be safe. */
+                dup2(n, fd);
+                close(n);
+            }
+        }
+    }
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+static void block_signals(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, old);
+}
+
+/* "DIR/.BASE." + suffix, the hidden temporary name beside path. */
+static char *temp_name(const char *path, const char *suffix)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t n = strlen(path) + strlen(suffix) + 3;
+    char *t = mc_malloc(n);
+    snprintf(t, n, "%.*s.%s.%s", (int)dirlen, path, path + dirlen, suffix);
+    return t;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        return mc_strdup(".");
+    }
+    if (slash == path) {
+        return mc_strdup("/");
+    }
+    size_t n = (size_t)(slash - path);
+    char *d = mc_malloc(n + 1);
+    memcpy(d, path, n);
+    d[n] = 0;
+    return d;
+}
+
+/* An unnamed file in dir (O_TMPFILE), or -1 where the filesystem or kernel
+ * has none or it could not be linked later (no /proc). */
+static int open_anon(const char *dir)
+{
+#ifdef O_TMPFILE
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        return -1;
+    }
+    char proc[64];
+    struct stat st;
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (stat(proc, &st) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+#else
+    (void)dir;
+    return -1;
+#endif
+}
+
+/* Give the unnamed file fd the name path (fails with EEXIST if it exists). */
+static int link_anon(int fd, const char *path)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
 bool mc_output_open(mc_output *out, const char *path, bool binary,
                     const mc_cli_common *c, const mc_input *in,
                     mc_error **errp)
 {
     memset(out, 0, sizeof(*out));
     out->fd = -1;
+    out->sync = c->sync;
     if (strcmp(path, "-") == 0) {
         out->name = "(stdout)";
         if (binary && isatty(STDOUT_FILENO)) {
@@ -234,6 +334,7 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
         out->fd = STDOUT_FILENO;
         grow_pipe(out->fd);
         mc_sink_init_fd(&out->sink, out->fd);
+        out->sink.name = out->name;
         return true;
     }
     out->name = path;
@@ -258,39 +359,103 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
                 return false;
             }
             mc_sink_init_fd(&out->sink, out->fd);
+            out->sink.name = out->name;
             return true;
         }
+        out->replace = true;
     }
-    /* Temporary file in the same directory, so rename() is atomic. */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    size_t n = strlen(path) + 16;
-    out->tmp_path = mc_malloc(n);
-    snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path,
-             path + dirlen);
-    install_signal_cleanup();
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    sigprocmask(SIG_BLOCK, &block, &old);
-    out->fd = mkstemp(out->tmp_path);
+    out->dir = dir_of(path);
+    /* An unnamed file in the target's directory: no name exists until
+     * commit links it in, so nothing is left behind whatever ends the
+     * process.  Where that is not available, a hidden temporary file
+     * beside the target, renamed on commit and removed on failure and on
+     * SIGINT/SIGTERM/SIGHUP. */
+    out->fd = open_anon(out->dir);
     if (out->fd >= 0) {
-        cleanup_path = out->tmp_path;
+        out->anon = true;
+    } else {
+        out->tmp_path = temp_name(path, "XXXXXX");
+        install_signal_cleanup();
+        sigset_t old;
+        block_signals(&old);
+        out->fd = mkstemp(out->tmp_path);
+        if (out->fd >= 0) {
+            cleanup_path = out->tmp_path;
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (out->fd < 0) {
+            mc_error_set_errno(errp, errno, "cannot create a temporary file "
+                               "beside the output");
+            free(out->tmp_path);
+            out->tmp_path = NULL;
+            free(out->dir);
+            out->dir = NULL;
+            return false;
+        }
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(out->fd, 0666 & ~mask);
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    if (out->fd < 0) {
-        mc_error_set_errno(errp, errno, "cannot create a temporary file "
-                           "beside the output");
-        free(out->tmp_path);
-        out->tmp_path = NULL;
+    mc_sink_init_fd(&out->sink, out->fd);
+    out->sink.name = out->name;
+    return true;
+}
+
+/* Link the unnamed output into place: directly when there was no file of
+ * that name (link fails if one appeared since), else under a temporary
+ * name renamed over the old file. */
+static bool commit_anon(mc_output *out, mc_error **errp)
+{
+    if (!out->replace) {
+        if (link_anon(out->fd, out->name) != 0) {
+            mc_error_set_errno(errp, errno, errno == EEXIST
+                               ? "cannot create (use -f to overwrite)"
+                               : "cannot link the output into place");
+            return false;
+        }
+        return true;
+    }
+    install_signal_cleanup();
+    for (unsigned i = 0;; i++) {
+        char suffix[32];
+        snprintf(suffix, sizeof(suffix), "%u-%u", (unsigned)getpid(), i);
+        char *t = temp_name(out->name, suffix);
+        sigset_t old;
+        block_signals(&old);
+        int r = link_anon(out->fd, t);
+        int e = errno;
+        if (r == 0) {
+            cleanup_path = t;
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (r == 0) {
+            out->tmp_path = t;
+            break;
+        }
+        free(t);
+        if (e != EEXIST || i >= 100) {
+            mc_error_set_errno(errp, e, "cannot link the output into place");
+            return false;
+        }
+    }
+    if (rename(out->tmp_path, out->name) != 0) {
+        mc_error_set_errno(errp, errno, "cannot rename the temporary file");
         return false;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(out->fd, 0666 & ~mask);
-    mc_sink_init_fd(&out->sink, out->fd);
+    return true;
+}
+
+static bool sync_dir(const char *dir, mc_error **errp)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        mc_error_set_errno(errp, errno, "cannot sync the directory %s", dir);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return false;
+    }
+    close(fd);
     return true;
 }
 
@@ -301,25 +466,56 @@ bool mc_output_commit(mc_output *out, mc_error **errp)
         return false;
     }
     mc_sink_cleanup(&out->sink);
+    struct stat st;
+    if (out->sync && fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        fsync(out->fd) != 0) {
+        mc_error_set_errno(errp, errno, "cannot sync");
+        mc_error_set_file(errp, out->name);
+        mc_output_abort(out);
+        return false;
+    }
+    bool linked = false;
+    if (out->anon) {
+        if (!commit_anon(out, errp)) {
+            mc_error_set_file(errp, out->name);
+            mc_output_abort(out);
+            return false;
+        }
+        linked = true;
+    }
     if (out->fd > STDERR_FILENO) {
         if (close(out->fd) != 0) {
             out->fd = -1;
             mc_error_set_errno(errp, errno, "write error");
+            mc_error_set_file(errp, out->name);
+            if (linked) {
+                unlink(out->name);
+            }
             mc_output_abort(out);
             return false;
         }
     }
     out->fd = -1;
-    if (out->tmp_path) {
+    if (out->tmp_path && !linked) {
         if (rename(out->tmp_path, out->name) != 0) {
             mc_error_set_errno(errp, errno, "cannot rename the temporary file");
+            mc_error_set_file(errp, out->name);
             mc_output_abort(out);
             return false;
         }
-        cleanup_path = NULL;
-        free(out->tmp_path);
-        out->tmp_path = NULL;
     }
+    cleanup_path = NULL;
+    free(out->tmp_path);
+    out->tmp_path = NULL;
+    if (out->sync && out->dir && !sync_dir(out->dir, errp)) {
+        mc_error_set_file(errp, out->name);
+        unlink(out->name);
+        free(out->dir);
+        out->dir = NULL;
+        return false;
+    }
+    free(out->dir);
+    out->dir = NULL;
     return true;
 }
 
@@ -336,6 +532,8 @@ void mc_output_abort(mc_output *out)
         free(out->tmp_path);
         out->tmp_path = NULL;
     }
+    free(out->dir);
+    out->dir = NULL;
 }
 
 /* ---- descriptor tables ---- */

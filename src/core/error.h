@@ -44,6 +44,8 @@ typedef struct mc_error {
     uint64_t offset;
     char *path;
     char *msg;
+    char *file;   /* the file the error is about, when it is not the one
+                     being read (an output, a tables file); NULL otherwise */
 } mc_error;
 
 /* Set *errp (if errp is non-NULL and *errp is still NULL). */
@@ -62,6 +64,9 @@ void mc_error_set_errno(mc_error **errp, int errnum, const char *fmt, ...)
 /* Prepend "prefix: " to the message (e.g. a file name) */
 void mc_error_prepend(mc_error **errp, const char *prefix);
 
+/* Name the file the error is about (an output, a tables file, a temporary
+ * directory) when it is not the input being read; the first name set stays. */
+void mc_error_set_file(mc_error **errp, const char *file);
 /* Format "OFFSET: PATH: MSG" (parts omitted when absent) into a new string. */
 char *mc_error_format(const mc_error *err);
 
