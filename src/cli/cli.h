@@ -30,7 +30,7 @@ typedef struct mc_cli_common {
  * the file size limit is a write error (EFBIG) like a full disk. */
 void mc_cli_startup(void);
 
-extern const char *mc_prog;
+extern const char *const mc_prog;
 
 /* Print "migconv: FILE: offset N: PATH: MESSAGE" and return the exit code;
  * FILE is the error's own file when it names one (mc_error_set_file). */
@@ -117,6 +117,11 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
                     const mc_cli_common *c, const mc_input *in,
                     mc_error **errp);
 bool mc_output_commit(mc_output *out, mc_error **errp);
+/* The list of temporary outputs removed on SIGINT/SIGTERM/SIGHUP
+ * (cli/cleanup.c); add installs the handlers on first use and fails
+ * when too many outputs are open at once. */
+bool mc_cleanup_add(const char *path);
+void mc_cleanup_remove(const char *path);
 void mc_output_abort(mc_output *out);
 
 /* Throttled progress on stderr. */

@@ -15,7 +15,7 @@
 #include "core/util.h"
 #include "desc/tables.h"
 
-const char *mc_prog = "migconv";
+const char *const mc_prog = "migconv";
 
 int mc_cli_report(const char *file, mc_error *err)
 {
@@ -319,37 +319,6 @@ int mc_temp_fd(mc_error **errp)
 
 /* ---- outputs ---- */
 
-/* The temporary name to remove if a signal ends the process (only while a
- * named temporary file exists: the fallback, or the moment before
- * rename() when -f replaces a file). */
-static char *volatile cleanup_path;
-
-static void on_signal(int sig)
-{
-    char *p = cleanup_path;
-    if (p) {
-        unlink(p);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void install_signal_cleanup(void)
-{
-    static bool done;
-    if (done) {
-        return;
-    }
-    done = true;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
 void mc_cli_startup(void)
 {
     for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
@@ -496,12 +465,15 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
         out->anon = true;
     } else {
         out->tmp_path = temp_name(path, "XXXXXX");
-        install_signal_cleanup();
         sigset_t old;
         block_signals(&old);
         out->fd = mkstemp(out->tmp_path);
-        if (out->fd >= 0) {
-            cleanup_path = out->tmp_path;
+        bool listed = out->fd >= 0 && mc_cleanup_add(out->tmp_path);
+        if (out->fd >= 0 && !listed) {
+            unlink(out->tmp_path);
+            close(out->fd);
+            out->fd = -1;
+            errno = EMFILE;
         }
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (out->fd < 0) {
@@ -536,7 +508,6 @@ static bool commit_anon(mc_output *out, mc_error **errp)
         }
         return true;
     }
-    install_signal_cleanup();
     for (unsigned i = 0;; i++) {
         char suffix[32];
         snprintf(suffix, sizeof(suffix), "%u-%u", (unsigned)getpid(), i);
@@ -545,8 +516,10 @@ static bool commit_anon(mc_output *out, mc_error **errp)
         block_signals(&old);
         int r = link_anon(out->fd, t);
         int e = errno;
-        if (r == 0) {
-            cleanup_path = t;
+        if (r == 0 && !mc_cleanup_add(t)) {
+            unlink(t);
+            r = -1;
+            e = EMFILE;
         }
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (r == 0) {
@@ -625,7 +598,9 @@ bool mc_output_commit(mc_output *out, mc_error **errp)
             return false;
         }
     }
-    cleanup_path = NULL;
+    if (out->tmp_path) {
+        mc_cleanup_remove(out->tmp_path);
+    }
     free(out->tmp_path);
     out->tmp_path = NULL;
     if (out->sync && out->dir && !sync_dir(out->dir, errp)) {
@@ -649,7 +624,7 @@ void mc_output_abort(mc_output *out)
     out->fd = -1;
     if (out->tmp_path) {
         unlink(out->tmp_path);
-        cleanup_path = NULL;
+        mc_cleanup_remove(out->tmp_path);
         free(out->tmp_path);
         out->tmp_path = NULL;
     }

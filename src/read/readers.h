@@ -39,7 +39,7 @@ typedef struct mc_read_opts {
     void *warn_opaque;
     /* Legacy: descriptor tables for device sections that no vmdesc
      * describes (desc/tables.h).  NULL: the built-in tables. */
-    struct mc_tables *tables;
+    const struct mc_tables *tables;
 } mc_read_opts;
 
 bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
