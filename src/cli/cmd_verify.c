@@ -27,7 +27,8 @@ static void usage(FILE *f)
 "input; the exit status is 0 only if every input came back identical.\n"
 "\n"
 "Options:\n"
-"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
+"      --vmdesc-limit N, --tables-limit N:\n"
 "                       as for legacy-to-ber\n"
 "  -h, --help           show this help\n");
 }
@@ -263,6 +264,7 @@ static bool run(mc_format fmt, mc_src *src, mc_sink *sink, bool names,
     mc_read_opts ro = {
         .tables = tables,
         .tail_cap = c->tail_cap,
+        .vmdesc_limit = c->vmdesc_limit,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)name,
     };
