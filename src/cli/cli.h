@@ -18,6 +18,8 @@ typedef struct mc_cli_common {
     size_t tail_cap;   /* --buffer-limit */
     const char *tables_path; /* --tables FILE */
     bool sync;         /* --sync: fsync the output and its directory */
+    size_t vmdesc_limit; /* --vmdesc-limit (0: MC_DEFAULT_VMDESC_LIMIT) */
+    size_t tables_limit; /* --tables-limit (0: MC_DEFAULT_TABLES_LIMIT) */
 } mc_cli_common;
 
 /* The largest size option accepted (--buffer-limit and the like): 1 TiB,
@@ -43,7 +45,7 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
        MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
-       MC_OPT_SYNC };
+       MC_OPT_SYNC, MC_OPT_VMDESC_LIMIT, MC_OPT_TABLES_LIMIT };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \
@@ -51,7 +53,9 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
     {"progress", no_argument, NULL, MC_OPT_PROGRESS},                   \
     {"no-progress", no_argument, NULL, MC_OPT_NO_PROGRESS},             \
     {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT},     \
-    {"tables", required_argument, NULL, MC_OPT_TABLES}
+    {"tables", required_argument, NULL, MC_OPT_TABLES},                 \
+    {"vmdesc-limit", required_argument, NULL, MC_OPT_VMDESC_LIMIT},     \
+    {"tables-limit", required_argument, NULL, MC_OPT_TABLES_LIMIT}
 /* The options of commands that write an output file. */
 #define MC_CLI_OUTPUT_LONG                                              \
     {"sync", no_argument, NULL, MC_OPT_SYNC}
@@ -136,8 +140,9 @@ int mc_cmd_verify(int argc, char **argv);
 int mc_cmd_tables(int argc, char **argv);
 
 struct mc_tables;
-/* Merge a tables file into t. */
-bool mc_cli_load_tables(struct mc_tables *t, const char *path,
+/* Merge a tables file of at most limit bytes (0: the default) into t;
+ * errors name the file. */
+bool mc_cli_load_tables(struct mc_tables *t, const char *path, size_t limit,
                         mc_error **errp);
 /* Read the input (legacy or BER, as fmt says) into v and complete v,
  * with the common options: buffer limit, --tables (loaded here), warnings

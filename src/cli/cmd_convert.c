@@ -25,6 +25,9 @@ static void usage(const char *cmd, FILE *f)
 "                       vmdesc (K/M/G/T suffixes, at most 1T; default 64M)\n"
 "      --tables FILE    descriptor tables for device sections that no\n"
 "                       vmdesc describes (see migconv tables)\n"
+"      --vmdesc-limit N largest vmdesc read, at most N/3 JSON units\n"
+"                       (default 16M)\n"
+"      --tables-limit N largest --tables file read (default 16M)\n"
 "  -h, --help           show this help\n",
             cmd,
             strcmp(cmd, "legacy-to-ber") == 0

@@ -105,6 +105,16 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
     case MC_OPT_SYNC:
         c->sync = true;
         return true;
+    case MC_OPT_VMDESC_LIMIT:
+    case MC_OPT_TABLES_LIMIT:
+        if (!parse_size(arg, opt == MC_OPT_VMDESC_LIMIT ? &c->vmdesc_limit
+                                                        : &c->tables_limit)) {
+            *exit_code = mc_cli_usage_error(
+                cmd, "invalid size '%s' for %s (1 to 1T, with an optional "
+                "K, M, G or T)", arg, opt == MC_OPT_VMDESC_LIMIT
+                                          ? "--vmdesc-limit" : "--tables-limit");
+        }
+        return true;
     case MC_OPT_BUFFER_LIMIT:
         if (!parse_size(arg, &c->tail_cap)) {
             *exit_code = mc_cli_usage_error(
@@ -634,39 +644,80 @@ void mc_output_abort(mc_output *out)
 
 /* ---- descriptor tables ---- */
 
-bool mc_cli_load_tables(struct mc_tables *t, const char *path,
+bool mc_cli_load_tables(struct mc_tables *t, const char *path, size_t limit,
                         mc_error **errp)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!limit) {
+        limit = MC_DEFAULT_TABLES_LIMIT;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         mc_error_set_errno(errp, errno, "cannot open");
+        mc_error_set_file(errp, path);
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        mc_error_set_errno(errp, errno, "cannot stat");
+        mc_error_set_file(errp, path);
+        close(fd);
+        return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        mc_error_set(errp, MC_ERR_IO, MC_NO_OFFSET, NULL, "is a directory");
+        mc_error_set_file(errp, path);
+        close(fd);
+        return false;
+    }
+    /* A regular file is refused by its size before anything is read; any
+     * other (a pipe, /dev/zero) after limit + 1 bytes. */
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > limit) {
+        mc_error_data(errp, MC_NO_OFFSET, NULL,
+                      "tables file of %llu bytes exceeds the limit of %zu "
+                      "bytes (raise it with --tables-limit)",
+                      (unsigned long long)st.st_size, limit);
+        mc_error_set_file(errp, path);
+        close(fd);
         return false;
     }
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = mc_malloc(cap);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
+    for (;;) {
         if (len == cap) {
-            if (cap >= (256u << 20)) {
-                fclose(f);
-                free(buf);
-                mc_error_data(errp, MC_NO_OFFSET, NULL, "tables file too large");
-                return false;
+            if (len > limit) {
+                break;
             }
-            cap *= 2;
+            cap = cap > limit / 2 ? limit + 1 : cap * 2;
             buf = mc_realloc(buf, cap);
         }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            mc_error_set_errno(errp, errno, "read error");
+            mc_error_set_file(errp, path);
+            free(buf);
+            close(fd);
+            return false;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (size_t)n;
     }
-    bool rd_err = ferror(f);
-    fclose(f);
-    if (rd_err) {
+    close(fd);
+    if (len > limit) {
         free(buf);
-        mc_error_set(errp, MC_ERR_IO, MC_NO_OFFSET, NULL, "read error");
+        mc_error_data(errp, MC_NO_OFFSET, NULL,
+                      "tables file exceeds the limit of %zu bytes (raise it "
+                      "with --tables-limit)", limit);
+        mc_error_set_file(errp, path);
         return false;
     }
-    bool ok = mc_tables_load(t, buf, len, errp);
+    bool ok = mc_tables_load_limited(t, buf, len, limit, errp);
     free(buf);
+    mc_error_set_file(errp, path);
     return ok;
 }
 
@@ -679,8 +730,7 @@ bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
     }
     mc_tables *t = mc_tables_new();
     if (!mc_tables_load_builtin(t, errp) ||
-        !mc_cli_load_tables(t, c->tables_path, errp)) {
-        mc_error_prepend(errp, c->tables_path);
+        !mc_cli_load_tables(t, c->tables_path, c->tables_limit, errp)) {
         mc_tables_free(t);
         return false;
     }

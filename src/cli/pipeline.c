@@ -36,6 +36,7 @@ bool mc_run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
     mc_read_opts ro = {
         .tables = run->tables,
         .tail_cap = c->tail_cap,
+        .vmdesc_limit = c->vmdesc_limit,
         .validate = validate,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)in->name,
@@ -171,6 +172,7 @@ static bool pass(const mc_run *run, const mc_format_ops *fmt, mc_src *src,
     mc_read_opts ro = {
         .tables = run->tables,
         .tail_cap = c->tail_cap,
+        .vmdesc_limit = c->vmdesc_limit,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)name,
     };
