@@ -418,10 +418,15 @@ bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp)
     }
     k->written += n;
     if (k->mem) {
+        if (n > SIZE_MAX - k->len) {
+            mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
+                         "output of more than %zu bytes in memory", SIZE_MAX);
+            return false;
+        }
         if (k->len + n > k->cap) {
-            size_t ncap = k->cap;
+            size_t ncap = k->cap ? k->cap : 4096;
             while (ncap < k->len + n) {
-                ncap *= 2;
+                ncap = ncap > SIZE_MAX / 2 ? k->len + n : ncap * 2;
             }
             k->buf = mc_realloc(k->buf, ncap);
             k->cap = ncap;
