@@ -18,6 +18,8 @@ static void usage(FILE *f)
 "  verify IN...           check that each stream survives a round trip\n"
 "                         (legacy->BER->legacy or BER->legacy->BER) unchanged\n"
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
+"  schema IN...           per-device schema (ASN.1 or JSON Schema) of the\n"
+"                         device sections\n"
 "  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
 "  batch -o DIR IN...     convert many files (and directories) in parallel\n"
 "  help                   show this help\n"
@@ -70,6 +72,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
         return mc_cmd_tables(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "schema") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_schema(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "snapshots") == 0) {
         argv[1] = argv0;
