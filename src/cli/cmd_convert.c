@@ -13,6 +13,9 @@ static void usage(const char *cmd, FILE *f)
 "Convert %s.  IN and OUT may be '-' (stdin, stdout).\n"
 "OUT appears only once it is complete: it is written as an unnamed file in\n"
 "its directory (or a hidden temporary file) and linked into place.\n"
+"IN may also be a libvirt save image, a gzip/bzip2/xz/zstd/lzop file, or a\n"
+"qcow2 image with --snapshot; the BER keeps the container and the bytes\n"
+"after the vmdesc, and ber-to-legacy rebuilds them.\n"
 "\n"
 "Options:\n"
 "  -f, --force          overwrite OUT if it exists\n"
@@ -28,6 +31,8 @@ static void usage(const char *cmd, FILE *f)
 "      --vmdesc-limit N largest vmdesc read, at most N/3 JSON units\n"
 "                       (default 16M)\n"
 "      --tables-limit N largest --tables file read (default 16M)\n"
+"      --snapshot NAME|ID  the qcow2 internal snapshot whose vmstate to read\n"
+"      --drop-trailer   leave out the bytes that follow the stream's vmdesc\n"
 "  -h, --help           show this help\n",
             cmd,
             strcmp(cmd, "legacy-to-ber") == 0
