@@ -18,13 +18,27 @@ typedef struct mc_cli_common {
     bool quiet;        /* -q: no progress, no warnings */
     size_t tail_cap;   /* --buffer-limit */
     const char *tables_path; /* --tables FILE */
+    bool sync;         /* --sync: fsync the output and its directory */
+    size_t vmdesc_limit; /* --vmdesc-limit (0: MC_DEFAULT_VMDESC_LIMIT) */
+    size_t tables_limit; /* --tables-limit (0: MC_DEFAULT_TABLES_LIMIT) */
     const char *snapshot;    /* --snapshot NAME|ID: qcow2 internal snapshot */
     bool drop_trailer;       /* --drop-trailer */
 } mc_cli_common;
 
+/* The largest size option accepted (--buffer-limit and the like): 1 TiB,
+ * far above any memory, small enough that no size arithmetic can wrap. */
+#define MC_CLI_MAX_SIZE (1ull << 40)
+
+/* First thing in main(): open whichever of fds 0-2 is closed to /dev/null,
+ * so that no file opened later takes its number (a temporary output on
+ * fd 2 would receive the warnings), and ignore SIGXFSZ, so that exceeding
+ * the file size limit is a write error (EFBIG) like a full disk. */
+void mc_cli_startup(void);
+
 extern const char *const mc_prog;
 
-/* Print "migconv: FILE: offset N: PATH: MESSAGE" and return the exit code. */
+/* Print "migconv: FILE: offset N: PATH: MESSAGE" and return the exit code;
+ * FILE is the error's own file when it names one (mc_error_set_file). */
 int mc_cli_report(const char *file, mc_error *err);
 void mc_cli_warn(void *opaque, const mc_error *w);
 int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -34,6 +48,7 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
        MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
+       MC_OPT_SYNC, MC_OPT_VMDESC_LIMIT, MC_OPT_TABLES_LIMIT,
        MC_OPT_SNAPSHOT, MC_OPT_DROP_TRAILER, MC_OPT_VMDESC };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
@@ -43,8 +58,13 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
     {"no-progress", no_argument, NULL, MC_OPT_NO_PROGRESS},             \
     {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT},     \
     {"tables", required_argument, NULL, MC_OPT_TABLES},                 \
+    {"vmdesc-limit", required_argument, NULL, MC_OPT_VMDESC_LIMIT},     \
+    {"tables-limit", required_argument, NULL, MC_OPT_TABLES_LIMIT},     \
     {"snapshot", required_argument, NULL, MC_OPT_SNAPSHOT},             \
     {"drop-trailer", no_argument, NULL, MC_OPT_DROP_TRAILER}
+/* The options of commands that write an output file. */
+#define MC_CLI_OUTPUT_LONG                                              \
+    {"sync", no_argument, NULL, MC_OPT_SYNC}
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
@@ -96,15 +116,26 @@ void mc_input_close(mc_input *in);
 int mc_input_spool(mc_input *in, mc_error **errp);
 /* An unlinked temporary file in $TMPDIR (or /tmp); -1 on error. */
 int mc_temp_fd(mc_error **errp);
+/* $TMPDIR, or /tmp when unset or empty. */
+const char *mc_temp_dir(void);
+/* "temporary file in DIR": the name write errors on those files carry. */
+void mc_temp_sink_name(char *buf, size_t n);
 /* Put the name of the input's top layer into an error of the input side
  * that has an offset ("vm.save: stream offset N"). */
 void mc_input_blame(const mc_input *in, mc_error *err);
 
-/* An output written to a temporary file beside the target and renamed on
- * success; removed on failure and on SIGINT/SIGTERM/SIGHUP. */
+/* An output, created without a name (O_TMPFILE) in the target's directory
+ * and linked into place on success, or where that is not available written
+ * to a hidden temporary file beside it and renamed on success (removed on
+ * failure and on SIGINT/SIGTERM/SIGHUP).  With --sync the file and the
+ * directory are fsync'ed before success is reported. */
 typedef struct mc_output {
     const char *name;
-    char *tmp_path;
+    char *tmp_path;    /* a named temporary file, while one exists */
+    char *dir;         /* the target's directory (regular file outputs) */
+    bool anon;         /* fd is an unnamed O_TMPFILE file */
+    bool replace;      /* the target existed (-f) */
+    bool sync;
     int fd;
     mc_sink sink;
 } mc_output;
@@ -137,8 +168,9 @@ int mc_cmd_extract(int argc, char **argv);
 int mc_cmd_normalize(int argc, char **argv);
 
 struct mc_tables;
-/* Merge a tables file into t. */
-bool mc_cli_load_tables(struct mc_tables *t, const char *path,
+/* Merge a tables file of at most limit bytes (0: the default) into t;
+ * errors name the file. */
+bool mc_cli_load_tables(struct mc_tables *t, const char *path, size_t limit,
                         mc_error **errp);
 /* Read the input (legacy or BER, as fmt says) into v and complete v,
  * with the common options: buffer limit, --tables (loaded here), warnings

@@ -11,7 +11,8 @@ static void usage(const char *cmd, FILE *f)
     fprintf(f,
 "Usage: migconv %s [OPTIONS] IN OUT\n"
 "Convert %s.  IN and OUT may be '-' (stdin, stdout).\n"
-"OUT is written to a temporary file beside it and renamed on success.\n"
+"OUT appears only once it is complete: it is written as an unnamed file in\n"
+"its directory (or a hidden temporary file) and linked into place.\n"
 "IN may also be a libvirt save image, a gzip/bzip2/xz/zstd/lzop file, or a\n"
 "qcow2 image with --snapshot; the BER keeps the container and the bytes\n"
 "after the vmdesc, and ber-to-legacy rebuilds them.\n"
@@ -22,10 +23,14 @@ static void usage(const char *cmd, FILE *f)
 "      --progress       show progress on stderr even if it is not a terminal\n"
 "      --no-progress    never show progress\n"
 "  -q, --quiet          no progress and no warnings\n"
+"      --sync           fsync OUT and its directory before exiting with 0\n"
 "      --buffer-limit N device state buffered while looking for the\n"
-"                       vmdesc (K/M/G suffixes; default 64M)\n"
+"                       vmdesc (K/M/G/T suffixes, at most 1T; default 64M)\n"
 "      --tables FILE    descriptor tables for device sections that no\n"
 "                       vmdesc describes (see migconv tables)\n"
+"      --vmdesc-limit N largest vmdesc read, at most N/3 JSON units\n"
+"                       (default 16M)\n"
+"      --tables-limit N largest --tables file read (default 16M)\n"
 "      --snapshot NAME|ID  the qcow2 internal snapshot whose vmstate to read\n"
 "      --drop-trailer   leave out the bytes that follow the stream's vmdesc\n"
 "  -h, --help           show this help\n",
@@ -46,6 +51,7 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
     bool names = true, validate = false;
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
+        MC_CLI_OUTPUT_LONG,
         {"no-names", no_argument, NULL, MC_OPT_NO_NAMES},
         {"validate", no_argument, NULL, MC_OPT_VALIDATE},
         {NULL, 0, NULL, 0},

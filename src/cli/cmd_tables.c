@@ -24,7 +24,9 @@ static void usage(FILE *f)
 "  -o, --output FILE    write the tables to FILE (default: stdout)\n"
 "      --builtin        start from the built-in tables\n"
 "  -f, --force          overwrite FILE if it exists\n"
-"  -q, --quiet, --progress, --no-progress, --buffer-limit N, --tables FILE:\n"
+"      --sync           fsync FILE and its directory before exiting with 0\n"
+"  -q, --quiet, --progress, --no-progress, --buffer-limit N, --tables FILE,\n"
+"  --vmdesc-limit N, --tables-limit N:\n"
 "                       as for legacy-to-ber (--tables also merges FILE)\n"
 "  -h, --help           show this help\n");
 }
@@ -34,6 +36,7 @@ typedef struct catcher {
     mc_visitor base;
     mc_visitor_ops ops;
     mc_tables *tables;
+    size_t vmdesc_limit;
     bool seen;
 } catcher;
 
@@ -42,7 +45,7 @@ static bool catch_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
 {
     catcher *c = (catcher *)v;
     c->seen = true;
-    return mc_tables_add_vmdesc(c->tables, json, len, errp);
+    return mc_tables_add_vmdesc(c->tables, json, len, c->vmdesc_limit, errp);
 }
 
 static void catch_free(mc_visitor *v)
@@ -65,11 +68,13 @@ static bool learn(const char *path, mc_tables *t, const mc_cli_common *c,
         mc_input_close(&in);
         return false;
     }
-    catcher k = {.tables = t, .ops = mc_null_ops};
+    catcher k = {.tables = t, .ops = mc_null_ops,
+                 .vmdesc_limit = c->vmdesc_limit};
     k.ops.vmdesc = catch_vmdesc;
     k.ops.free = catch_free;
     k.base.ops = &k.ops;
-    mc_read_opts ro = {.tail_cap = c->tail_cap, .tables = t};
+    mc_read_opts ro = {.tail_cap = c->tail_cap, .tables = t,
+                       .vmdesc_limit = c->vmdesc_limit};
     bool ok = in.fmt->read(in.src, &k.base, &ro, &err);
     mc_input_blame(&in, err);
     if (ok && !k.seen) {
@@ -92,6 +97,7 @@ int mc_cmd_tables(int argc, char **argv)
     enum { OPT_BUILTIN = 0x200 };
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
+        MC_CLI_OUTPUT_LONG,
         {"output", required_argument, NULL, 'o'},
         {"builtin", no_argument, NULL, OPT_BUILTIN},
         {NULL, 0, NULL, 0},
@@ -122,7 +128,7 @@ int mc_cmd_tables(int argc, char **argv)
     mc_error *err = NULL;
     mc_tables *t = mc_tables_new();
     if ((builtin && !mc_tables_load_builtin(t, &err)) ||
-        (c.tables_path && !mc_cli_load_tables(t, c.tables_path, &err))) {
+        (c.tables_path && !mc_cli_load_tables(t, c.tables_path, c.tables_limit, &err))) {
         mc_tables_free(t);
         return mc_cli_report(c.tables_path, err);
     }

@@ -20,6 +20,9 @@ const char *const mc_prog = "migconv";
 int mc_cli_report(const char *file, mc_error *err)
 {
     char *m = mc_error_format(err);
+    if (err->file) {
+        file = err->file;
+    }
     if (file) {
         fprintf(stderr, "%s: %s: %s\n", mc_prog, file, m);
     } else {
@@ -51,26 +54,28 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
     return MC_EXIT_USAGE;
 }
 
+/* Sizes on the command line: decimal digits and an optional K, M, G or T
+ * (powers of 1024), from 1 byte to MC_CLI_MAX_SIZE.  No sign, no spaces:
+ * strtoull() would take "-1" as its two's complement. */
 static bool parse_size(const char *s, size_t *out)
 {
+    if (*s < '0' || *s > '9') {
+        return false;
+    }
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s) {
+    if (errno) {
         return false;
     }
     unsigned long long mul = 1;
-    if (*end == 'K' || *end == 'k') {
-        mul = 1ull << 10;
-        end++;
-    } else if (*end == 'M' || *end == 'm') {
-        mul = 1ull << 20;
-        end++;
-    } else if (*end == 'G' || *end == 'g') {
-        mul = 1ull << 30;
-        end++;
+    switch (*end) {
+    case 'K': case 'k': mul = 1ull << 10; end++; break;
+    case 'M': case 'm': mul = 1ull << 20; end++; break;
+    case 'G': case 'g': mul = 1ull << 30; end++; break;
+    case 'T': case 't': mul = 1ull << 40; end++; break;
     }
-    if (*end || v == 0 || v > SIZE_MAX / mul) {
+    if (*end || v == 0 || v > MC_CLI_MAX_SIZE / mul) {
         return false;
     }
     *out = (size_t)(v * mul);
@@ -97,6 +102,19 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
     case MC_OPT_TABLES:
         c->tables_path = arg;
         return true;
+    case MC_OPT_SYNC:
+        c->sync = true;
+        return true;
+    case MC_OPT_VMDESC_LIMIT:
+    case MC_OPT_TABLES_LIMIT:
+        if (!parse_size(arg, opt == MC_OPT_VMDESC_LIMIT ? &c->vmdesc_limit
+                                                        : &c->tables_limit)) {
+            *exit_code = mc_cli_usage_error(
+                cmd, "invalid size '%s' for %s (1 to 1T, with an optional "
+                "K, M, G or T)", arg, opt == MC_OPT_VMDESC_LIMIT
+                                          ? "--vmdesc-limit" : "--tables-limit");
+        }
+        return true;
     case MC_OPT_SNAPSHOT:
         c->snapshot = arg;
         return true;
@@ -105,7 +123,9 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
         return true;
     case MC_OPT_BUFFER_LIMIT:
         if (!parse_size(arg, &c->tail_cap)) {
-            *exit_code = mc_cli_usage_error(cmd, "invalid size '%s'", arg);
+            *exit_code = mc_cli_usage_error(
+                cmd, "invalid size '%s' for --buffer-limit (1 to 1T, "
+                "with an optional K, M, G or T)", arg);
         }
         return true;
     }
@@ -258,8 +278,11 @@ int mc_input_spool(mc_input *in, mc_error **errp)
     if (fd < 0) {
         return -1;
     }
+    char tname[4200];
+    mc_temp_sink_name(tname, sizeof(tname));
     mc_sink k;
     mc_sink_init_fd(&k, fd);
+    k.name = tname;
     for (;;) {
         size_t n = mc_src_buffered(in->src);
         const uint8_t *p;
@@ -289,16 +312,26 @@ fail:
     return -1;
 }
 
-int mc_temp_fd(mc_error **errp)
+const char *mc_temp_dir(void)
 {
     const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+void mc_temp_sink_name(char *buf, size_t n)
+{
+    snprintf(buf, n, "temporary file in %s", mc_temp_dir());
+}
+
+int mc_temp_fd(mc_error **errp)
+{
+    const char *dir = mc_temp_dir();
     char path[4096];
-    snprintf(path, sizeof(path), "%s/migconv-verify.XXXXXX",
-             dir && *dir ? dir : "/tmp");
+    snprintf(path, sizeof(path), "%s/migconv-verify.XXXXXX", dir);
     int fd = mkstemp(path);
     if (fd < 0) {
-        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
-                           dir && *dir ? dir : "/tmp");
+        mc_error_set_errno(errp, errno, "cannot create a temporary file");
+        mc_error_set_file(errp, dir);
         return -1;
     }
     unlink(path);
@@ -307,12 +340,100 @@ int mc_temp_fd(mc_error **errp)
 
 /* ---- outputs ---- */
 
+void mc_cli_startup(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            int n = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+            if (n < 0) {
+                /* Nothing can be reported without a stderr. */
+                _exit(MC_EXIT_IO);
+            }
+            if (n != fd) {
+                /* Lower fds are open now, so this cannot happen; be safe. */
+                dup2(n, fd);
+                close(n);
+            }
+        }
+    }
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+static void block_signals(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, old);
+}
+
+/* "DIR/.BASE." + suffix, the hidden temporary name beside path. */
+static char *temp_name(const char *path, const char *suffix)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t n = strlen(path) + strlen(suffix) + 3;
+    char *t = mc_malloc(n);
+    snprintf(t, n, "%.*s.%s.%s", (int)dirlen, path, path + dirlen, suffix);
+    return t;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        return mc_strdup(".");
+    }
+    if (slash == path) {
+        return mc_strdup("/");
+    }
+    size_t n = (size_t)(slash - path);
+    char *d = mc_malloc(n + 1);
+    memcpy(d, path, n);
+    d[n] = 0;
+    return d;
+}
+
+/* An unnamed file in dir (O_TMPFILE), or -1 where the filesystem or kernel
+ * has none or it could not be linked later (no /proc). */
+static int open_anon(const char *dir)
+{
+#ifdef O_TMPFILE
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        return -1;
+    }
+    char proc[64];
+    struct stat st;
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (stat(proc, &st) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+#else
+    (void)dir;
+    return -1;
+#endif
+}
+
+/* Give the unnamed file fd the name path (fails with EEXIST if it exists). */
+static int link_anon(int fd, const char *path)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
 bool mc_output_open(mc_output *out, const char *path, bool binary,
                     const mc_cli_common *c, const mc_input *in,
                     mc_error **errp)
 {
     memset(out, 0, sizeof(*out));
     out->fd = -1;
+    out->sync = c->sync;
     if (strcmp(path, "-") == 0) {
         out->name = "(stdout)";
         if (binary && isatty(STDOUT_FILENO)) {
@@ -324,6 +445,7 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
         out->fd = STDOUT_FILENO;
         grow_pipe(out->fd);
         mc_sink_init_fd(&out->sink, out->fd);
+        out->sink.name = out->name;
         return true;
     }
     out->name = path;
@@ -348,42 +470,107 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
                 return false;
             }
             mc_sink_init_fd(&out->sink, out->fd);
+            out->sink.name = out->name;
             return true;
         }
+        out->replace = true;
     }
-    /* Temporary file in the same directory, so rename() is atomic. */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    size_t n = strlen(path) + 16;
-    out->tmp_path = mc_malloc(n);
-    snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path,
-             path + dirlen);
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    sigprocmask(SIG_BLOCK, &block, &old);
-    out->fd = mkstemp(out->tmp_path);
-    bool listed = out->fd >= 0 && mc_cleanup_add(out->tmp_path);
-    if (out->fd >= 0 && !listed) {
-        unlink(out->tmp_path);
-        close(out->fd);
-        out->fd = -1;
-        errno = EMFILE;
+    out->dir = dir_of(path);
+    /* An unnamed file in the target's directory: no name exists until
+     * commit links it in, so nothing is left behind whatever ends the
+     * process.  Where that is not available, a hidden temporary file
+     * beside the target, renamed on commit and removed on failure and on
+     * SIGINT/SIGTERM/SIGHUP. */
+    out->fd = open_anon(out->dir);
+    if (out->fd >= 0) {
+        out->anon = true;
+    } else {
+        out->tmp_path = temp_name(path, "XXXXXX");
+        sigset_t old;
+        block_signals(&old);
+        out->fd = mkstemp(out->tmp_path);
+        bool listed = out->fd >= 0 && mc_cleanup_add(out->tmp_path);
+        if (out->fd >= 0 && !listed) {
+            unlink(out->tmp_path);
+            close(out->fd);
+            out->fd = -1;
+            errno = EMFILE;
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (out->fd < 0) {
+            mc_error_set_errno(errp, errno, "cannot create a temporary file "
+                               "beside the output");
+            free(out->tmp_path);
+            out->tmp_path = NULL;
+            free(out->dir);
+            out->dir = NULL;
+            return false;
+        }
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(out->fd, 0666 & ~mask);
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    if (out->fd < 0) {
-        mc_error_set_errno(errp, errno, "cannot create a temporary file "
-                           "beside the output");
-        free(out->tmp_path);
-        out->tmp_path = NULL;
+    mc_sink_init_fd(&out->sink, out->fd);
+    out->sink.name = out->name;
+    return true;
+}
+
+/* Link the unnamed output into place: directly when there was no file of
+ * that name (link fails if one appeared since), else under a temporary
+ * name renamed over the old file. */
+static bool commit_anon(mc_output *out, mc_error **errp)
+{
+    if (!out->replace) {
+        if (link_anon(out->fd, out->name) != 0) {
+            mc_error_set_errno(errp, errno, errno == EEXIST
+                               ? "cannot create (use -f to overwrite)"
+                               : "cannot link the output into place");
+            return false;
+        }
+        return true;
+    }
+    for (unsigned i = 0;; i++) {
+        char suffix[32];
+        snprintf(suffix, sizeof(suffix), "%u-%u", (unsigned)getpid(), i);
+        char *t = temp_name(out->name, suffix);
+        sigset_t old;
+        block_signals(&old);
+        int r = link_anon(out->fd, t);
+        int e = errno;
+        if (r == 0 && !mc_cleanup_add(t)) {
+            unlink(t);
+            r = -1;
+            e = EMFILE;
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (r == 0) {
+            out->tmp_path = t;
+            break;
+        }
+        free(t);
+        if (e != EEXIST || i >= 100) {
+            mc_error_set_errno(errp, e, "cannot link the output into place");
+            return false;
+        }
+    }
+    if (rename(out->tmp_path, out->name) != 0) {
+        mc_error_set_errno(errp, errno, "cannot rename the temporary file");
         return false;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(out->fd, 0666 & ~mask);
-    mc_sink_init_fd(&out->sink, out->fd);
+    return true;
+}
+
+static bool sync_dir(const char *dir, mc_error **errp)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        mc_error_set_errno(errp, errno, "cannot sync the directory %s", dir);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return false;
+    }
+    close(fd);
     return true;
 }
 
@@ -394,25 +581,58 @@ bool mc_output_commit(mc_output *out, mc_error **errp)
         return false;
     }
     mc_sink_cleanup(&out->sink);
+    struct stat st;
+    if (out->sync && fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        fsync(out->fd) != 0) {
+        mc_error_set_errno(errp, errno, "cannot sync");
+        mc_error_set_file(errp, out->name);
+        mc_output_abort(out);
+        return false;
+    }
+    bool linked = false;
+    if (out->anon) {
+        if (!commit_anon(out, errp)) {
+            mc_error_set_file(errp, out->name);
+            mc_output_abort(out);
+            return false;
+        }
+        linked = true;
+    }
     if (out->fd > STDERR_FILENO) {
         if (close(out->fd) != 0) {
             out->fd = -1;
             mc_error_set_errno(errp, errno, "write error");
+            mc_error_set_file(errp, out->name);
+            if (linked) {
+                unlink(out->name);
+            }
             mc_output_abort(out);
             return false;
         }
     }
     out->fd = -1;
-    if (out->tmp_path) {
+    if (out->tmp_path && !linked) {
         if (rename(out->tmp_path, out->name) != 0) {
             mc_error_set_errno(errp, errno, "cannot rename the temporary file");
+            mc_error_set_file(errp, out->name);
             mc_output_abort(out);
             return false;
         }
-        mc_cleanup_remove(out->tmp_path);
-        free(out->tmp_path);
-        out->tmp_path = NULL;
     }
+    if (out->tmp_path) {
+        mc_cleanup_remove(out->tmp_path);
+    }
+    free(out->tmp_path);
+    out->tmp_path = NULL;
+    if (out->sync && out->dir && !sync_dir(out->dir, errp)) {
+        mc_error_set_file(errp, out->name);
+        unlink(out->name);
+        free(out->dir);
+        out->dir = NULL;
+        return false;
+    }
+    free(out->dir);
+    out->dir = NULL;
     return true;
 }
 
@@ -429,43 +649,86 @@ void mc_output_abort(mc_output *out)
         free(out->tmp_path);
         out->tmp_path = NULL;
     }
+    free(out->dir);
+    out->dir = NULL;
 }
 
 /* ---- descriptor tables ---- */
 
-bool mc_cli_load_tables(struct mc_tables *t, const char *path,
+bool mc_cli_load_tables(struct mc_tables *t, const char *path, size_t limit,
                         mc_error **errp)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!limit) {
+        limit = MC_DEFAULT_TABLES_LIMIT;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         mc_error_set_errno(errp, errno, "cannot open");
+        mc_error_set_file(errp, path);
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        mc_error_set_errno(errp, errno, "cannot stat");
+        mc_error_set_file(errp, path);
+        close(fd);
+        return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        mc_error_set(errp, MC_ERR_IO, MC_NO_OFFSET, NULL, "is a directory");
+        mc_error_set_file(errp, path);
+        close(fd);
+        return false;
+    }
+    /* A regular file is refused by its size before anything is read; any
+     * other (a pipe, /dev/zero) after limit + 1 bytes. */
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > limit) {
+        mc_error_data(errp, MC_NO_OFFSET, NULL,
+                      "tables file of %llu bytes exceeds the limit of %zu "
+                      "bytes (raise it with --tables-limit)",
+                      (unsigned long long)st.st_size, limit);
+        mc_error_set_file(errp, path);
+        close(fd);
         return false;
     }
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = mc_malloc(cap);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
+    for (;;) {
         if (len == cap) {
-            if (cap >= (256u << 20)) {
-                fclose(f);
-                free(buf);
-                mc_error_data(errp, MC_NO_OFFSET, NULL, "tables file too large");
-                return false;
+            if (len > limit) {
+                break;
             }
-            cap *= 2;
+            cap = cap > limit / 2 ? limit + 1 : cap * 2;
             buf = mc_realloc(buf, cap);
         }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            mc_error_set_errno(errp, errno, "read error");
+            mc_error_set_file(errp, path);
+            free(buf);
+            close(fd);
+            return false;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (size_t)n;
     }
-    bool rd_err = ferror(f);
-    fclose(f);
-    if (rd_err) {
+    close(fd);
+    if (len > limit) {
         free(buf);
-        mc_error_set(errp, MC_ERR_IO, MC_NO_OFFSET, NULL, "read error");
+        mc_error_data(errp, MC_NO_OFFSET, NULL,
+                      "tables file exceeds the limit of %zu bytes (raise it "
+                      "with --tables-limit)", limit);
+        mc_error_set_file(errp, path);
         return false;
     }
-    bool ok = mc_tables_load(t, buf, len, errp);
+    bool ok = mc_tables_load_limited(t, buf, len, limit, errp);
     free(buf);
+    mc_error_set_file(errp, path);
     return ok;
 }
 
@@ -478,8 +741,7 @@ bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
     }
     mc_tables *t = mc_tables_new();
     if (!mc_tables_load_builtin(t, errp) ||
-        !mc_cli_load_tables(t, c->tables_path, errp)) {
-        mc_error_prepend(errp, c->tables_path);
+        !mc_cli_load_tables(t, c->tables_path, c->tables_limit, errp)) {
         mc_tables_free(t);
         return false;
     }

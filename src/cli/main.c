@@ -40,6 +40,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     char argv0[32];
+    mc_cli_startup();
     if (argc < 2) {
         usage(stderr);
         return 2;

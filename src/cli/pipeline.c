@@ -37,6 +37,7 @@ static bool run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
     mc_read_opts ro = {
         .tables = run->tables,
         .tail_cap = c->tail_cap,
+        .vmdesc_limit = c->vmdesc_limit,
         .validate = validate,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)in->name,
@@ -154,6 +155,7 @@ int mc_dump_one(const mc_run *run, const mc_json_opts *jo, bool validate,
     }
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
+    sink.name = "(stdout)";
     mc_json_opts jo2 = *jo;
     if (in.has_container) {
         jo2.container = &in.container;
@@ -186,6 +188,7 @@ static bool pass(const mc_run *run, const mc_format_ops *fmt, mc_src *src,
     mc_read_opts ro = {
         .tables = run->tables,
         .tail_cap = c->tail_cap,
+        .vmdesc_limit = c->vmdesc_limit,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)name,
     };
@@ -273,8 +276,11 @@ int mc_verify_one(const mc_run *run, const char *inpath)
         goto out;
     }
     /* Pass 1: to the other format. */
+    char tname[4200];
+    mc_temp_sink_name(tname, sizeof(tname));
     mc_sink k;
     mc_sink_init_fd(&k, mid);
+    k.name = tname;
     bool ok = pass(run, fmt, src1, &k, &wo, name, &err);
     uint64_t mid_size = k.written;
     mc_sink_cleanup(&k);

@@ -70,6 +70,14 @@ void mc_error_prepend(mc_error **errp, const char *prefix)
     e->msg = m;
 }
 
+void mc_error_set_file(mc_error **errp, const char *file)
+{
+    if (!errp || !*errp || !file || (*errp)->file) {
+        return;
+    }
+    (*errp)->file = mc_strdup(file);
+}
+
 void mc_error_set_side(mc_error **errp, mc_error_side side)
 {
     if (errp && *errp && (*errp)->side == MC_SIDE_UNKNOWN) {
@@ -121,6 +129,7 @@ void mc_error_free(mc_error *err)
     if (err) {
         free(err->path);
         free(err->msg);
+        free(err->file);
         free(err);
     }
 }

@@ -55,6 +55,8 @@ typedef struct mc_error {
     uint64_t offset;
     char *path;
     char *msg;
+    char *file;   /* the file the error is about, when it is not the one
+                     being read (an output, a tables file); NULL otherwise */
     mc_error_side side;
     const char *layer;   /* static string, not owned */
 } mc_error;
@@ -75,6 +77,9 @@ void mc_error_set_errno(mc_error **errp, int errnum, const char *fmt, ...)
 /* Prepend "prefix: " to the message (e.g. a file name) */
 void mc_error_prepend(mc_error **errp, const char *prefix);
 
+/* Name the file the error is about (an output, a tables file, a temporary
+ * directory) when it is not the input being read; the first name set stays. */
+void mc_error_set_file(mc_error **errp, const char *file);
 /* Say which side the error set in *errp (if any) belongs to, unless that
  * is already known. */
 void mc_error_set_side(mc_error **errp, mc_error_side side);

@@ -1,8 +1,8 @@
 #include "core/io.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -89,11 +89,16 @@ static bool fill(mc_src *s, size_t n, mc_error **errp)
         s->pos -= keep_from;
         s->base += keep_from;
     }
+    if (n > SIZE_MAX - s->pos) {
+        mc_error_set(errp, MC_ERR_INTERNAL, mc_src_offset(s), s->path,
+                     "read request of %zu bytes is too large", n);
+        return false;
+    }
     size_t want = s->pos + n;
     if (want > s->cap) {
-        size_t ncap = s->cap;
+        size_t ncap = s->cap ? s->cap : MC_SRC_BUFSIZE;
         while (ncap < want) {
-            ncap *= 2;
+            ncap = ncap > SIZE_MAX / 2 ? want : ncap * 2;
         }
         s->buf = mc_realloc(s->buf, ncap);
         s->cap = ncap;
@@ -252,8 +257,10 @@ bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
                           "buffering limit of %zu bytes", cap);
             return false;
         }
-        size_t step = have + MC_SRC_BUFSIZE;
-        if (step > cap + 1) {
+        /* have <= cap here; neither sum may wrap */
+        size_t step = have > SIZE_MAX - MC_SRC_BUFSIZE ? SIZE_MAX
+                                                       : have + MC_SRC_BUFSIZE;
+        if (cap < SIZE_MAX && step > cap + 1) {
             step = cap + 1;
         }
         mc_error *err = NULL;
@@ -351,6 +358,7 @@ static bool sink_fd_write(mc_sink *k, const uint8_t *p, size_t n,
             }
             mc_error_set_errno(errp, errno, "write error");
             mc_error_set_side(errp, MC_SIDE_OUTPUT);
+            mc_error_set_file(errp, k->name);
             return false;
         }
         p += w;
@@ -410,10 +418,15 @@ bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp)
     }
     k->written += n;
     if (k->mem) {
+        if (n > SIZE_MAX - k->len) {
+            mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
+                         "output of more than %zu bytes in memory", SIZE_MAX);
+            return false;
+        }
         if (k->len + n > k->cap) {
-            size_t ncap = k->cap;
+            size_t ncap = k->cap ? k->cap : 4096;
             while (ncap < k->len + n) {
-                ncap *= 2;
+                ncap = ncap > SIZE_MAX / 2 ? k->len + n : ncap * 2;
             }
             k->buf = mc_realloc(k->buf, ncap);
             k->cap = ncap;

@@ -94,7 +94,8 @@ bool mc_src_be64(mc_src *s, uint64_t *v, mc_error **errp);
 bool mc_src_at_end(mc_src *s, bool *at_end, mc_error **errp);
 /* Bytes left before the limit, if the limit is set. */
 uint64_t mc_src_left_in_limit(const mc_src *s);
-/* Buffer all remaining input (at most cap bytes past the read position). */
+/* Buffer all remaining input (at most cap bytes past the read position;
+ * cap must be below SIZE_MAX - MC_SRC_BUFSIZE, as --buffer-limit's range is). */
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp);
 /* Bytes buffered past the read position (after slurp: all that is left). */
 static inline size_t mc_src_buffered(const mc_src *s)
@@ -132,6 +133,9 @@ struct mc_sink {
     void *opaque;
     /* Memory sinks: output grows buf without limit. */
     bool mem;
+    /* fd sinks: the output's name for write errors (mc_error_set_file),
+     * e.g. "(stdout)"; NULL to leave them unnamed. */
+    const char *name;
 };
 
 /* A comparing sink: instead of writing, compares the bytes with those of

@@ -78,8 +78,13 @@ void mc_desc_vmsd_clear(mc_desc_vmsd *m);
 /* Map a QEMU VMStateInfo name and element size to a wire type. */
 bool mc_desc_wire_type(const char *type, uint64_t size, mc_wire_type *wt);
 
-bool mc_vmdesc_parse(const uint8_t *json, size_t len, mc_vmdesc **out,
-                     mc_error **errp);
+/* The largest vmdesc parsed by default (--vmdesc-limit); its JSON may
+ * hold limit / 3 units of elements (desc/json_limit.c). */
+#define MC_DEFAULT_VMDESC_LIMIT (16u << 20)
+
+/* Parse a vmdesc of at most limit bytes (0: MC_DEFAULT_VMDESC_LIMIT). */
+bool mc_vmdesc_parse(const uint8_t *json, size_t len, size_t limit,
+                     mc_vmdesc **out, mc_error **errp);
 void mc_vmdesc_free(mc_vmdesc *d);
 
 /* Find the description of a device section: the first unused device with

@@ -117,13 +117,12 @@ static bool learn_vmsd(mc_tables *t, json_t *o, int depth, mc_error **errp)
 }
 
 bool mc_tables_add_vmdesc(mc_tables *t, const uint8_t *json, size_t len,
-                          mc_error **errp)
+                          size_t limit, mc_error **errp)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)json, len, 0, &jerr);
+    mc_json_limit lim = {limit ? limit : MC_DEFAULT_VMDESC_LIMIT, "vmdesc",
+                         "--vmdesc-limit"};
+    json_t *root = mc_json_parse(json, len, &lim, errp);
     if (!root) {
-        mc_error_data(errp, MC_NO_OFFSET, NULL, "invalid vmdesc JSON: %s",
-                      jerr.text);
         return false;
     }
     bool ok = true;
@@ -141,12 +140,16 @@ bool mc_tables_add_vmdesc(mc_tables *t, const uint8_t *json, size_t len,
 bool mc_tables_load(mc_tables *t, const uint8_t *json, size_t len,
                     mc_error **errp)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)json, len, 0, &jerr);
+    return mc_tables_load_limited(t, json, len, SIZE_MAX, errp);
+}
+
+bool mc_tables_load_limited(mc_tables *t, const uint8_t *json, size_t len,
+                            size_t limit, mc_error **errp)
+{
+    mc_json_limit lim = {limit ? limit : MC_DEFAULT_TABLES_LIMIT, "tables",
+                         "--tables-limit"};
+    json_t *root = mc_json_parse(json, len, &lim, errp);
     if (!root) {
-        mc_error_data(errp, MC_NO_OFFSET, NULL,
-                      "invalid tables JSON at line %d: %s", jerr.line,
-                      jerr.text);
         return false;
     }
     const char *fmt = json_string_value(json_object_get(root, "format"));

@@ -41,9 +41,16 @@ typedef struct mc_tables mc_tables;
 mc_tables *mc_tables_new(void);
 void mc_tables_free(mc_tables *t);
 
-/* Merge a tables document into t. */
+/* The largest tables file read by default (--tables-limit); its JSON may
+ * hold limit / 3 units of elements (desc/json_limit.c). */
+#define MC_DEFAULT_TABLES_LIMIT (16u << 20)
+
+/* Merge a tables document into t (trusted text: no size limit). */
 bool mc_tables_load(mc_tables *t, const uint8_t *json, size_t len,
                     mc_error **errp);
+/* The same for a document from a file, of at most limit bytes. */
+bool mc_tables_load_limited(mc_tables *t, const uint8_t *json, size_t len,
+                            size_t limit, mc_error **errp);
 /* Merge the built-in tables (QEMU 7.2, x86 pc and q35). */
 bool mc_tables_load_builtin(mc_tables *t, mc_error **errp);
 /* The built-in tables, parsed once on first use (thread-safe) and shared,
@@ -51,7 +58,7 @@ bool mc_tables_load_builtin(mc_tables *t, mc_error **errp);
 const mc_tables *mc_tables_builtin(mc_error **errp);
 /* Learn every vmsd of a vmdesc. */
 bool mc_tables_add_vmdesc(mc_tables *t, const uint8_t *json, size_t len,
-                          mc_error **errp);
+                          size_t limit, mc_error **errp);
 /* The tables as a JSON document (malloc'd, NUL-terminated). */
 char *mc_tables_dump(const mc_tables *t);
 size_t mc_tables_count(const mc_tables *t);

@@ -243,15 +243,13 @@ void mc_desc_vmsd_clear(mc_desc_vmsd *m)
     free(m->subs);
 }
 
-bool mc_vmdesc_parse(const uint8_t *json, size_t len, mc_vmdesc **out,
-                     mc_error **errp)
+bool mc_vmdesc_parse(const uint8_t *json, size_t len, size_t limit,
+                     mc_vmdesc **out, mc_error **errp)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)json, len, 0, &jerr);
+    mc_json_limit lim = {limit ? limit : MC_DEFAULT_VMDESC_LIMIT, "vmdesc",
+                         "--vmdesc-limit"};
+    json_t *root = mc_json_parse(json, len, &lim, errp);
     if (!root) {
-        mc_error_data(errp, MC_NO_OFFSET, NULL,
-                      "invalid vmdesc JSON at byte %d: %s", jerr.position,
-                      jerr.text);
         return false;
     }
     parser p = {.errp = errp};

@@ -32,6 +32,7 @@
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor.h"
+#include "desc/desc.h"
 #include "read/readers.h"
 
 /* Nesting of packages, structs, arrays and subsections. */
@@ -65,6 +66,7 @@ typedef struct reader {
     mc_src *src;
     mc_visitor *v;
     bool validate;
+    size_t vmdesc_limit;    /* opts->vmdesc_limit or the default */
     bool keep_trailer;
     mc_stream_info info;
     char path[1024];
@@ -1455,10 +1457,21 @@ static bool read_eof(reader *r, const tl *t, mc_error **errp)
     return mc_visit_eof(r->v, errp);
 }
 
+static size_t vmdesc_limit(const reader *r)
+{
+    return r->vmdesc_limit;
+}
+
 static bool read_vmdesc(reader *r, const tl *t, mc_error **errp)
 {
     const uint8_t *p;
     size_t total;
+    if (!t->indef && t->len > vmdesc_limit(r)) {
+        return DATA_ERR(r, mc_src_offset(r->src), "vmdesc of %llu bytes "
+                        "exceeds the limit of %zu bytes (raise it with "
+                        "--vmdesc-limit)", (unsigned long long)t->len,
+                        vmdesc_limit(r));
+    }
     if (!take_item(r, t, &p, &total, errp)) {
         return false;
     }
@@ -1481,6 +1494,11 @@ static bool read_vmdesc_deflated(reader *r, const tl *t, mc_error **errp)
         !cur_expect(r, &c, MC_BER_OCTETS, &z, "deflated vmdesc", errp) ||
         !cur_end(r, &c, "deflated vmdesc", errp)) {
         return false;
+    }
+    if (len > vmdesc_limit(r)) {
+        return DATA_ERR(r, off, "vmdesc of %llu bytes exceeds the limit of "
+                        "%zu bytes (raise it with --vmdesc-limit)",
+                        (unsigned long long)len, vmdesc_limit(r));
     }
     /* deflate expands at most 1032:1, so a small record cannot make the
      * reader allocate much */
@@ -1707,6 +1725,8 @@ bool mc_ber_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     r->src = src;
     r->v = v;
     r->validate = opts && opts->validate;
+    r->vmdesc_limit = opts && opts->vmdesc_limit ? opts->vmdesc_limit
+                                                 : MC_DEFAULT_VMDESC_LIMIT;
     r->keep_trailer = opts && opts->keep_trailer;
     const char *saved_path = mc_src_set_path(src, r->path);
 

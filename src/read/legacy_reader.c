@@ -660,6 +660,12 @@ static bool read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp)
 
 /* ---- vmdesc ---- */
 
+static size_t vmdesc_limit(const reader *r)
+{
+    return r->opts && r->opts->vmdesc_limit ? r->opts->vmdesc_limit
+                                            : MC_DEFAULT_VMDESC_LIMIT;
+}
+
 /*
  * Buffer the rest of the input and find the vmdesc at its end:
  * QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION, be32 length, JSON to the end.
@@ -690,7 +696,7 @@ static bool load_vmdesc(reader *r, mc_error **errp)
             continue;
         }
         if (pass == 1 && !mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
-                                          &r->vmdesc, NULL)) {
+                                          vmdesc_limit(r), &r->vmdesc, NULL)) {
             continue;
         }
         if (pass == 1) {
@@ -699,9 +705,10 @@ static bool load_vmdesc(reader *r, mc_error **errp)
         }
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
-        if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1), &d, &err)) {
+        if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1), vmdesc_limit(r),
+                             &d, &err)) {
             uint64_t off = mc_src_offset(r->src) + i + 5;
-            mc_error_data(errp, off, "vmdesc", "%s", err->msg);
+            mc_error_set(errp, err->cls, off, "vmdesc", "%s", err->msg);
             mc_error_free(err);
             return false;
         }
@@ -1315,7 +1322,15 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
         return false;
     }
     size_t old = path_push(r, "vmdesc");
-    if (!mc_src_be32(r->src, &len, errp) || !mc_src_take(r->src, len, &p, errp)) {
+    if (!mc_src_be32(r->src, &len, errp)) {
+        return false;
+    }
+    if (len > vmdesc_limit(r)) {
+        DATA_ERR(r, off + 1, "vmdesc of %u bytes exceeds the limit of %zu "
+                 "bytes (raise it with --vmdesc-limit)", len, vmdesc_limit(r));
+        return false;
+    }
+    if (!mc_src_take(r->src, len, &p, errp)) {
         return false;
     }
     if (r->vmdesc && off != r->vmdesc_offset) {
@@ -1327,8 +1342,8 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
          * JSON object QEMU writes. */
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
-        if (!mc_vmdesc_parse(p, len, &d, &err)) {
-            DATA_ERR(r, off + 5, "%s", err->msg);
+        if (!mc_vmdesc_parse(p, len, vmdesc_limit(r), &d, &err)) {
+            mc_error_set(errp, err->cls, off + 5, r->path, "%s", err->msg);
             mc_error_free(err);
             return false;
         }

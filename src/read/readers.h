@@ -30,6 +30,9 @@ struct mc_tables;
 
 typedef struct mc_read_opts {
     size_t tail_cap;   /* 0: MC_DEFAULT_TAIL_CAP */
+    /* The largest vmdesc accepted (0: MC_DEFAULT_VMDESC_LIMIT, 16 MiB); a
+     * legacy reader's vmdesc JSON may hold limit / 3 units of elements. */
+    size_t vmdesc_limit;
     bool validate;     /* BER: also decode every record with libtasn1
                           against the compiled schema */
     /* Optional: told about input that was read but not as described, e.g.

@@ -10,7 +10,7 @@ devices), and two kinds of pieces of the real fixtures: each fixture with
 its RAM pages dropped (all its real device sections and vmdesc kept), when
 that is small enough, and the truncated head of a few fixtures.
 
-Usage: make-seeds.py [--fixtures DIR] [--migconv BINARY] [OUTDIR]
+Usage: make-seeds.py [--fixtures DIR] [--migconv BINARY] [--tag TAG] [OUTDIR]
   OUTDIR defaults to tests/fuzz/corpus beside this script; the legacy seeds
   go to OUTDIR/legacy.  With --migconv, every seed that converts is also
   written as BER (OUTDIR/ber) and both, up to 16 KiB, go to
@@ -783,6 +783,9 @@ def main():
                     help="also write corpus/ber (each valid seed converted "
                     "with BINARY legacy-to-ber, the synthetic ones also with "
                     "--no-names) and corpus/roundtrip (both, up to 16 KiB)")
+    ap.add_argument("--tag", default="",
+                    help="name the fixture seeds real-TAG-NAME (fixtures of "
+                    "another QEMU version, e.g. --tag qemu-11.1)")
     ap.add_argument("outdir", nargs="?",
                     default=os.path.join(here, "corpus"))
     args = ap.parse_args()
@@ -794,7 +797,7 @@ def main():
     for name in names:
         with open(os.path.join(args.fixtures, name), "rb") as f:
             data = f.read()
-        base = "real-" + name[:-4]
+        base = "real-" + (args.tag + "-" if args.tag else "") + name[:-4]
         split = slim_fixture(data)
         if split is None:
             print("make-seeds: %s: unexpected shape, skipped" % name,
@@ -825,7 +828,8 @@ def main():
         path = os.path.join(args.fixtures, name + ".mig")
         if os.path.exists(path):
             with open(path, "rb") as f:
-                files["real-" + name + "-head.mig"] = f.read(12 * 1024)
+                files["real-" + (args.tag + "-" if args.tag else "") + name
+                      + "-head.mig"] = f.read(12 * 1024)
 
     for name, data in sorted(files.items()):
         assert len(data) <= MAX_SEED, name
