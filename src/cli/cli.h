@@ -17,6 +17,7 @@ typedef struct mc_cli_common {
     bool quiet;        /* -q: no progress, no warnings */
     size_t tail_cap;   /* --buffer-limit */
     const char *tables_path; /* --tables FILE */
+    const char *qemu_version; /* --qemu-version V: its built-in tables only */
 } mc_cli_common;
 
 extern const char *const mc_prog;
@@ -30,7 +31,8 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Parse a common option; returns true if c was one. */
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
-       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES };
+       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
+       MC_OPT_QEMU_VERSION };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \
@@ -38,7 +40,8 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
     {"progress", no_argument, NULL, MC_OPT_PROGRESS},                   \
     {"no-progress", no_argument, NULL, MC_OPT_NO_PROGRESS},             \
     {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT},     \
-    {"tables", required_argument, NULL, MC_OPT_TABLES}
+    {"tables", required_argument, NULL, MC_OPT_TABLES},                 \
+    {"qemu-version", required_argument, NULL, MC_OPT_QEMU_VERSION}
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
@@ -107,6 +110,7 @@ int mc_cmd_convert(int argc, char **argv, mc_format from);
 int mc_cmd_dump(int argc, char **argv);
 int mc_cmd_verify(int argc, char **argv);
 int mc_cmd_tables(int argc, char **argv);
+int mc_cmd_retarget(int argc, char **argv, bool compat);
 
 struct mc_tables;
 /* Merge a tables file into t. */
@@ -117,8 +121,9 @@ bool mc_cli_load_tables(struct mc_tables *t, const char *path,
  * on stderr unless quiet. */
 bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
                  const mc_cli_common *c, bool validate, mc_error **errp);
-/* The tables for reading: NULL (built-in, loaded when needed) unless
- * --tables was given, then the built-in ones plus the file. */
+/* The tables for reading: NULL (only the built-in ones, chosen by the
+ * reader) unless --tables was given, then the file's, which the reader
+ * tries before the built-in ones. */
 bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
                    mc_error **errp);
 

@@ -22,7 +22,10 @@ static void usage(const char *cmd, FILE *f)
 "      --buffer-limit N device state buffered while looking for the\n"
 "                       vmdesc (K/M/G suffixes; default 64M)\n"
 "      --tables FILE    descriptor tables for device sections that no\n"
-"                       vmdesc describes (see migconv tables)\n"
+"                       vmdesc describes (see migconv tables), tried before\n"
+"                       the built-in ones\n"
+"      --qemu-version V use only QEMU V's built-in tables (5.2, 7.2, 10.0,\n"
+"                       11.1); default: chosen by the machine type\n"
 "  -h, --help           show this help\n",
             cmd,
             strcmp(cmd, "legacy-to-ber") == 0

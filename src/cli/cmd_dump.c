@@ -18,7 +18,8 @@ static void usage(FILE *f)
 "Options:\n"
 "      --ram-records    list every RAM record, not only the summary\n"
 "      --validate       BER input: check every record against the schema\n"
-"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
+"      --qemu-version V:\n"
 "                       as for legacy-to-ber\n"
 "  -h, --help           show this help\n");
 }

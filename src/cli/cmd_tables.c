@@ -24,7 +24,8 @@ static void usage(FILE *f)
 "  -o, --output FILE    write the tables to FILE (default: stdout)\n"
 "      --builtin        start from the built-in tables\n"
 "  -f, --force          overwrite FILE if it exists\n"
-"  -q, --quiet, --progress, --no-progress, --buffer-limit N, --tables FILE:\n"
+"  -q, --quiet, --progress, --no-progress, --buffer-limit N, --tables FILE,\n"
+"  --qemu-version V:\n"
 "                       as for legacy-to-ber (--tables also merges FILE)\n"
 "  -h, --help           show this help\n");
 }

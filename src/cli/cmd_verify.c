@@ -20,7 +20,8 @@ static void usage(FILE *f)
 "input; the exit status is 0 only if every input came back identical.\n"
 "\n"
 "Options:\n"
-"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
+"      --qemu-version V:\n"
 "                       as for legacy-to-ber\n"
 "  -h, --help           show this help\n");
 }

@@ -35,6 +35,7 @@ bool mc_run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
     const mc_cli_common *c = run->c;
     mc_read_opts ro = {
         .tables = run->tables,
+        .qemu_version = c->qemu_version,
         .tail_cap = c->tail_cap,
         .validate = validate,
         .warn = c->quiet ? NULL : mc_cli_warn,
@@ -169,6 +170,7 @@ static bool pass(const mc_run *run, const mc_format_ops *fmt, mc_src *src,
     const mc_cli_common *c = run->c;
     mc_read_opts ro = {
         .tables = run->tables,
+        .qemu_version = c->qemu_version,
         .tail_cap = c->tail_cap,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)name,

@@ -38,8 +38,14 @@ typedef struct mc_read_opts {
     void (*warn)(void *opaque, const mc_error *warning);
     void *warn_opaque;
     /* Legacy: descriptor tables for device sections that no vmdesc
-     * describes (desc/tables.h).  NULL: the built-in tables. */
+     * describes (desc/tables.h), tried before the built-in ones; NULL:
+     * only the built-in tables (desc/builtin.h). */
     const struct mc_tables *tables;
+    /* Legacy: use only this QEMU version's built-in tables ("5.2", ...);
+     * NULL: choose by the machine type (desc/builtin.h). */
+    const char *qemu_version;
+    /* Legacy: use tables alone, without the built-in ones. */
+    bool tables_only;
 } mc_read_opts;
 
 bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
