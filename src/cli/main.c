@@ -20,6 +20,8 @@ static void usage(FILE *f)
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
 "  compat --to V IN       say what would stop QEMU V from loading IN\n"
 "  retarget --to V IN OUT rewrite IN so that QEMU V loads it\n"
+"  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
+"  batch -o DIR IN...     convert many files (and directories) in parallel\n"
 "  help                   show this help\n"
 "\n"
 "IN and OUT may be '-' for stdin and stdout.  'migconv COMMAND --help'\n"
@@ -73,6 +75,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
         return mc_cmd_tables(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "snapshots") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_snapshots(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "batch") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_batch(argc - 1, argv + 1);
     }
     return mc_cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
