@@ -133,6 +133,7 @@ int mc_cmd_dump(int argc, char **argv);
 int mc_cmd_verify(int argc, char **argv);
 int mc_cmd_tables(int argc, char **argv);
 int mc_cmd_retarget(int argc, char **argv, bool compat);
+int mc_cmd_schema(int argc, char **argv);
 int mc_cmd_snapshots(int argc, char **argv);
 int mc_cmd_batch(int argc, char **argv);
 

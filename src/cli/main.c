@@ -20,6 +20,8 @@ static void usage(FILE *f)
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
 "  compat --to V IN       say what would stop QEMU V from loading IN\n"
 "  retarget --to V IN OUT rewrite IN so that QEMU V loads it\n"
+"  schema IN...           per-device schema (ASN.1 or JSON Schema) of the\n"
+"                         device sections\n"
 "  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
 "  batch -o DIR IN...     convert many files (and directories) in parallel\n"
 "  help                   show this help\n"
@@ -75,6 +77,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
         return mc_cmd_tables(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "schema") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_schema(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "snapshots") == 0) {
         argv[1] = argv0;
