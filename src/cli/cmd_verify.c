@@ -21,8 +21,8 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
-"      --qemu-version V:\n"
-"                       as for legacy-to-ber\n"
+"      --qemu-version V, --snapshot NAME|ID: as for legacy-to-ber (a\n"
+"                       container's stream is verified, not the container)\n"
 "  -h, --help           show this help\n");
 }
 

@@ -20,6 +20,10 @@ static void usage(FILE *f)
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
 "  compat --to V IN       say what would stop QEMU V from loading IN\n"
 "  retarget --to V IN OUT rewrite IN so that QEMU V loads it\n"
+"  extract IN DIR         write each RAM block as a raw memory image, with\n"
+"                         the device state as JSON\n"
+"  normalize IN OUT       the same VM state with XBZRLE and compressed pages\n"
+"                         as plain pages (--squash: each page once)\n"
 "  schema IN...           per-device schema (ASN.1 or JSON Schema) of the\n"
 "                         device sections\n"
 "  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
@@ -73,6 +77,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "compat") == 0 || strcmp(cmd, "retarget") == 0) {
         argv[1] = argv0;
         return mc_cmd_retarget(argc - 1, argv + 1, cmd[0] == 'c');
+    }
+    if (strcmp(cmd, "extract") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_extract(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "normalize") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_normalize(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
