@@ -21,6 +21,7 @@ typedef struct mc_cli_common {
     bool sync;         /* --sync: fsync the output and its directory */
     size_t vmdesc_limit; /* --vmdesc-limit (0: MC_DEFAULT_VMDESC_LIMIT) */
     size_t tables_limit; /* --tables-limit (0: MC_DEFAULT_TABLES_LIMIT) */
+    const char *qemu_version; /* --qemu-version V: its built-in tables only */
     const char *snapshot;    /* --snapshot NAME|ID: qcow2 internal snapshot */
     bool drop_trailer;       /* --drop-trailer */
 } mc_cli_common;
@@ -49,7 +50,7 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
        MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
        MC_OPT_SYNC, MC_OPT_VMDESC_LIMIT, MC_OPT_TABLES_LIMIT,
-       MC_OPT_SNAPSHOT, MC_OPT_DROP_TRAILER, MC_OPT_VMDESC };
+       MC_OPT_QEMU_VERSION, MC_OPT_SNAPSHOT, MC_OPT_DROP_TRAILER, MC_OPT_VMDESC };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \
@@ -60,6 +61,7 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
     {"tables", required_argument, NULL, MC_OPT_TABLES},                 \
     {"vmdesc-limit", required_argument, NULL, MC_OPT_VMDESC_LIMIT},     \
     {"tables-limit", required_argument, NULL, MC_OPT_TABLES_LIMIT},     \
+    {"qemu-version", required_argument, NULL, MC_OPT_QEMU_VERSION},     \
     {"snapshot", required_argument, NULL, MC_OPT_SNAPSHOT},             \
     {"drop-trailer", no_argument, NULL, MC_OPT_DROP_TRAILER}
 /* The options of commands that write an output file. */
@@ -161,6 +163,7 @@ int mc_cmd_convert(int argc, char **argv, mc_format from);
 int mc_cmd_dump(int argc, char **argv);
 int mc_cmd_verify(int argc, char **argv);
 int mc_cmd_tables(int argc, char **argv);
+int mc_cmd_retarget(int argc, char **argv, bool compat);
 int mc_cmd_schema(int argc, char **argv);
 int mc_cmd_snapshots(int argc, char **argv);
 int mc_cmd_batch(int argc, char **argv);
@@ -207,8 +210,9 @@ bool mc_cli_convert_one(const char *inpath, const char *outpath,
                         const mc_cli_common *c, mc_cli_convert_result *res,
                         mc_error **errp);
 
-/* The tables for reading: NULL (built-in, loaded when needed) unless
- * --tables was given, then the built-in ones plus the file. */
+/* The tables for reading: NULL (only the built-in ones, chosen by the
+ * reader) unless --tables was given, then the file's, which the reader
+ * tries before the built-in ones. */
 bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
                    mc_error **errp);
 

@@ -20,8 +20,7 @@ static void usage(FILE *f)
 "      --vmdesc         print only the vmdesc JSON, as the stream holds it\n"
 "      --validate       BER input: check every record against the schema\n"
 "      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
-"      --vmdesc-limit N, --tables-limit N:\n"
-"                       as for legacy-to-ber\n"
+"      --vmdesc-limit N, --tables-limit N, --qemu-version V,\n"
 "      --snapshot NAME|ID: as for legacy-to-ber\n"
 "  -h, --help           show this help\n");
 }

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 "  -f, --force          overwrite FILE if it exists\n"
 "      --sync           fsync FILE and its directory before exiting with 0\n"
 "  -q, --quiet, --progress, --no-progress, --buffer-limit N, --tables FILE,\n"
-"  --vmdesc-limit N, --tables-limit N:\n"
+"  --vmdesc-limit N, --tables-limit N, --qemu-version V:\n"
 "                       as for legacy-to-ber (--tables also merges FILE)\n"
 "  -h, --help           show this help\n");
 }

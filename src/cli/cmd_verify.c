@@ -21,7 +21,7 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
-"      --vmdesc-limit N, --tables-limit N:\n"
+"      --vmdesc-limit N, --tables-limit N, --qemu-version V:\n"
 "                       as for legacy-to-ber\n"
 "      --snapshot NAME|ID: as for legacy-to-ber (a container's stream is\n"
 "                       verified, not the container)\n"

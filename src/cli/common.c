@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "core/util.h"
+#include "desc/builtin.h"
 #include "desc/tables.h"
 
 const char *const mc_prog = "migconv";
@@ -114,6 +115,16 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                 "K, M, G or T)", arg, opt == MC_OPT_VMDESC_LIMIT
                                           ? "--vmdesc-limit" : "--tables-limit");
         }
+        return true;
+    case MC_OPT_QEMU_VERSION:
+        if (!mc_builtin_version_known(arg)) {
+            const char *const *vs;
+            size_t n = mc_builtin_versions(&vs);
+            *exit_code = mc_cli_usage_error(
+                cmd, "unknown QEMU version '%s' (built-in tables: %s ... %s)",
+                arg, vs[0], vs[n - 1]);
+        }
+        c->qemu_version = arg;
         return true;
     case MC_OPT_SNAPSHOT:
         c->snapshot = arg;
@@ -740,8 +751,7 @@ bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
         return true;
     }
     mc_tables *t = mc_tables_new();
-    if (!mc_tables_load_builtin(t, errp) ||
-        !mc_cli_load_tables(t, c->tables_path, c->tables_limit, errp)) {
+    if (!mc_cli_load_tables(t, c->tables_path, c->tables_limit, errp)) {
         mc_tables_free(t);
         return false;
     }

@@ -18,6 +18,8 @@ static void usage(FILE *f)
 "  verify IN...           check that each stream survives a round trip\n"
 "                         (legacy->BER->legacy or BER->legacy->BER) unchanged\n"
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
+"  compat --to V IN       say what would stop QEMU V from loading IN\n"
+"  retarget --to V IN OUT rewrite IN so that QEMU V loads it\n"
 "  extract IN DIR         write each RAM block as a raw memory image, with\n"
 "                         the device state as JSON\n"
 "  normalize IN OUT       the same VM state with XBZRLE and compressed pages\n"
@@ -72,6 +74,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "verify") == 0) {
         argv[1] = argv0;
         return mc_cmd_verify(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "compat") == 0 || strcmp(cmd, "retarget") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_retarget(argc - 1, argv + 1, cmd[0] == 'c');
     }
     if (strcmp(cmd, "extract") == 0) {
         argv[1] = argv0;

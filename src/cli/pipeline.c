@@ -36,6 +36,7 @@ static bool run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
     const mc_cli_common *c = run->c;
     mc_read_opts ro = {
         .tables = run->tables,
+        .qemu_version = c->qemu_version,
         .tail_cap = c->tail_cap,
         .vmdesc_limit = c->vmdesc_limit,
         .validate = validate,
@@ -187,6 +188,7 @@ static bool pass(const mc_run *run, const mc_format_ops *fmt, mc_src *src,
     const mc_cli_common *c = run->c;
     mc_read_opts ro = {
         .tables = run->tables,
+        .qemu_version = c->qemu_version,
         .tail_cap = c->tail_cap,
         .vmdesc_limit = c->vmdesc_limit,
         .warn = c->quiet ? NULL : mc_cli_warn,

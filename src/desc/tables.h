@@ -23,8 +23,8 @@
  * header, as QEMU's loader does.
  *
  * Tables are made from streams that do carry a vmdesc (`migconv tables`),
- * merging what every stream shows; migconv ships a set generated from
- * QEMU 7.2 x86 pc and q35 streams.
+ * merging what every stream shows; migconv ships sets generated from
+ * QEMU 5.2, 7.2, 10.0 and 11.1 streams of five targets (desc/builtin.h).
  */
 #ifndef MC_DESC_TABLES_H
 #define MC_DESC_TABLES_H
@@ -51,7 +51,8 @@ bool mc_tables_load(mc_tables *t, const uint8_t *json, size_t len,
 /* The same for a document from a file, of at most limit bytes. */
 bool mc_tables_load_limited(mc_tables *t, const uint8_t *json, size_t len,
                             size_t limit, mc_error **errp);
-/* Merge the built-in tables (QEMU 7.2, x86 pc and q35). */
+/* Merge the built-in tables of QEMU 7.2 x86 (see desc/builtin.h for the
+ * others). */
 bool mc_tables_load_builtin(mc_tables *t, mc_error **errp);
 /* The built-in tables, parsed once on first use (thread-safe) and shared,
  * read-only, by every reader of the process. */

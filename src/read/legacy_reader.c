@@ -30,6 +30,7 @@
 #include "core/util.h"
 #include "core/visitor-impl.h"
 #include "desc/desc.h"
+#include "desc/builtin.h"
 #include "desc/tables.h"
 #include "read/live.h"
 #include "read/readers.h"
@@ -84,8 +85,16 @@ typedef struct reader {
     mc_visitor *dry;         /* null visitor for dry runs */
     uint32_t empty_elems;    /* zero-byte array elements read so far */
 
-    /* Descriptor tables, for device sections without a vmdesc. */
+    /* Descriptor tables, for device sections without a vmdesc: the set
+     * being tried (tables), and every set to try, best first: the
+     * caller's, then the built-in ones the machine type suggests
+     * (desc/builtin.h), chosen at the first section that needs them. */
     const mc_tables *tables;
+    const mc_tables *cands[MC_BUILTIN_MAX_CANDIDATES + 1];
+    size_t n_cands;
+    bool cands_chosen;
+    bool has_machine;        /* the configuration named the machine type */
+    char machine[256];
     bool table_mode;         /* parsing with tables: subsections are found
                                 by their header, sizes are not checked */
 } reader;
@@ -218,6 +227,9 @@ static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
         !mc_visit_bytes(v, &fname, p, len, errp)) {
         return false;
     }
+    memcpy(r->machine, p, len);
+    r->machine[len] = '\0';
+    r->has_machine = true;
     for (;;) {
         if (!mc_src_peek(r->src, 1, &p, errp)) {
             return false;
@@ -772,38 +784,110 @@ static const char *tables_vmsd_name(reader *r, const char *idstr)
     return NULL;
 }
 
-static bool parse_device_variants(reader *r, mc_visitor *v,
-                                  mc_section_info *info, const char *vmsd,
-                                  const mc_desc_vmsd *variants, size_t n,
-                                  mc_error **errp);
+/* The table sets to try, once per stream (after the configuration). */
+static bool choose_tables(reader *r, mc_error **errp)
+{
+    if (r->cands_chosen) {
+        return true;
+    }
+    r->n_cands = 0;
+    if (r->opts && r->opts->tables) {
+        r->cands[r->n_cands++] = r->opts->tables;
+    }
+    size_t n = 0;
+    if ((!r->opts || !r->opts->tables_only) &&
+        !mc_builtin_candidates(r->has_machine ? r->machine : NULL,
+                               r->opts ? r->opts->qemu_version : NULL,
+                               r->cands + r->n_cands, &n, errp)) {
+        return false;
+    }
+    r->n_cands += n;
+    r->cands_chosen = true;
+    return true;
+}
 
+/* Try n layouts on the section at data_off (dry runs): *fit is the first
+ * that accounts for its bytes exactly, or n with *last saying why the last
+ * did not.  False only when the section cannot be read again. */
+static bool try_layouts(reader *r, mc_section_info *info, uint64_t data_off,
+                        const mc_desc_vmsd *variants, size_t n, size_t *fit,
+                        mc_error **last, mc_error **errp)
+{
+    uint64_t saved_pin = mc_src_pin(r->src, data_off);
+    bool footer;
+    *fit = n;
+    r->table_mode = true;
+    for (size_t k = 0; k < n && *fit == n; k++) {
+        mc_error *err = NULL;
+        if (parse_vmsd(r, r->dry, &variants[k], 0, &err) &&
+            read_footer(r, info->section_id, &footer, &err)) {
+            *fit = k;
+        } else {
+            mc_error_free(*last);
+            *last = err;
+        }
+        if (!mc_src_rewind(r->src, data_off)) {
+            mc_src_unpin(r->src, saved_pin);
+            r->table_mode = false;
+            mc_error_set(errp, MC_ERR_INTERNAL, data_off, r->path,
+                         "cannot return to the start of the section");
+            return false;
+        }
+    }
+    mc_src_unpin(r->src, saved_pin);
+    r->table_mode = false;
+    return true;
+}
+
+/* A device section without a vmdesc: each table set in turn (the version
+ * the machine type suggests first), each of its layouts in turn. */
 static bool parse_device_tables(reader *r, mc_visitor *v,
                                 mc_section_info *info, mc_error **errp)
 {
-    if (!r->tables && !(r->tables = mc_tables_builtin(errp))) {
-        return false;
-    }
-    const char *vmsd = tables_vmsd_name(r, info->idstr);
-    mc_desc_vmsd *variants = NULL;
-    size_t n = 0;
-    if (vmsd &&
-        !mc_tables_find(r->tables, vmsd, info->version_id, &variants, &n,
-                        errp)) {
-        return false;
-    }
-    bool ok = parse_device_variants(r, v, info, vmsd, variants, n, errp);
-    mc_tables_variants_free(variants, n);
-    return ok;
-}
-
-/* A device section read with the n layouts the tables know for it. */
-static bool parse_device_variants(reader *r, mc_visitor *v,
-                                  mc_section_info *info, const char *vmsd,
-                                  const mc_desc_vmsd *variants, size_t n,
-                                  mc_error **errp)
-{
     uint64_t data_off = mc_src_offset(r->src);
-    mc_error *err = NULL;
+    if (!choose_tables(r, errp)) {
+        return false;
+    }
+    mc_error *last = NULL;
+    const char *known = NULL;
+    bool tried = false;
+    for (size_t i = 0; i < r->n_cands; i++) {
+        r->tables = r->cands[i];
+        const char *vmsd = tables_vmsd_name(r, info->idstr);
+        mc_desc_vmsd *variants = NULL;
+        size_t n = 0, fit;
+        if (vmsd && !known) {
+            known = vmsd;
+        }
+        if (vmsd && !mc_tables_find(r->tables, vmsd, info->version_id,
+                                    &variants, &n, errp)) {
+            mc_error_free(last);
+            return false;
+        }
+        if (n == 0) {
+            continue;
+        }
+        tried = true;
+        if (!try_layouts(r, info, data_off, variants, n, &fit, &last, errp)) {
+            mc_tables_variants_free(variants, n);
+            mc_error_free(last);
+            return false;
+        }
+        if (fit < n) {
+            mc_error_free(last);
+            info->vmsd_name = vmsd;
+            bool footer;
+            r->table_mode = true;
+            bool ok = mc_visit_start_section(v, info, errp) &&
+                      parse_vmsd(r, v, &variants[fit], 0, errp) &&
+                      read_footer(r, info->section_id, &footer, errp) &&
+                      mc_visit_end_section(v, footer, errp);
+            r->table_mode = false;
+            mc_tables_variants_free(variants, n);
+            return ok;
+        }
+        mc_tables_variants_free(variants, n);
+    }
     /* Sections saved by a save_state handler (slirp, todclock, ...) have
      * no layout to describe: with footers they are carried as exact
      * bytes.  Any other device the tables lack is an error that says how
@@ -814,11 +898,11 @@ static bool parse_device_variants(reader *r, mc_visitor *v,
         old_style_section |= strcmp(info->idstr, old_style[i]) == 0;
     }
     size_t len;
-    if (n == 0 && old_style_section && r->footers != FOOTERS_NO &&
+    if (!tried && old_style_section && r->footers != FOOTERS_NO &&
         find_footer(r, info->section_id, &len)) {
         return carry_opaque(r, v, info, len, errp);
     }
-    if (n == 0) {
+    if (!tried) {
         DATA_ERR(r, data_off,
                  "no vmdesc found at the end of the stream and the "
                  "descriptor tables do not "
@@ -826,65 +910,31 @@ static bool parse_device_variants(reader *r, mc_visitor *v,
                  "'migconv tables' from a stream of the same QEMU that has a "
                  "vmdesc and pass them with --tables", info->idstr,
                  info->version_id,
-                 vmsd ? " (they know other versions)" : "");
+                 known ? " (they know other versions)" : "");
         return false;
     }
-    info->vmsd_name = vmsd;
-    /* Try each known layout; the first that ends exactly at the footer (or
-     * a plausible next section) wins. */
-    uint64_t saved_pin = mc_src_pin(r->src, data_off);
-    bool footer, ok = false;
-    size_t k;
-    r->table_mode = true;
-    for (k = 0; k < n && !ok; k++) {
-        mc_error_free(err);
-        err = NULL;
-        ok = parse_vmsd(r, r->dry, &variants[k], 0, &err) &&
-             read_footer(r, info->section_id, &footer, &err);
-        if (!mc_src_rewind(r->src, data_off)) {
-            mc_src_unpin(r->src, saved_pin);
-            r->table_mode = false;
-            mc_error_free(err);
-            mc_error_set(errp, MC_ERR_INTERNAL, data_off, r->path,
-                         "cannot return to the start of the section");
-            return false;
-        }
-    }
-    mc_src_unpin(r->src, saved_pin);
     size_t flen;
-    if (!ok && r->footers != FOOTERS_NO &&
-        find_footer(r, info->section_id, &flen)) {
+    if (r->footers != FOOTERS_NO && find_footer(r, info->section_id, &flen)) {
         /* As with a wrong vmdesc: carry the bytes rather than guess. */
-        r->table_mode = false;
         if (r->opts && r->opts->warn) {
             mc_error *w = NULL;
-            mc_error_data(&w, err->offset, err->path,
+            mc_error_data(&w, last->offset, last->path,
                           "no layout in the descriptor tables fits this "
                           "section (%s); carrying its %zu bytes unparsed",
-                          err->msg, flen);
+                          last->msg, flen);
             r->opts->warn(r->opts->warn_opaque, w);
             mc_error_free(w);
         }
-        mc_error_free(err);
+        mc_error_free(last);
         return carry_opaque(r, v, info, flen, errp);
     }
-    if (!ok) {
-        r->table_mode = false;
-        mc_error_prepend(&err, r->package_depth
-                                   ? "no layout in the descriptor tables fits"
-                                   : "no vmdesc found at the end of the stream "
-                                     "and no layout in the descriptor tables "
-                                     "fits");
-        mc_error_propagate(errp, err);
-        return false;
-    }
-    mc_error_free(err);
-    ok = mc_visit_start_section(v, info, errp) &&
-         parse_vmsd(r, v, &variants[k - 1], 0, errp) &&
-         read_footer(r, info->section_id, &footer, errp) &&
-         mc_visit_end_section(v, footer, errp);
-    r->table_mode = false;
-    return ok;
+    mc_error_prepend(&last, r->package_depth
+                                ? "no layout in the descriptor tables fits"
+                                : "no vmdesc found at the end of the stream "
+                                  "and no layout in the descriptor tables "
+                                  "fits");
+    mc_error_propagate(errp, last);
+    return false;
 }
 
 static bool parse_device(reader *r, mc_visitor *v, mc_section_info *info,
@@ -1430,7 +1480,7 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     r->page_size = MC_DEFAULT_PAGE_SIZE;
     r->page_size_source = MC_PAGE_SIZE_DEFAULT;
     r->dry = mc_null_visitor_new();
-    r->tables = opts ? opts->tables : NULL;
+    r->tables = NULL;
     const char *saved_path = mc_src_set_path(src, r->path);
     /* the stream need not start at offset 0 of its source */
     uint64_t start = mc_src_offset(src);

@@ -41,8 +41,14 @@ typedef struct mc_read_opts {
     void (*warn)(void *opaque, const mc_error *warning);
     void *warn_opaque;
     /* Legacy: descriptor tables for device sections that no vmdesc
-     * describes (desc/tables.h).  NULL: the built-in tables. */
+     * describes (desc/tables.h), tried before the built-in ones; NULL:
+     * only the built-in tables (desc/builtin.h). */
     const struct mc_tables *tables;
+    /* Legacy: use only this QEMU version's built-in tables ("5.2", ...);
+     * NULL: choose by the machine type (desc/builtin.h). */
+    const char *qemu_version;
+    /* Legacy: use tables alone, without the built-in ones. */
+    bool tables_only;
     /* Stop after the vmdesc (legacy) or after the end of the Stream (BER)
      * and leave whatever follows in the source for the caller: the bytes
      * after a stream in a state volume, or the BER's Trailer items.

@@ -43,4 +43,25 @@ mc_visitor *mc_null_visitor_new(void);
 mc_visitor *mc_locator_new(const mc_src *src, uint64_t target);
 const char *mc_locator_where(const mc_visitor *v);
 
+/* Retarget (visit/retarget.c, rules in desc/compat.h): check a stream
+ * against QEMU version to (down NULL: compat, report only) or rewrite it
+ * for that version into down (retarget; down is not owned).  Every finding
+ * and every rewrite goes to report as one line. */
+typedef enum mc_retarget_kind {
+    MC_RETARGET_BLOCKS,   /* would stop QEMU `to` from loading the stream */
+    MC_RETARGET_NOTE,     /* worth knowing, does not block */
+    MC_RETARGET_REWRITE,  /* a rewrite retarget made */
+} mc_retarget_kind;
+typedef struct mc_retarget_opts {
+    const char *to;                 /* "7.2" (a built-in version) */
+    const char *const *allow_loss;  /* --allow-loss words ("block") */
+    size_t n_allow_loss;
+    void (*report)(void *opaque, mc_retarget_kind kind, const char *rule,
+                   const char *line);
+    void *report_opaque;
+} mc_retarget_opts;
+mc_visitor *mc_retarget_new(mc_visitor *down, const mc_retarget_opts *o);
+/* Check mode: how many findings block. */
+unsigned mc_retarget_blockers(const mc_visitor *v);
+
 #endif

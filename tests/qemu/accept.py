@@ -88,7 +88,7 @@ def main():
                '2 timeout/error, 77 skipped')
     ap.add_argument('fixture', metavar='FIXTURE_NAME',
                     choices=sorted(fixtures.BY_NAME),
-                    help='one of: ' + ', '.join(fx.name for fx in fixtures.FIXTURES))
+                    help='one of: ' + ', '.join(sorted(fixtures.BY_NAME)))
     ap.add_argument('stream', metavar='STREAM_FILE')
     ap.add_argument('--expect-reject', action='store_true',
                     help='succeed only if QEMU rejects the stream')

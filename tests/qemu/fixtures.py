@@ -707,8 +707,16 @@ VERSION_FIXTURES += [
             throttled=True,
             migrate_args={'blk': True}),
 ]
-FIXTURES += VERSION_FIXTURES
-BY_NAME = {fx.name: fx for fx in FIXTURES}
+# Destinations only (never made): what a retargeted stream is loaded into.
+VERSION_FIXTURES += [
+    Fixture('pc-5.2-loader',
+            'pc-i440fx-5.2 with the loader blob, no capabilities: the '
+            'destination of pc-5.2-compress after retarget',
+            machine='pc-i440fx-5.2', args=LOADER),
+]
+# (not in FIXTURES: make-fixtures.py without --qemu-version makes only the
+# QEMU 7.2 set of tests/fixtures/streams)
+BY_NAME.update({fx.name: fx for fx in VERSION_FIXTURES})
 
 _COMMON = ['q35-5.2-devices', 'q35-5.2-devices-suppress', 'pc-5.2-bare',
            'pc-5.2-ran-suppress']

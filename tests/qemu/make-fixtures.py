@@ -261,7 +261,7 @@ def load_manifest(path):
 
 
 def write_manifest(path, entries):
-    order = [fx.name for fx in fixtures.FIXTURES]
+    order = [fx.name for fx in fixtures.FIXTURES + fixtures.VERSION_FIXTURES]
     items = sorted(entries.values(),
                    key=lambda e: order.index(e['name']) if e['name'] in order
                    else len(order))

@@ -546,7 +546,7 @@ static void test_fixture_no_vmdesc(void **state)
     size_t len;
     uint8_t *in = tu_read_file(tu_fixture("pc-2.0"), &len);
     mc_tables *empty = mc_tables_new();
-    mc_read_opts o = {.tables = empty};
+    mc_read_opts o = {.tables = empty, .tables_only = true};
     mc_src src;
     mc_src_init_mem(&src, in, len);
     mc_visitor *v = mc_null_visitor_new();

@@ -1,0 +1,200 @@
+/* compat and retarget: a stream and another QEMU version (desc/compat.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/pipeline.h"
+#include "desc/builtin.h"
+#include "desc/compat.h"
+
+enum { OPT_TO = 0x200, OPT_ALLOW_LOSS, OPT_RULES };
+
+static void usage(bool compat, FILE *f)
+{
+    if (compat) {
+        fprintf(f,
+"Usage: migconv compat [OPTIONS] --to V IN\n"
+"       migconv compat --rules\n"
+"Say what would stop QEMU V (5.2, 7.2, 10.0, 11.1) from loading the stream\n"
+"IN (legacy or BER): one line per finding on stdout, 'blocks:' or 'note:'.\n"
+"Exit status 0 when nothing blocks, 1 when something does.\n"
+"\n"
+"Options:\n"
+"      --to V           the QEMU version that is to load IN\n"
+"      --rules          print the rule table and exit\n");
+    } else {
+        fprintf(f,
+"Usage: migconv retarget [OPTIONS] --to V IN OUT\n"
+"Rewrite the stream IN (legacy or BER) so that QEMU V (5.2, 7.2, 10.0,\n"
+"11.1) loads it, keeping all state; OUT is a legacy stream.  Each rewrite\n"
+"is one line on stderr.  What cannot be rewritten without losing state is\n"
+"refused (exit 1, no output) unless --allow-loss names it.\n"
+"\n"
+"Options:\n"
+"      --to V           the QEMU version that is to load OUT\n"
+"      --allow-loss WHAT  accept losing WHAT: 'block' (block-migration\n"
+"                       sections: the disk data they carry)\n"
+"  -f, --force          overwrite OUT if it exists\n");
+    }
+    fprintf(f,
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
+"      --qemu-version V (of IN's built-in tables): as for legacy-to-ber\n"
+"  -h, --help           show this help\n"
+"The rules are in migconv(1) and 'migconv compat --rules'.\n");
+}
+
+static const char *action_name(mc_compat_action a)
+{
+    return a == MC_COMPAT_REWRITE ? "rewrite" : a == MC_COMPAT_LOSS
+                                                    ? "refused unless --allow-loss"
+                                                    : "refused";
+}
+
+static void print_rules(void)
+{
+    const mc_compat_rule *r;
+    size_t n = mc_compat_rules(&r);
+    for (size_t i = 0; i < n; i++) {
+        printf("%s (%s%s%s)\n  from: %s\n  to: %s\n  change: %s\n  why: %s\n",
+               r[i].id, action_name(r[i].action), r[i].loss ? " " : "",
+               r[i].loss ? r[i].loss : "", r[i].from, r[i].to, r[i].change,
+               r[i].why);
+    }
+}
+
+typedef struct report_ctx {
+    const char *name;
+    bool compat;
+    bool quiet;
+} report_ctx;
+
+static void report(void *opaque, mc_retarget_kind kind, const char *rule,
+                   const char *line)
+{
+    report_ctx *ctx = opaque;
+    if (ctx->compat) {
+        printf("%s: %s: %s [%s]\n", ctx->name,
+               kind == MC_RETARGET_BLOCKS ? "blocks" : "note", line, rule);
+    } else if (!ctx->quiet) {
+        fprintf(stderr, "%s: %s: %s [%s]\n", mc_prog, ctx->name, line, rule);
+    }
+}
+
+int mc_cmd_retarget(int argc, char **argv, bool compat)
+{
+    const char *cmd = compat ? "compat" : "retarget";
+    mc_cli_common c = {.progress = -1};
+    const char *to = NULL;
+    const char *loss[8];
+    size_t n_loss = 0;
+    static const struct option longopts[] = {
+        MC_CLI_COMMON_LONG,
+        {"to", required_argument, NULL, OPT_TO},
+        {"allow-loss", required_argument, NULL, OPT_ALLOW_LOSS},
+        {"rules", no_argument, NULL, OPT_RULES},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, code = 0;
+    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT, longopts,
+                              NULL)) != -1) {
+        if (mc_cli_common_opt(&c, opt, optarg, cmd, &code)) {
+            if (code) {
+                return code;
+            }
+            continue;
+        }
+        if (opt == 'h') {
+            usage(compat, stdout);
+            return 0;
+        } else if (opt == OPT_TO) {
+            if (!mc_builtin_version_known(optarg)) {
+                return mc_cli_usage_error(cmd, "unknown QEMU version '%s' "
+                                          "(known: 5.2, 7.2, 10.0, 11.1)",
+                                          optarg);
+            }
+            to = optarg;
+        } else if (opt == OPT_ALLOW_LOSS && !compat) {
+            if (strcmp(optarg, "block") != 0) {
+                return mc_cli_usage_error(cmd, "--allow-loss: unknown loss "
+                                          "'%s' (known: block)", optarg);
+            }
+            if (n_loss < sizeof(loss) / sizeof(loss[0])) {
+                loss[n_loss++] = optarg;
+            }
+        } else if (opt == OPT_RULES && compat) {
+            print_rules();
+            return 0;
+        } else {
+            return mc_cli_usage_error(cmd, "invalid option");
+        }
+    }
+    if (!to) {
+        return mc_cli_usage_error(cmd, "--to V is required");
+    }
+    if (argc - optind != (compat ? 1 : 2)) {
+        return mc_cli_usage_error(cmd, compat ? "expected IN"
+                                              : "expected IN and OUT");
+    }
+    const char *inpath = argv[optind];
+    mc_run run;
+    if ((code = mc_run_init(&run, &c)) != 0) {
+        return code;
+    }
+    mc_error *err = NULL;
+    mc_input in;
+    if (!mc_input_open(&in, inpath, &c, &err)) {
+        mc_run_cleanup(&run);
+        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
+    }
+    if (!in.fmt) {
+        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
+        code = mc_run_report(&in, in.name, NULL, err);
+        mc_input_close(&in);
+        mc_run_cleanup(&run);
+        return code;
+    }
+    report_ctx ctx = {.name = in.name, .compat = compat, .quiet = c.quiet};
+    mc_retarget_opts ro = {
+        .to = to,
+        .allow_loss = loss,
+        .n_allow_loss = n_loss,
+        .report = report,
+        .report_opaque = &ctx,
+    };
+    if (compat) {
+        mc_visitor *v = mc_retarget_new(NULL, &ro);
+        bool ok = mc_run_read(&run, &in, in.fmt, v, false, &err);
+        unsigned blockers = mc_retarget_blockers(v);
+        mc_visitor_free(v);
+        fflush(stdout);
+        code = !ok ? mc_run_report(&in, in.name, NULL, err)
+                   : blockers ? MC_EXIT_DATA : 0;
+        mc_input_close(&in);
+        mc_run_cleanup(&run);
+        return code;
+    }
+    const char *outpath = argv[optind + 1];
+    mc_output out;
+    if (!mc_output_open(&out, outpath, true, &c, &in, &err)) {
+        code = mc_cli_report(strcmp(outpath, "-") ? outpath : "(stdout)", err);
+        mc_input_close(&in);
+        mc_run_cleanup(&run);
+        return code;
+    }
+    mc_visitor *w = mc_legacy_writer_new(&out.sink);
+    mc_visitor *v = mc_retarget_new(w, &ro);
+    bool ok = mc_run_read(&run, &in, in.fmt, v, false, &err);
+    mc_visitor_free(v);
+    mc_visitor_free(w);
+    if (ok) {
+        ok = mc_output_commit(&out, &err);
+        mc_error_set_side(&err, MC_SIDE_OUTPUT);
+    } else {
+        mc_output_abort(&out);
+    }
+    code = ok ? 0 : mc_run_report(&in, in.name, out.name, err);
+    mc_input_close(&in);
+    mc_run_cleanup(&run);
+    return code;
+}

@@ -1,0 +1,132 @@
+/* The rule table of compat and retarget (compat.h). */
+#include "desc/compat.h"
+
+#include <string.h>
+
+#include "desc/builtin.h"
+
+static const mc_compat_rule rules[] = {
+    {
+        .id = "slirp-instance",
+        .from = "QEMU 10.0 and later (one slirp section per -netdev user, "
+                "instances 0, 1, 2 ...)",
+        .to = "QEMU before 10.0 (measured: 5.2 and 7.2)",
+        .to_min = 0, .to_max = 999,
+        .action = MC_COMPAT_REWRITE,
+        .change = "the instance id of every slirp section (and its vmdesc "
+                  "entry) becomes 0",
+        .why = "QEMU 5.2 and 7.2 number every slirp section 0 and refuse "
+               "others ('Unknown savevm section or instance'); the sections "
+               "keep their order and bytes, which is how those versions "
+               "match them to the -netdev user backends",
+    },
+    {
+        .id = "compress-page",
+        .from = "streams saved with the compress capability (QEMU 9.0 and "
+                "older)",
+        .to = "every version (QEMU 9.1 and later cannot read them at all)",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REWRITE,
+        .change = "every COMPRESS_PAGE record becomes a PAGE record holding "
+                  "the page inflated from its zlib data",
+        .why = "the same page contents reach guest RAM; every version reads "
+               "PAGE records without any capability, while QEMU 9.1 removed "
+               "compress ('Unknown combination of migration flags: 0x120') "
+               "and older ones need the capability on the destination",
+    },
+    {
+        .id = "block",
+        .from = "block-migration streams (migrate with blk, QEMU 9.0 and "
+                "older)",
+        .to = "QEMU 9.1 and later",
+        .to_min = 901, .to_max = 9999,
+        .action = MC_COMPAT_LOSS,
+        .loss = "block",
+        .change = "with --allow-loss block, the 'block' sections are left "
+                  "out",
+        .why = "they carry the disk contents; QEMU 9.1 removed block "
+               "migration ('Unknown section or instance 'block' 0'), so "
+               "leaving them out loses that data: copy the disk image "
+               "another way",
+    },
+    {
+        .id = "machine-type",
+        .from = "every stream with a configuration section",
+        .to = "versions that do not have the stream's machine type",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REFUSE,
+        .change = "nothing: the machine type name is kept as it is",
+        .why = "a machine type stands for a device and memory layout; QEMU "
+               "refuses a machine type it does not have, and renaming it "
+               "would only move the failure into the devices",
+    },
+    {
+        .id = "section-version",
+        .from = "every stream",
+        .to = "versions whose built-in tables know the section's vmsd only "
+              "at older versions",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REFUSE,
+        .change = "nothing",
+        .why = "QEMU refuses a section whose version_id is newer than its "
+               "own vmsd's",
+    },
+};
+
+size_t mc_compat_rules(const mc_compat_rule **out)
+{
+    *out = rules;
+    return sizeof(rules) / sizeof(rules[0]);
+}
+
+const mc_compat_rule *mc_compat_rule_get(const char *id)
+{
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        if (strcmp(rules[i].id, id) == 0) {
+            return &rules[i];
+        }
+    }
+    return NULL;
+}
+
+bool mc_compat_rule_applies(const mc_compat_rule *r, unsigned to)
+{
+    return to >= r->to_min && to <= r->to_max;
+}
+
+/* The oldest versioned machine type each version keeps, per family
+ * (`-machine help` of Debian's QEMU 5.2, 7.2, 10.0 and 11.1). */
+static const struct {
+    unsigned version;
+    const char *family;
+    unsigned oldest;
+} oldest[] = {
+    {502, "pc-i440fx-", 104}, {502, "pc-q35-", 204}, {502, "virt-", 206},
+    {502, "pseries-", 201}, {502, "s390-ccw-virtio-", 204},
+    {702, "pc-i440fx-", 104}, {702, "pc-q35-", 204}, {702, "virt-", 206},
+    {702, "pseries-", 201}, {702, "s390-ccw-virtio-", 204},
+    {1000, "pc-i440fx-", 204}, {1000, "pc-q35-", 204}, {1000, "virt-", 206},
+    {1000, "pseries-", 300}, {1000, "s390-ccw-virtio-", 209},
+    {1101, "pc-i440fx-", 502}, {1101, "pc-q35-", 502}, {1101, "virt-", 502},
+    {1101, "pseries-", 502}, {1101, "s390-ccw-virtio-", 502},
+};
+
+bool mc_compat_machine_known(const char *machine, unsigned to)
+{
+    unsigned mv = mc_machine_version(machine);
+    if (mv == 0) {
+        return true;
+    }
+    if (mv > to) {
+        return false;   /* no QEMU has the machine types of later versions */
+    }
+    for (size_t i = 0; i < sizeof(oldest) / sizeof(oldest[0]); i++) {
+        size_t n = strlen(oldest[i].family);
+        if (oldest[i].version == to &&
+            strncmp(machine, oldest[i].family, n) == 0 &&
+            mc_version_number(machine + n) == mv) {
+            return mv >= oldest[i].oldest;
+        }
+    }
+    return true;
+}

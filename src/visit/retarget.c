@@ -1,0 +1,510 @@
+/*
+ * The retarget visitor: checks a stream against a target QEMU version with
+ * the rules of desc/compat.h and, in rewrite mode, passes a rewritten
+ * stream on to the next visitor (the legacy writer).
+ *
+ * Check mode (compat) reports every finding and changes nothing.  Rewrite
+ * mode (retarget) applies the rewrites, drops what --allow-loss allows,
+ * and fails on the first finding it cannot rewrite, naming the section.
+ * Findings and rewrites go to the caller's callback, one line each; only
+ * the CLI prints them.
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stream.h"
+#include "core/util.h"
+#include "core/visitor-impl.h"
+#include "core/zpage.h"
+#include "desc/builtin.h"
+#include "desc/compat.h"
+#include "desc/tables.h"
+#include "visit/visitors.h"
+
+typedef struct retarget {
+    mc_visitor base;
+    mc_visitor_ops ops;
+    mc_visitor *down;          /* rewrite mode: the next visitor */
+    mc_retarget_opts o;
+    unsigned to;               /* target version number */
+
+    uint32_t page_size;
+    uint8_t *page;             /* an inflated COMPRESS_PAGE */
+    bool in_config;
+    bool machine_seen;
+    const char *target;        /* of the machine type */
+    const mc_tables *tables;   /* the target version's built-in tables */
+
+    uint32_t *dropped;         /* section ids left out (--allow-loss block) */
+    size_t n_dropped;
+    bool dropping;             /* inside a section left out */
+    uint64_t dropped_records;
+
+    unsigned slirp_renumbered;
+    uint64_t compress_pages;
+    unsigned blockers;         /* check mode: findings that block */
+} retarget;
+
+static void say(retarget *r, mc_retarget_kind kind, const char *rule,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void say(retarget *r, mc_retarget_kind kind, const char *rule,
+                const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (kind == MC_RETARGET_BLOCKS) {
+        r->blockers++;
+    }
+    if (r->o.report) {
+        r->o.report(r->o.report_opaque, kind, rule, line);
+    }
+}
+
+static bool rewriting(const retarget *r)
+{
+    return r->down != NULL;
+}
+
+static bool loss_allowed(const retarget *r, const char *what)
+{
+    for (size_t i = 0; i < r->o.n_allow_loss; i++) {
+        if (strcmp(r->o.allow_loss[i], what) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_dropped(const retarget *r, uint32_t id)
+{
+    for (size_t i = 0; i < r->n_dropped; i++) {
+        if (r->dropped[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The vmsd name of a section as the target's tables know it: the longest
+ * '/'-separated suffix of its idstr they know. */
+static const char *known_vmsd(const retarget *r, const char *idstr)
+{
+    for (const char *p = idstr; p; p = strchr(p, '/')) {
+        if (*p == '/') {
+            p++;
+        }
+        if (mc_tables_knows(r->tables, p)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Whether the target's tables have layouts for vmsd at version. */
+static bool has_version(const retarget *r, const char *vmsd, uint32_t version)
+{
+    mc_desc_vmsd *variants = NULL;
+    size_t n = 0;
+    mc_error *err = NULL;
+    bool ok = mc_tables_find(r->tables, vmsd, version, &variants, &n, &err);
+    mc_tables_variants_free(variants, n);
+    mc_error_free(err);
+    return ok && n > 0;
+}
+
+/* A section version the target's vmsd is older than (QEMU refuses).  The
+ * tables hold the version each QEMU writes, its newest: one known above
+ * the stream's means the stream's is older, which QEMU loads. */
+static bool version_newer(const retarget *r, const char *vmsd,
+                          uint32_t version, uint32_t *theirs)
+{
+    if (has_version(r, vmsd, version)) {
+        return false;
+    }
+    for (uint32_t v = version + 1; v < version + 64; v++) {
+        if (has_version(r, vmsd, v)) {
+            return false;
+        }
+    }
+    for (uint32_t v = version; v-- > 0;) {
+        if (has_version(r, vmsd, v)) {
+            *theirs = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- callbacks ---- */
+
+static bool rt_start_stream(mc_visitor *v, const mc_stream_info *info,
+                            mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    r->page_size = info->page_size;
+    return !rewriting(r) || mc_visit_start_stream(r->down, info, errp);
+}
+
+static bool rt_end_stream(mc_visitor *v, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !rewriting(r) || mc_visit_end_stream(r->down, errp);
+}
+
+static bool check_machine(retarget *r, const char *machine, mc_error **errp)
+{
+    r->machine_seen = true;
+    r->target = mc_machine_target(machine);
+    if (r->target && !mc_builtin_tables_for(r->o.to, r->target, &r->tables,
+                                            errp)) {
+        return false;
+    }
+    if (mc_compat_machine_known(machine, r->to)) {
+        return true;
+    }
+    say(r, MC_RETARGET_BLOCKS, "machine-type",
+        "configuration: QEMU %s has no machine type '%s'", r->o.to, machine);
+    if (rewriting(r)) {
+        mc_error_data(errp, MC_NO_OFFSET, "configuration",
+                      "QEMU %s has no machine type '%s'; retarget keeps "
+                      "machine types as they are (rule machine-type)",
+                      r->o.to, machine);
+        return false;
+    }
+    return true;
+}
+
+static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
+                             mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    mc_section_info copy = *info;
+    r->in_config = info->kind == MC_SECTION_CONFIG;
+    if (!r->in_config && !r->machine_seen &&
+        !check_machine(r, NULL, errp)) {
+        return false;
+    }
+    bool first = info->type == MC_VM_SECTION_START ||
+                 info->type == MC_VM_SECTION_FULL;
+    const char *idstr = info->idstr ? info->idstr : "";
+    if (!first && is_dropped(r, info->section_id)) {
+        r->dropping = true;
+        return true;
+    }
+    const mc_compat_rule *rule;
+    if (first && strcmp(idstr, "block") == 0 &&
+        mc_compat_rule_applies(rule = mc_compat_rule_get("block"), r->to)) {
+        if (!rewriting(r)) {
+            say(r, MC_RETARGET_BLOCKS, rule->id,
+                "section 'block' (id %u): QEMU %s has no block migration; "
+                "retarget --allow-loss block leaves the disk data out",
+                info->section_id, r->o.to);
+        } else if (!loss_allowed(r, "block")) {
+            mc_error_data(errp, MC_NO_OFFSET, NULL,
+                          "section 'block' (id %u): block-migration data "
+                          "(disk contents) that QEMU %s cannot load; "
+                          "refused: --allow-loss block leaves it out",
+                          info->section_id, r->o.to);
+            return false;
+        } else {
+            r->dropped = mc_realloc(r->dropped,
+                                    (r->n_dropped + 1) * sizeof(*r->dropped));
+            r->dropped[r->n_dropped++] = info->section_id;
+            say(r, MC_RETARGET_REWRITE, rule->id,
+                "section 'block' (id %u) left out: its disk data is lost "
+                "(--allow-loss block)", info->section_id);
+            r->dropping = true;
+            return true;
+        }
+    }
+    if (first && strcmp(idstr, "slirp") == 0 && info->instance_id != 0 &&
+        mc_compat_rule_applies(rule = mc_compat_rule_get("slirp-instance"),
+                               r->to)) {
+        if (rewriting(r)) {
+            say(r, MC_RETARGET_REWRITE, rule->id,
+                "section 'slirp' (id %u): instance %u -> 0", info->section_id,
+                info->instance_id);
+            copy.instance_id = 0;
+            r->slirp_renumbered++;
+        } else {
+            say(r, MC_RETARGET_BLOCKS, rule->id,
+                "section 'slirp' (id %u) instance %u: QEMU %s numbers every "
+                "slirp section 0; retarget renumbers it", info->section_id,
+                info->instance_id, r->o.to);
+        }
+    }
+    const char *vmsd;
+    uint32_t theirs;
+    if (first && r->tables && info->kind == MC_SECTION_VMSTATE &&
+        (vmsd = known_vmsd(r, idstr)) &&
+        version_newer(r, vmsd, info->version_id, &theirs)) {
+        say(r, MC_RETARGET_BLOCKS, "section-version",
+            "section '%s' (id %u): version %u is newer than QEMU %s's %u",
+            idstr, info->section_id, info->version_id, r->o.to, theirs);
+        if (rewriting(r)) {
+            mc_error_data(errp, MC_NO_OFFSET, NULL,
+                          "section '%s' (id %u): version %u is newer than "
+                          "QEMU %s's %u (rule section-version)", idstr,
+                          info->section_id, info->version_id, r->o.to, theirs);
+            return false;
+        }
+    }
+    return !rewriting(r) || mc_visit_start_section(r->down, &copy, errp);
+}
+
+static bool rt_end_section(mc_visitor *v, bool footer, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    r->in_config = false;
+    if (r->dropping) {
+        r->dropping = false;
+        return true;
+    }
+    return !rewriting(r) || mc_visit_end_section(r->down, footer, errp);
+}
+
+/* Pass a call on unless the section is left out. */
+#define PASS(r) (rewriting(r) && !(r)->dropping)
+
+static bool rt_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                   uint64_t raw, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_int(r->down, f, wt, raw, errp);
+}
+
+static bool rt_bytes(mc_visitor *v, const mc_field *f, const uint8_t *data,
+                     size_t len, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    if (r->in_config && !r->machine_seen) {
+        /* the configuration's first byte field is the machine type */
+        char machine[256];
+        size_t n = len < sizeof(machine) - 1 ? len : sizeof(machine) - 1;
+        memcpy(machine, data, n);
+        machine[n] = '\0';
+        if (!check_machine(r, machine, errp)) {
+            return false;
+        }
+    }
+    return !PASS(r) || mc_visit_bytes(r->down, f, data, len, errp);
+}
+
+static bool rt_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                      uint32_t count, const uint8_t *data, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_packed(r->down, f, wt, count, data, errp);
+}
+
+static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_start_struct(r->down, f, errp);
+}
+
+static bool rt_end_struct(mc_visitor *v, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_end_struct(r->down, errp);
+}
+
+static bool rt_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
+                           mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_start_array(r->down, f, count, errp);
+}
+
+static bool rt_end_array(mc_visitor *v, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_end_array(r->down, errp);
+}
+
+static bool rt_start_subsection(mc_visitor *v, const char *name,
+                                uint32_t version_id, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_start_subsection(r->down, name, version_id,
+                                                 errp);
+}
+
+static bool rt_end_subsection(mc_visitor *v, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !PASS(r) || mc_visit_end_subsection(r->down, errp);
+}
+
+static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
+                          mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    if (r->dropping) {
+        r->dropped_records++;
+        return true;
+    }
+    if (rec->kind != MC_RAM_COMPRESS) {
+        return !rewriting(r) || mc_visit_ram_record(r->down, rec, errp);
+    }
+    const mc_compat_rule *rule = mc_compat_rule_get("compress-page");
+    if (r->compress_pages++ == 0 && !rewriting(r)) {
+        if (r->to >= 901) {
+            say(r, MC_RETARGET_BLOCKS, rule->id,
+                "section 'ram': COMPRESS_PAGE records, which QEMU %s cannot "
+                "read (compress was removed in 9.1); retarget inflates them "
+                "into PAGE records", r->o.to);
+        } else {
+            say(r, MC_RETARGET_NOTE, rule->id,
+                "section 'ram': COMPRESS_PAGE records: QEMU %s needs the "
+                "compress capability on the destination, or retarget "
+                "inflates them into PAGE records", r->o.to);
+        }
+    }
+    if (!rewriting(r)) {
+        return true;
+    }
+    if (!r->page) {
+        r->page = mc_malloc(r->page_size);
+    }
+    if (!mc_zpage_inflate(rec->data, rec->len, r->page, r->page_size, errp)) {
+        mc_error_prepend(errp, "section 'ram': COMPRESS_PAGE");
+        return false;
+    }
+    mc_ram_record page = *rec;
+    page.kind = MC_RAM_PAGE;
+    page.data = r->page;
+    page.len = r->page_size;
+    return mc_visit_ram_record(r->down, &page, errp);
+}
+
+static bool rt_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
+                       uint16_t len, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !rewriting(r) || mc_visit_command(r->down, cmd, data, len, errp);
+}
+
+static bool rt_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !rewriting(r) || mc_visit_start_packaged(r->down, len, errp);
+}
+
+static bool rt_end_packaged(mc_visitor *v, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !rewriting(r) || mc_visit_end_packaged(r->down, errp);
+}
+
+static bool rt_eof(mc_visitor *v, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    if (rewriting(r) && r->compress_pages) {
+        say(r, MC_RETARGET_REWRITE, "compress-page",
+            "section 'ram': %llu COMPRESS_PAGE records -> PAGE",
+            (unsigned long long)r->compress_pages);
+    }
+    return !rewriting(r) || mc_visit_eof(r->down, errp);
+}
+
+/* The vmdesc follows the sections: the renumbered slirp entries too. */
+static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
+                      mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    if (!rewriting(r)) {
+        return true;
+    }
+    if (r->slirp_renumbered == 0) {
+        return mc_visit_vmdesc(r->down, json, len, errp);
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)json, len, 0, &jerr);
+    if (!root) {
+        mc_error_data(errp, MC_NO_OFFSET, "vmdesc", "invalid vmdesc JSON: %s",
+                      jerr.text);
+        return false;
+    }
+    size_t i;
+    json_t *d;
+    unsigned n = 0;
+    json_array_foreach(json_object_get(root, "devices"), i, d) {
+        const char *name = json_string_value(json_object_get(d, "name"));
+        json_t *inst = json_object_get(d, "instance_id");
+        if (name && strcmp(name, "slirp") == 0 && json_integer_value(inst)) {
+            json_object_set_new(d, "instance_id", json_integer(0));
+            n++;
+        }
+    }
+    char *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!out) {
+        mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, "vmdesc",
+                     "cannot write the vmdesc");
+        return false;
+    }
+    say(r, MC_RETARGET_REWRITE, "slirp-instance",
+        "vmdesc: %u slirp entries: instance -> 0", n);
+    bool ok = mc_visit_vmdesc(r->down, (const uint8_t *)out, strlen(out), errp);
+    free(out);
+    return ok;
+}
+
+static bool rt_complete(mc_visitor *v, mc_error **errp)
+{
+    retarget *r = (retarget *)v;
+    return !rewriting(r) || mc_visitor_complete(r->down, errp);
+}
+
+static void rt_free(mc_visitor *v)
+{
+    retarget *r = (retarget *)v;
+    free(r->page);
+    free(r->dropped);
+    free(r);
+}
+
+mc_visitor *mc_retarget_new(mc_visitor *down, const mc_retarget_opts *o)
+{
+    retarget *r = mc_calloc(1, sizeof(*r));
+    r->ops = mc_null_ops;
+    r->ops.start_stream = rt_start_stream;
+    r->ops.end_stream = rt_end_stream;
+    r->ops.start_section = rt_start_section;
+    r->ops.end_section = rt_end_section;
+    r->ops.visit_int = rt_int;
+    r->ops.visit_bytes = rt_bytes;
+    r->ops.visit_packed = rt_packed;
+    r->ops.start_struct = rt_start_struct;
+    r->ops.end_struct = rt_end_struct;
+    r->ops.start_array = rt_start_array;
+    r->ops.end_array = rt_end_array;
+    r->ops.start_subsection = rt_start_subsection;
+    r->ops.end_subsection = rt_end_subsection;
+    r->ops.ram_record = rt_ram_record;
+    r->ops.command = rt_command;
+    r->ops.start_packaged = rt_start_packaged;
+    r->ops.end_packaged = rt_end_packaged;
+    r->ops.eof = rt_eof;
+    r->ops.vmdesc = rt_vmdesc;
+    r->ops.complete = rt_complete;
+    r->ops.free = rt_free;
+    r->base.ops = &r->ops;
+    r->down = down;
+    r->o = *o;
+    r->to = mc_version_number(o->to);
+    return &r->base;
+}
+
+unsigned mc_retarget_blockers(const mc_visitor *v)
+{
+    return ((const retarget *)v)->blockers;
+}

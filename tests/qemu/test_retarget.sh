@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# compat and retarget across QEMU versions, checked by real QEMU of both
+# versions (5.2, 10.0, 11.1 from their Debian chroots, tests/qemu/roots.sh;
+# 7.2 the host's): a stream the target rejects is loaded after retarget,
+# compat names exactly the blockers the loads show, and what cannot be
+# rewritten without loss is refused unless --allow-loss names it.
+set -u
+. "$(dirname "$0")/../cli/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+F=$FIXTURES/..
+# NO_QEMU=1 (the sanitizer build): migconv's side only, no QEMU loads.
+if [ -z "${NO_QEMU:-}" ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "QEMU 5.2, 10.0 and 11.1 run in chroots, which needs root: skipped"; exit 77; }
+    command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed: skipped"; exit 77; }
+    for v in 5.2 10.0 11.1; do
+        "$here/roots.sh" mount "$v" >/dev/null || { bad "QEMU $v chroot"; finish; exit; }
+    done
+fi
+
+# qemu NAME accepts|rejects FIXTURE FILE V [PATTERN]: QEMU V loads FILE with
+# FIXTURE's command line, or rejects it with a reason matching PATTERN
+qemu() {
+    local name=$1 how=$2 n=$3 f=$4 v=$5 pat=${6:-.}
+    [ -n "${NO_QEMU:-}" ] && return 0
+    local want=
+    [ "$how" = rejects ] && want=--expect-reject
+    if python3 "$here/accept.py" --qemu-version "$v" $want "$n" "$f" >"$WORK/acc" 2>&1 &&
+        grep -q -- "$pat" "$WORK/acc"; then
+        ok "$name ($(tail -1 "$WORK/acc" | cut -c1-90))"
+    else
+        bad "$name" "$(tail -2 "$WORK/acc")"
+    fi
+}
+
+# compat_is FILE V RULES...: compat's 'blocks:' lines name exactly RULES
+# (in order; none: exit 0)
+compat_is() {
+    local f=$1 v=$2
+    shift 2
+    local rc=0
+    "$MIGCONV" compat --to "$v" "$f" >"$WORK/compat" 2>"$WORK/err" || rc=$?
+    local got want
+    got=$(grep ': blocks: ' "$WORK/compat" | sed 's/.*\[\(.*\)\]$/\1/' | tr '\n' ' ')
+    want="$*"
+    [ -n "$want" ] && want="$want "
+    local want_rc=1
+    [ -z "$want" ] && want_rc=0
+    if [ "$got" = "$want" ] && [ "$rc" -eq "$want_rc" ]; then
+        return 0
+    fi
+    printf '     compat exit %d, blocks: [%s], expected [%s]\n' "$rc" "$got" "$want"
+    return 1
+}
+
+# Downgrades of the q35 device set: slirp instances 1 and 2
+for pair in 11.1:7.2 10.0:5.2; do
+    s=${pair%:*} t=${pair#*:}
+    in=$F/qemu-$s/q35-5.2-devices.mig
+    check "$s -> $t: compat names the two slirp instances" \
+        compat_is "$in" "$t" slirp-instance slirp-instance
+    qemu "$s -> $t: QEMU $t rejects the stream as it is" rejects q35-5.2-devices "$in" "$t" slirp
+    expect_exit "$s -> $t: retarget" 0 "$MIGCONV" retarget -f --to "$t" "$in" "$WORK/rt.mig"
+    check "$s -> $t: retarget reports each rewrite on stderr" \
+        test "$(grep -c '\[slirp-instance\]' "$WORK/err")" -eq 3
+    check "$s -> $t: compat finds nothing left" compat_is "$WORK/rt.mig" "$t"
+    qemu "$s -> $t: QEMU $t loads the retargeted stream" accepts q35-5.2-devices "$WORK/rt.mig" "$t"
+done
+
+# An upgrade that needs nothing: compat says so and QEMU 11.1 loads it
+in=$F/qemu-7.2/q35-5.2-devices.mig
+check "7.2 -> 11.1: compat finds no blocker" compat_is "$in" 11.1
+qemu "7.2 -> 11.1: QEMU 11.1 loads it as it is" accepts q35-5.2-devices "$in" 11.1
+
+# A 7.2 compress stream: QEMU 11.1 has no compress; PAGE records after retarget
+in=$F/qemu-7.2/pc-5.2-compress.mig
+check "compress -> 11.1: compat names the COMPRESS_PAGE records" compat_is "$in" 11.1 compress-page
+qemu "compress -> 11.1: QEMU 11.1 rejects it as it is" rejects pc-5.2-loader "$in" 11.1 0x120
+expect_exit "compress -> 11.1: retarget" 0 "$MIGCONV" retarget -f --to 11.1 "$in" "$WORK/rt.mig"
+expect_err "compress -> 11.1: the rewrite is reported" 'COMPRESS_PAGE records -> PAGE \[compress-page\]'
+check "compress -> 11.1: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
+qemu "compress -> 11.1: QEMU 11.1 loads the retargeted stream" accepts pc-5.2-loader "$WORK/rt.mig" 11.1
+qemu "compress -> 7.2: and QEMU 7.2 without the capability" accepts pc-5.2-loader "$WORK/rt.mig" 7.2
+
+# A 7.2 block-migration stream: refused, then converted with --allow-loss block
+in=$F/qemu-7.2/pc-5.2-block.mig
+check "block -> 11.1: compat names the block section" compat_is "$in" 11.1 block
+check "block -> 7.2: compat finds no blocker" compat_is "$in" 7.2
+qemu "block -> 11.1: QEMU 11.1 rejects it as it is, naming block" rejects pc-5.2-block "$in" 11.1 block
+expect_exit "block -> 11.1: retarget refuses" 1 "$MIGCONV" retarget --to 11.1 "$in" "$WORK/blk.mig"
+expect_err "block -> 11.1: the refusal names block" "section 'block'.*--allow-loss block"
+check "block -> 11.1: no output left" test ! -e "$WORK/blk.mig"
+expect_exit "block -> 11.1: retarget --allow-loss block" 0 \
+    "$MIGCONV" retarget --to 11.1 --allow-loss block "$in" "$WORK/blk.mig"
+expect_err "block -> 11.1: the loss is reported" "section 'block' \(id [0-9]+\) left out"
+qemu "block -> 11.1: QEMU 11.1 loads it without the block sections" accepts pc-5.2-block "$WORK/blk.mig" 11.1
+
+# Usage
+expect_exit "retarget without --to is a usage error" 2 "$MIGCONV" retarget "$in" "$WORK/x.mig"
+expect_exit "an unknown version is a usage error" 2 "$MIGCONV" compat --to 9.0 "$in"
+expect_exit "an unknown loss is a usage error" 2 "$MIGCONV" retarget --to 11.1 --allow-loss ram "$in" "$WORK/x.mig"
+expect_exit "compat --rules lists the rule table" 0 "$MIGCONV" compat --rules
+check "the rule table names every rule" \
+    test "$(grep -cE '^(slirp-instance|compress-page|block|machine-type|section-version) ' "$WORK/out")" -eq 5
+finish
