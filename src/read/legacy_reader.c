@@ -31,6 +31,7 @@
 #include "core/visitor-impl.h"
 #include "desc/desc.h"
 #include "desc/tables.h"
+#include "read/field_codec.h"
 #include "read/live.h"
 #include "read/readers.h"
 #include "visit/visitors.h"
@@ -303,6 +304,22 @@ static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
 static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
                        int depth, mc_error **errp);
 
+/* A run of bytes: through its field codec (read/field_codec.h) when its
+ * type has one; warnings only on the real run, not the dry run. */
+static bool field_codec_visit(reader *r, mc_visitor *v, const mc_field *f,
+                              uint64_t off, const uint8_t *p, size_t len,
+                              mc_error **errp)
+{
+    const mc_field_codec *codec = mc_field_codec_find(f->type);
+    if (!codec) {
+        return mc_visit_bytes(v, f, p, len, errp);
+    }
+    bool real = v != r->dry && r->opts && r->opts->warn;
+    mc_field_env env = {r->path, off, real ? r->opts->warn : NULL,
+                        real ? r->opts->warn_opaque : NULL};
+    return codec->visit(&env, v, f, p, len, errp);
+}
+
 static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
                        const char *name, int depth, mc_error **errp)
 {
@@ -329,8 +346,10 @@ static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
                      (unsigned long long)e->size);
             return false;
         }
-        return mc_src_take(r->src, (size_t)e->size, &p, errp) &&
-               mc_visit_bytes(v, &f, p, (size_t)e->size, errp);
+        if (!mc_src_take(r->src, (size_t)e->size, &p, errp)) {
+            return false;
+        }
+        return field_codec_visit(r, v, &f, start, p, (size_t)e->size, errp);
     case MC_DESC_STRUCT:
         if (!mc_visit_start_struct(v, &f, errp) ||
             !parse_vmsd(r, v, e->vmsd, depth + 1, errp) ||
