@@ -35,6 +35,12 @@ typedef struct mc_field_codec {
     /* Report the len bytes of field f.  Fails only when the visitor does. */
     bool (*visit)(const mc_field_env *env, mc_visitor *v, const mc_field *f,
                   const uint8_t *data, size_t len, mc_error **errp);
+    /* Optional: the length of the field that starts at data (avail bytes
+     * of input from there), for streams whose size for it is only a
+     * guess (descriptor tables: guess).  Sets *len and returns true when
+     * the bytes tell; guess when they fit it exactly. */
+    bool (*measure)(const uint8_t *data, size_t avail, size_t guess,
+                    size_t *len);
 } mc_field_codec;
 
 /* The codec for a VMStateInfo name, or NULL. */

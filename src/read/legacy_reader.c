@@ -320,6 +320,27 @@ static bool field_codec_visit(reader *r, mc_visitor *v, const mc_field *f,
     return codec->visit(&env, v, f, p, len, errp);
 }
 
+/* With tables, the size of a field whose codec can tell from the bytes
+ * (what is buffered of them) where it ends; else the tables' size. */
+static uint64_t field_codec_measure(reader *r, const mc_desc_elem *e)
+{
+    const mc_field_codec *codec = mc_field_codec_find(e->type);
+    size_t avail = mc_src_buffered(r->src), len;
+    const uint8_t *p;
+    mc_error *ignored = NULL;
+    if (!codec || !codec->measure || e->size > SIZE_MAX) {
+        return e->size;
+    }
+    if (avail > mc_src_left_in_limit(r->src)) {
+        avail = (size_t)mc_src_left_in_limit(r->src);
+    }
+    if (!mc_src_peek(r->src, avail, &p, &ignored)) {
+        mc_error_free(ignored);
+        return e->size;
+    }
+    return codec->measure(p, avail, (size_t)e->size, &len) ? len : e->size;
+}
+
 static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
                        const char *name, int depth, mc_error **errp)
 {
@@ -339,17 +360,19 @@ static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
         }
         return mc_visit_int(v, &f, wt, raw, errp);
     }
-    case MC_DESC_BYTES:
-        if (e->size > mc_src_left_in_limit(r->src) ||
-            e->size > MC_SRC_MAX_REQUEST) {
+    case MC_DESC_BYTES: {
+        uint64_t size = r->table_mode ? field_codec_measure(r, e) : e->size;
+        if (size > mc_src_left_in_limit(r->src) ||
+            size > MC_SRC_MAX_REQUEST) {
             DATA_ERR(r, start, "field of %llu bytes runs past the section",
-                     (unsigned long long)e->size);
+                     (unsigned long long)size);
             return false;
         }
-        if (!mc_src_take(r->src, (size_t)e->size, &p, errp)) {
+        if (!mc_src_take(r->src, (size_t)size, &p, errp)) {
             return false;
         }
-        return field_codec_visit(r, v, &f, start, p, (size_t)e->size, errp);
+        return field_codec_visit(r, v, &f, start, p, (size_t)size, errp);
+    }
     case MC_DESC_STRUCT:
         if (!mc_visit_start_struct(v, &f, errp) ||
             !parse_vmsd(r, v, e->vmsd, depth + 1, errp) ||

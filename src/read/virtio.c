@@ -67,8 +67,8 @@
  *
  * So the ring size of queue N is virtio/vq[N]/vring.num, and a queue the
  * guest never set up has vring.desc 0 there (and, for virtio 1 devices,
- * num 0 in the transport's vqs[N] and vring.avail 0 in
- * virtio/virtqueues).
+ * vring.avail 0 in virtio/virtqueues and enabled false in the transport's
+ * vqs[N]; that num is 0 unless the guest wrote a queue size).
  *
  * Nothing in the bytes says where the device's own state ends: it ends at
  * the first header of a vmstate_virtio subsection (QEMU_VM_SUBSECTION and
@@ -228,6 +228,8 @@ typedef struct cur {
     mc_visitor *v;        /* NULL: check only */
     mc_error **errp;      /* the visitor's errors */
     uint32_t nq;          /* num_queues of the queue table */
+    bool open_end;        /* measuring: the field ends where the
+                             subsections end, not at len */
     const char *why;      /* check pass: why the bytes do not fit */
     size_t why_at;
 } cur;
@@ -450,6 +452,15 @@ static bool c_virtio_subsections(cur *c, transport tr)
     if (!c_vmsd(c, tr == TR_PCI ? &virtio_top_pci : &virtio_top_mmio)) {
         return false;
     }
+    if (c->open_end) {
+        /* what follows is the next field or the section's end, unless it
+         * is a vmstate_virtio subsection this layout does not know */
+        static const char prefix[] = "virtio/";
+        return !(c->len - c->pos >= 2 + sizeof(prefix) - 1 &&
+                 c->p[c->pos] == MC_VM_SUBSECTION &&
+                 memcmp(c->p + c->pos + 2, prefix, sizeof(prefix) - 1) == 0) ||
+               misfit(c, "a subsection this layout does not know");
+    }
     return c->pos == c->len ||
            misfit(c, c->p[c->pos] == MC_VM_SUBSECTION
                          ? "a subsection this layout does not know"
@@ -598,6 +609,10 @@ static bool c_virtio(cur *c, plan *pl)
                 break;
             }
         }
+        if (p == c->len && c->open_end) {
+            /* the input goes on past the field: its end is unknown */
+            return misfit(c, "no subsections to end the device state");
+        }
         c->pos = p;
         pl->device_len = p - start;
         return c_virtio_subsections(c, pl->tr);
@@ -644,7 +659,43 @@ static bool virtio_visit(const mc_field_env *env, mc_visitor *v,
     return mc_visit_bytes(v, f, data, len, errp);
 }
 
+/*
+ * Without a vmdesc, the descriptor tables give the field the size it had
+ * in the streams they were made from; the same device has another size
+ * when its guest ran (virtio/started, virtio/disabled), had other queues
+ * or another QEMU version wrote it.  The guess stands when the bytes fit
+ * it exactly and no further vmstate_virtio subsection follows; otherwise
+ * the field ends where its subsections end.
+ */
+static bool virtio_measure(const uint8_t *data, size_t avail, size_t guess,
+                           size_t *len)
+{
+    static const plan tries[] = {
+        {TR_PCI, PCI_CONFIG_SPACE_SIZE, 0, 0},
+        {TR_PCI, PCIE_CONFIG_SPACE_SIZE, 0, 0},
+        {TR_MMIO, 0, 0, 0},
+    };
+    for (int open_end = 0; open_end < 2; open_end++) {
+        for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+            plan pl = tries[i];
+            cur c = {.p = data, .len = open_end ? avail : guess,
+                     .open_end = open_end};
+            if ((open_end || guess <= avail) && c_virtio(&c, &pl) &&
+                (open_end || !(avail - guess >= 2 &&
+                               data[guess] == MC_VM_SUBSECTION &&
+                               top_subsection_named(data + guess + 2,
+                                                    data[guess + 1],
+                                                    avail - guess - 2)))) {
+                *len = c.pos;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 const mc_field_codec mc_virtio_codec = {
     .type = "virtio",
     .visit = virtio_visit,
+    .measure = virtio_measure,
 };

@@ -3,7 +3,8 @@
 # (src/read/virtio.c), checked with `migconv dump` and jq against what the
 # VMs of tests/qemu/fixtures.py have: q35-devices (-smp 2) with
 # virtio-net-pci, virtio-serial-pci, virtio-balloon-pci and virtio-scsi-pci,
-# x86-microvm with virtio-rng-device on virtio-mmio.  A damaged virtio field
+# x86-microvm with virtio-rng-device on virtio-mmio, q35-virtio-ran and
+# q35-virtio-ran-suppress after SeaBIOS drove virtio-blk.  A damaged virtio field
 # falls back to exact bytes with a warning and still round-trips.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -85,6 +86,36 @@ check "x86-microvm: no warnings" test ! -s "$WORK/err"
 rng=$(virtio virtio-mmio@00000000feb02e00/virtio-rng)
 jq_ok "x86-microvm: virtio-mmio transport, one queue of 8 aligned 4096" "$J" \
     "$rng | ($(fld transport).type == \"virtio-mmio\") and ($(fld vq).array[0] | ($(fld vring.num).value == 8) and ($(fld vring.align).value == 4096)) and ([.subsections[].name] == [\"virtio/64bit_features\"])"
+
+# q35-virtio-ran: SeaBIOS drove virtio-blk to read the boot sector: the
+# device is DRIVER_OK (status 15), its request queue has a ring and
+# consumed requests, and the three places that hold the ring agree: the
+# queue table (vring.desc), virtio/virtqueues (vring.avail, vring.used) and
+# the transport's virtio_pci/modern_state (desc, avail, used as lo/hi)
+J=$WORK/ran.json
+"$MIGCONV" dump "$FIXTURES/q35-virtio-ran.mig" >"$J" 2>"$WORK/err"
+check "q35-virtio-ran: no warnings" test ! -s "$WORK/err"
+blk=$(virtio 0000:00:01.0/virtio-blk)
+modern="$(sub virtio/extra_state) | $(fld extra_state) | $(sub virtio_pci/modern_state) | $(fld vqs).array[0]"
+jq_ok "q35-virtio-ran: virtio-blk DRIVER_OK, started, queue 0 in use" "$J" \
+    "$blk | ($(fld status).value == 15) and ($(sub virtio/started) | $(fld started).value == true) and ($(fld vq).array[0] | ($(fld vring.num).value == 256) and ($(fld vring.desc).value > 0) and ($(fld last_avail_idx).value > 0))"
+jq_ok "q35-virtio-ran: queue 0's ring the same in all three places" "$J" \
+    "$blk | ($(fld vq).array[0] | $(fld vring.desc).value) as \$d | ($(sub virtio/virtqueues) | $(fld vq).array[0]) as \$q | ($modern) as \$m | (\$m | $(fld desc).packed) == [\$d % 4294967296, (\$d / 4294967296 | floor)] and (\$m | $(fld avail).packed[0]) == (\$q | $(fld vring.avail).value) and (\$m | $(fld used).packed[0]) == (\$q | $(fld vring.used).value) and (\$m | $(fld enabled).value == true)"
+jq_ok "q35-virtio-ran: the queue SeaBIOS did not use has no ring" "$J" \
+    "$blk | $(fld vq).array[1] | $(fld vring.desc).value == 0"
+
+# q35-virtio-ran-suppress has no vmdesc: the tables give virtio-net's
+# field the size it has in q35-devices, but after SeaBIOS ran it also has
+# virtio/disabled; its size comes from its bytes and all four decode
+J=$WORK/ransup.json
+"$MIGCONV" dump "$FIXTURES/q35-virtio-ran-suppress.mig" >"$J" 2>"$WORK/err"
+check "q35-virtio-ran-suppress: no warnings" test ! -s "$WORK/err"
+jq_ok "q35-virtio-ran-suppress: four virtio fields, all decoded" "$J" \
+    '[.. | objects | select(.type == "virtio")] | length == 4 and all(has("fields"))'
+jq_ok "q35-virtio-ran-suppress: virtio-net has virtio/disabled (q35-devices has not)" "$J" \
+    "$(virtio 0000:00:02.0/virtio-net) | [.subsections[].name] | index(\"virtio/disabled\") != null"
+jq_ok "control: q35-devices' virtio-net has no virtio/disabled" "$WORK/q35-devices.json" \
+    "$(virtio 0000:00:01.0/virtio-net) | [.subsections[].name] | index(\"virtio/disabled\") == null"
 
 # BER carries the named fields (not a buffer), and back to the same bytes
 f=$FIXTURES/q35-devices.mig

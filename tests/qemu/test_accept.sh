@@ -5,7 +5,7 @@ set -u
 . "$(dirname "$0")/../cli/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed: skipped"; exit 77; }
-fixtures=${ACCEPT_FIXTURES:-"pc-bare q35-devices pc-ran pc-xbzrle pc-compress q35-ignore-shared pc-postcopy pc-1.4 pc-2.0 pc-suppress q35-devices-suppress pc-block pc-dirty-bitmap pc-postcopy-switched aarch64-virt ppc64-pseries s390x-ccw riscv64-virt x86-microvm"}
+fixtures=${ACCEPT_FIXTURES:-"pc-bare q35-devices pc-ran pc-xbzrle pc-compress q35-ignore-shared pc-postcopy pc-1.4 pc-2.0 pc-suppress q35-devices-suppress pc-block pc-dirty-bitmap pc-postcopy-switched aarch64-virt ppc64-pseries s390x-ccw riscv64-virt x86-microvm q35-virtio-ran q35-virtio-ran-suppress"}
 for n in $fixtures; do
     f=$FIXTURES/$n.mig
     [ -e "$f" ] || { bad "$n: fixture missing"; continue; }
