@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "format/registry.h"
 #include "read/readers.h"
 
 /* Options common to every command. */
@@ -41,19 +42,40 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
-/* An input: a path or "-" for stdin, with its format detected. */
+/* Source filters stacked at most this deep over one input file. */
+#define MC_INPUT_MAX_LAYERS 4
+
+/* An input: a path or "-" for stdin, with the source filters that bid for
+ * it stacked over the file (format/registry.h) and the format of the
+ * stream on top detected. */
 typedef struct mc_input {
     const char *name;  /* as given, for messages */
     int fd;
-    mc_src src;
+    mc_src file;       /* the file's bytes */
+    mc_src layers[MC_INPUT_MAX_LAYERS];
+    const mc_filter_ops *filters[MC_INPUT_MAX_LAYERS];
+    size_t n_layers;
+    mc_src *src;       /* the stream: the top layer (or &file) */
     mc_format format;
+    const mc_format_ops *fmt; /* NULL if no format bid */
     uint64_t size;     /* 0 if unknown (pipe) */
     struct mc_progress *progress;
 } mc_input;
 
 bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
                    mc_error **errp);
+/* Stack the filters that bid for in->file and detect the format on top
+ * (done by mc_input_open). */
+bool mc_input_stack(mc_input *in, mc_error **errp);
 void mc_input_close(mc_input *in);
+/* Copy the rest of the input's stream to an unlinked temporary file and
+ * return its descriptor (-1 on error), so that it can be read again. */
+int mc_input_spool(mc_input *in, mc_error **errp);
+/* An unlinked temporary file in $TMPDIR (or /tmp); -1 on error. */
+int mc_temp_fd(mc_error **errp);
+/* Put the name of the input's top layer into an error of the input side
+ * that has an offset ("vm.save: stream offset N"). */
+void mc_input_blame(const mc_input *in, mc_error *err);
 
 /* An output written to a temporary file beside the target and renamed on
  * success; removed on failure and on SIGINT/SIGTERM/SIGHUP. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "visit/visitors.h"
+#include "cli/pipeline.h"
 
 static void usage(const char *cmd, FILE *f)
 {
@@ -71,51 +71,16 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
     if (argc - optind != 2) {
         return mc_cli_usage_error(cmd, "expected IN and OUT");
     }
-    const char *inpath = argv[optind], *outpath = argv[optind + 1];
-    mc_error *err = NULL;
-    mc_input in;
-    if (!mc_input_open(&in, inpath, &c, &err)) {
-        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
-    }
-    if (in.format != from) {
-        mc_error_data(&err, 0, NULL, "this is %s, not %s input (use %s)",
-                      in.format == MC_FORMAT_UNKNOWN ? "not a migration stream"
-                                                     : mc_format_name(in.format),
-                      mc_format_name(from),
-                      in.format == MC_FORMAT_BER      ? "ber-to-legacy"
-                      : in.format == MC_FORMAT_LEGACY ? "legacy-to-ber"
-                                                      : "a QEMU stream or BER");
-        code = mc_cli_report(in.name, err);
-        mc_input_close(&in);
+    mc_run run;
+    if ((code = mc_run_init(&run, &c)) != 0) {
         return code;
     }
-    mc_output out;
-    if (!mc_output_open(&out, outpath, true, &c, &in, &err)) {
-        code = mc_cli_report(strcmp(outpath, "-") ? outpath : "(stdout)", err);
-        mc_input_close(&in);
-        return code;
-    }
-    mc_visitor *v;
-    if (from == MC_FORMAT_LEGACY) {
-        mc_ber_writer_opts bo = {.names = names};
-        v = mc_ber_writer_new(&out.sink, &bo);
-    } else {
-        v = mc_legacy_writer_new(&out.sink);
-    }
-    bool ok = mc_cli_read(&in, from, v, &c, validate, &err);
-    mc_visitor_free(v);
-    const char *errfile = in.name;
-    if (ok) {
-        errfile = out.name;
-        ok = mc_output_commit(&out, &err);
-    } else {
-        /* A write failure is reported against the output. */
-        if (err && err->cls == MC_ERR_IO && err->offset == MC_NO_OFFSET &&
-            strstr(err->msg, "write")) {
-            errfile = out.name;
-        }
-        mc_output_abort(&out);
-    }
-    mc_input_close(&in);
-    return ok ? 0 : mc_cli_report(errfile, err);
+    mc_convert_opts o = {
+        .from = from,
+        .write = {.names = names},
+        .validate = validate,
+    };
+    code = mc_convert_one(&run, &o, argv[optind], argv[optind + 1]);
+    mc_run_cleanup(&run);
+    return code;
 }

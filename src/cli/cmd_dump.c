@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "visit/visitors.h"
+#include "cli/pipeline.h"
 
 static void usage(FILE *f)
 {
@@ -57,29 +57,11 @@ int mc_cmd_dump(int argc, char **argv)
     if (argc - optind != 1) {
         return mc_cli_usage_error("dump", "expected one input");
     }
-    const char *inpath = argv[optind];
-    mc_error *err = NULL;
-    mc_input in;
-    if (!mc_input_open(&in, inpath, &c, &err)) {
-        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
-    }
-    if (in.format == MC_FORMAT_UNKNOWN) {
-        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-        code = mc_cli_report(in.name, err);
-        mc_input_close(&in);
+    mc_run run;
+    if ((code = mc_run_init(&run, &c)) != 0) {
         return code;
     }
-    mc_sink sink;
-    mc_sink_init_fd(&sink, STDOUT_FILENO);
-    mc_visitor *v = mc_json_visitor_new(&sink, &jo);
-    bool ok = mc_cli_read(&in, in.format, v, &c, validate, &err);
-    mc_visitor_free(v);
-    if (!ok) {
-        /* Whatever JSON was written is incomplete; end the line so the
-         * message is not glued to it. */
-        mc_sink_flush(&sink, NULL);
-    }
-    mc_sink_cleanup(&sink);
-    mc_input_close(&in);
-    return ok ? 0 : mc_cli_report(in.name, err);
+    code = mc_dump_one(&run, &jo, validate, argv[optind]);
+    mc_run_cleanup(&run);
+    return code;
 }

@@ -32,12 +32,10 @@ static void usage(FILE *f)
 /* A visitor that ignores everything but the vmdesc. */
 typedef struct catcher {
     mc_visitor base;
-    mc_visitor *null;
+    mc_visitor_ops ops;
     mc_tables *tables;
     bool seen;
 } catcher;
-
-static mc_visitor_ops catcher_ops;
 
 static bool catch_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                          mc_error **errp)
@@ -61,19 +59,19 @@ static bool learn(const char *path, mc_tables *t, const mc_cli_common *c,
         return false;
     }
     if (in.format != MC_FORMAT_LEGACY) {
+        /* only the legacy stream has a vmdesc to learn from */
         mc_error_data(&err, 0, NULL, "not a legacy QEMU migration stream");
         *code = mc_cli_report(in.name, err);
         mc_input_close(&in);
         return false;
     }
-    catcher k = {.tables = t, .null = mc_null_visitor_new()};
-    catcher_ops = *k.null->ops;
-    catcher_ops.vmdesc = catch_vmdesc;
-    catcher_ops.free = catch_free;
-    k.base.ops = &catcher_ops;
+    catcher k = {.tables = t, .ops = mc_null_ops};
+    k.ops.vmdesc = catch_vmdesc;
+    k.ops.free = catch_free;
+    k.base.ops = &k.ops;
     mc_read_opts ro = {.tail_cap = c->tail_cap, .tables = t};
-    bool ok = mc_legacy_read(&in.src, &k.base, &ro, &err);
-    mc_visitor_free(k.null);
+    bool ok = in.fmt->read(in.src, &k.base, &ro, &err);
+    mc_input_blame(&in, err);
     if (ok && !k.seen) {
         mc_error_data(&err, MC_NO_OFFSET, NULL,
                       "the stream has no vmdesc to learn from");

@@ -149,41 +149,149 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
     posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     grow_pipe(in->fd);
-    mc_src_init_fd(&in->src, in->fd);
-    const uint8_t *p;
-    mc_error *err = NULL;
-    if (!mc_src_peek(&in->src, 4, &p, &err)) {
-        if (err->cls == MC_ERR_DATA) {
-            mc_error_free(err);
-            mc_error_data(errp, 0, NULL,
-                          "too short to be a migration stream (%zu bytes)",
-                          mc_src_buffered(&in->src));
-        } else {
-            mc_error_propagate(errp, err);
-        }
+    mc_src_init_fd(&in->file, in->fd);
+    if (!mc_input_stack(in, errp)) {
         mc_input_close(in);
         return false;
     }
-    in->format = mc_format_detect(p, mc_src_buffered(&in->src));
     in->progress = mc_progress_new(in->name, in->size, c);
     if (in->progress) {
-        in->src.progress = mc_progress_update;
-        in->src.progress_opaque = in->progress;
+        in->file.progress = mc_progress_update;
+        in->file.progress_opaque = in->progress;
     }
     return true;
 }
 
+bool mc_input_stack(mc_input *in, mc_error **errp)
+{
+    in->src = &in->file;
+    for (;;) {
+        const uint8_t *p;
+        mc_error *err = NULL;
+        if (!mc_src_peek(in->src, 4, &p, &err)) {
+            if (err->cls == MC_ERR_DATA) {
+                mc_error_free(err);
+                mc_error_data(errp, mc_src_offset(in->src), NULL,
+                              "too short to be a migration stream (%zu bytes)",
+                              mc_src_buffered(in->src));
+                mc_input_blame(in, *errp);
+            } else {
+                mc_error_propagate(errp, err);
+            }
+            return false;
+        }
+        size_t n = mc_src_buffered(in->src);
+        const mc_filter_ops *f = mc_filter_bid(p, n);
+        if (!f) {
+            in->fmt = mc_format_bid(p, n);
+            in->format = in->fmt ? in->fmt->id : MC_FORMAT_UNKNOWN;
+            return true;
+        }
+        if (in->n_layers == MC_INPUT_MAX_LAYERS) {
+            mc_error_data(errp, mc_src_offset(in->src), NULL,
+                          "more than %d container layers",
+                          MC_INPUT_MAX_LAYERS);
+            mc_input_blame(in, *errp);
+            return false;
+        }
+        mc_src *top = &in->layers[in->n_layers];
+        if (!f->open(in->src, top, errp)) {
+            mc_error_set_side(errp, MC_SIDE_INPUT);
+            return false;
+        }
+        in->filters[in->n_layers++] = f;
+        in->src = top;
+    }
+}
+
+void mc_input_blame(const mc_input *in, mc_error *err)
+{
+    if (err && err->offset != MC_NO_OFFSET && in->src && in->src->layer &&
+        !err->layer) {
+        mc_error_set_layer(err, in->src->layer);
+    }
+}
+
+static void unstack(mc_input *in)
+{
+    while (in->n_layers > 0) {
+        in->n_layers--;
+        mc_src *top = &in->layers[in->n_layers];
+        if (in->filters[in->n_layers]->close) {
+            in->filters[in->n_layers]->close(top);
+        }
+        mc_src_cleanup(top);
+    }
+    in->src = &in->file;
+}
+
 void mc_input_close(mc_input *in)
 {
+    unstack(in);
     if (in->progress) {
         mc_progress_finish(in->progress);
         in->progress = NULL;
     }
-    mc_src_cleanup(&in->src);
+    mc_src_cleanup(&in->file);
     if (in->fd > STDERR_FILENO) {
         close(in->fd);
     }
     in->fd = -1;
+}
+
+/* Copy the rest of the input's stream (its top layer) to an unlinked
+ * temporary file, so that it can be read more than once. */
+int mc_input_spool(mc_input *in, mc_error **errp)
+{
+    int fd = mc_temp_fd(errp);
+    if (fd < 0) {
+        return -1;
+    }
+    mc_sink k;
+    mc_sink_init_fd(&k, fd);
+    for (;;) {
+        size_t n = mc_src_buffered(in->src);
+        const uint8_t *p;
+        if (n == 0) {
+            bool at_end;
+            if (!mc_src_at_end(in->src, &at_end, errp)) {
+                goto fail;
+            }
+            if (at_end) {
+                break;
+            }
+            n = mc_src_buffered(in->src);
+        }
+        if (!mc_src_take(in->src, n, &p, errp) ||
+            !mc_sink_write(&k, p, n, errp)) {
+            goto fail;
+        }
+    }
+    if (!mc_sink_flush(&k, errp)) {
+        goto fail;
+    }
+    mc_sink_cleanup(&k);
+    return fd;
+fail:
+    mc_sink_cleanup(&k);
+    close(fd);
+    return -1;
+}
+
+int mc_temp_fd(mc_error **errp)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/migconv-verify.XXXXXX",
+             dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
+                           dir && *dir ? dir : "/tmp");
+        return -1;
+    }
+    unlink(path);
+    return fd;
 }
 
 /* ---- outputs ---- */
@@ -392,25 +500,4 @@ bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,
     }
     *out = t;
     return true;
-}
-
-bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
-                 const mc_cli_common *c, bool validate, mc_error **errp)
-{
-    mc_tables *tables = NULL;
-    if (!mc_cli_tables(c, &tables, errp)) {
-        return false;
-    }
-    mc_read_opts ro = {
-        .tables = tables,
-        .tail_cap = c->tail_cap,
-        .validate = validate,
-        .warn = c->quiet ? NULL : mc_cli_warn,
-        .warn_opaque = (void *)in->name,
-    };
-    bool ok = (fmt == MC_FORMAT_LEGACY ? mc_legacy_read(&in->src, v, &ro, errp)
-                                       : mc_ber_read(&in->src, v, &ro, errp)) &&
-              mc_visitor_complete(v, errp);
-    mc_tables_free(tables);
-    return ok;
 }

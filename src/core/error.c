@@ -70,10 +70,27 @@ void mc_error_prepend(mc_error **errp, const char *prefix)
     e->msg = m;
 }
 
+void mc_error_set_side(mc_error **errp, mc_error_side side)
+{
+    if (errp && *errp && (*errp)->side == MC_SIDE_UNKNOWN) {
+        (*errp)->side = side;
+    }
+}
+
+void mc_error_set_layer(mc_error *err, const char *layer)
+{
+    if (err) {
+        err->layer = layer;
+    }
+}
+
 char *mc_error_format(const mc_error *err)
 {
-    char off[48] = "";
-    if (err->offset != MC_NO_OFFSET) {
+    char off[128] = "";
+    if (err->offset != MC_NO_OFFSET && err->layer) {
+        snprintf(off, sizeof(off), "%.60s: stream offset %llu: ", err->layer,
+                 (unsigned long long)err->offset);
+    } else if (err->offset != MC_NO_OFFSET) {
         snprintf(off, sizeof(off), "offset %llu: ",
                  (unsigned long long)err->offset);
     }

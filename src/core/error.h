@@ -13,7 +13,12 @@
  *     MC_NO_OFFSET when there is no meaningful position;
  *   - the section/field path being read ("ram/record", "e1000/mac_reg[3]"),
  *     possibly empty;
- *   - one phrase, lower case, no trailing period.
+ *   - one phrase, lower case, no trailing period;
+ *   - the side it belongs to, when that is known: the input (a read
+ *     failed, the data is bad) or the output (a write failed), so that the
+ *     CLI can name the right file;
+ *   - the layer of a stacked input whose offsets it counts ("vm.save"),
+ *     NULL when the offset is in the file itself.
  */
 #ifndef MC_CORE_ERROR_H
 #define MC_CORE_ERROR_H
@@ -39,11 +44,19 @@ enum {
     MC_EXIT_INTERNAL = 4,
 };
 
+typedef enum mc_error_side {
+    MC_SIDE_UNKNOWN = 0,
+    MC_SIDE_INPUT,
+    MC_SIDE_OUTPUT,
+} mc_error_side;
+
 typedef struct mc_error {
     mc_error_class cls;
     uint64_t offset;
     char *path;
     char *msg;
+    mc_error_side side;
+    const char *layer;   /* static string, not owned */
 } mc_error;
 
 /* Set *errp (if errp is non-NULL and *errp is still NULL). */
@@ -61,6 +74,13 @@ void mc_error_set_errno(mc_error **errp, int errnum, const char *fmt, ...)
 
 /* Prepend "prefix: " to the message (e.g. a file name) */
 void mc_error_prepend(mc_error **errp, const char *prefix);
+
+/* Say which side the error set in *errp (if any) belongs to, unless that
+ * is already known. */
+void mc_error_set_side(mc_error **errp, mc_error_side side);
+/* Say that the offset of err counts in the named layer of a stacked input
+ * (formatted "LAYER: stream offset N"); layer must outlive err. */
+void mc_error_set_layer(mc_error *err, const char *layer);
 
 /* Format "OFFSET: PATH: MSG" (parts omitted when absent) into a new string. */
 char *mc_error_format(const mc_error *err);

@@ -2,15 +2,43 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/util.h"
 
+static bool fd_read(mc_src *s, uint8_t *buf, size_t cap, size_t *got,
+                    mc_error **errp)
+{
+    int fd = (int)(intptr_t)s->read_opaque;
+    for (;;) {
+        ssize_t r = read(fd, buf, cap);
+        if (r >= 0) {
+            *got = (size_t)r;
+            return true;
+        }
+        if (errno != EINTR) {
+            mc_error_set_errno(errp, errno, "read error at offset %llu",
+                               (unsigned long long)(s->base + s->len));
+            mc_error_set_side(errp, MC_SIDE_INPUT);
+            return false;
+        }
+    }
+}
+
 void mc_src_init_fd(mc_src *s, int fd)
 {
+    mc_src_init_read(s, NULL, fd_read, (void *)(intptr_t)fd);
+}
+
+void mc_src_init_read(mc_src *s, const char *layer, mc_src_read_fn fn,
+                      void *opaque)
+{
     memset(s, 0, sizeof(*s));
-    s->fd = fd;
+    s->read = fn;
+    s->read_opaque = opaque;
+    s->layer = layer;
     s->cap = MC_SRC_BUFSIZE;
     s->buf = mc_malloc(s->cap);
     s->owned = true;
@@ -21,7 +49,6 @@ void mc_src_init_fd(mc_src *s, int fd)
 void mc_src_init_mem(mc_src *s, const uint8_t *data, size_t len)
 {
     memset(s, 0, sizeof(*s));
-    s->fd = -1;
     s->buf = (uint8_t *)data;
     s->cap = s->len = len;
     s->eof = true;
@@ -47,7 +74,7 @@ static void truncated(mc_src *s, size_t n, mc_error **errp)
 /* Read more input into the buffer so that at least n bytes follow pos. */
 static bool fill(mc_src *s, size_t n, mc_error **errp)
 {
-    if (s->fd < 0) {
+    if (!s->read) {
         truncated(s, n, errp);
         return false;
     }
@@ -76,20 +103,15 @@ static bool fill(mc_src *s, size_t n, mc_error **errp)
             truncated(s, n, errp);
             return false;
         }
-        ssize_t r = read(s->fd, s->buf + s->len, s->cap - s->len);
-        if (r < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            mc_error_set_errno(errp, errno, "read error at offset %llu",
-                               (unsigned long long)(s->base + s->len));
+        size_t r = 0;
+        if (!s->read(s, s->buf + s->len, s->cap - s->len, &r, errp)) {
             return false;
         }
         if (r == 0) {
             s->eof = true;
             continue;
         }
-        s->len += (size_t)r;
+        s->len += r;
     }
     if (s->progress) {
         s->progress(s->progress_opaque, s->base + s->len);
@@ -193,7 +215,7 @@ bool mc_src_at_end(mc_src *s, bool *at_end, mc_error **errp)
         *at_end = false;
         return true;
     }
-    if (s->fd < 0 || s->eof) {
+    if (!s->read || s->eof) {
         *at_end = true;
         return true;
     }
@@ -218,7 +240,7 @@ uint64_t mc_src_left_in_limit(const mc_src *s)
 
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
 {
-    if (s->fd < 0) {
+    if (!s->read) {
         return true;
     }
     /* Grow in steps; each fill() reads until the buffer is full or EOF. */
@@ -256,6 +278,66 @@ bool mc_src_rewind(mc_src *s, uint64_t offset)
     return true;
 }
 
+uint64_t mc_src_pin(mc_src *s, uint64_t offset)
+{
+    uint64_t saved = s->pin;
+    if (s->pin == UINT64_MAX || s->pin > offset) {
+        s->pin = offset;
+    }
+    return saved;
+}
+
+void mc_src_unpin(mc_src *s, uint64_t saved)
+{
+    s->pin = saved;
+}
+
+uint64_t mc_src_push_limit(mc_src *s, uint64_t end)
+{
+    uint64_t saved = s->limit;
+    s->limit = end;
+    return saved;
+}
+
+void mc_src_pop_limit(mc_src *s, uint64_t saved)
+{
+    s->limit = saved;
+}
+
+const char *mc_src_set_path(mc_src *s, const char *path)
+{
+    const char *saved = s->path;
+    s->path = path;
+    return saved;
+}
+
+bool mc_src_read(mc_src *s, uint8_t *buf, size_t cap, size_t *got,
+                 mc_error **errp)
+{
+    *got = 0;
+    if (cap == 0) {
+        return true;
+    }
+    bool at_end;
+    if (!mc_src_at_end(s, &at_end, errp)) {
+        return false;
+    }
+    if (at_end) {
+        return true;
+    }
+    size_t n = mc_src_buffered(s);
+    if (n > cap) {
+        n = cap;
+    }
+    if (s->limit != UINT64_MAX && n > s->limit - mc_src_offset(s)) {
+        n = (size_t)(s->limit - mc_src_offset(s));
+    }
+    memcpy(buf, s->buf + s->pos, n);
+    s->pos += n;
+    *got = n;
+    return true;
+}
+
 /* ---- sinks ---- */
 
 static bool sink_fd_write(mc_sink *k, const uint8_t *p, size_t n,
@@ -268,6 +350,7 @@ static bool sink_fd_write(mc_sink *k, const uint8_t *p, size_t n,
                 continue;
             }
             mc_error_set_errno(errp, errno, "write error");
+            mc_error_set_side(errp, MC_SIDE_OUTPUT);
             return false;
         }
         p += w;
@@ -354,4 +437,57 @@ bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp)
     memcpy(k->buf, p, n);
     k->len = n;
     return true;
+}
+
+/* ---- the comparing sink ---- */
+
+static bool cmp_differ(mc_sink_cmp *c, const uint8_t *q, const uint8_t *p,
+                       size_t n, mc_error **errp)
+{
+    size_t i = 0;
+    while (i < n && q[i] == p[i]) {
+        i++;
+    }
+    c->differ = true;
+    c->diff_at = c->pos + i;
+    mc_error_data(errp, c->diff_at, NULL,
+                  "round trip differs from the original");
+    return false;
+}
+
+static bool cmp_write(mc_sink *k, const uint8_t *p, size_t n, mc_error **errp)
+{
+    mc_sink_cmp *c = k->opaque;
+    while (n > 0) {
+        size_t chunk = n < MC_SRC_BUFSIZE ? n : MC_SRC_BUFSIZE;
+        const uint8_t *q;
+        mc_error *err = NULL;
+        if (!mc_src_peek(c->orig, chunk, &q, &err)) {
+            if (err->cls != MC_ERR_DATA) {
+                mc_error_propagate(errp, err);
+                return false;
+            }
+            mc_error_free(err);
+            /* The original is shorter: compare what is left of it. */
+            return cmp_differ(c, mc_src_window(c->orig), p,
+                              mc_src_buffered(c->orig), errp);
+        }
+        if (memcmp(q, p, chunk) != 0) {
+            return cmp_differ(c, q, p, chunk, errp);
+        }
+        if (!mc_src_skip(c->orig, chunk, errp)) {
+            return false;
+        }
+        c->pos += chunk;
+        p += chunk;
+        n -= chunk;
+    }
+    return true;
+}
+
+void mc_sink_init_cmp(mc_sink *k, mc_sink_cmp *c, mc_src *orig)
+{
+    memset(c, 0, sizeof(*c));
+    c->orig = orig;
+    mc_sink_init_fn(k, cmp_write, c);
 }

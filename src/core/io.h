@@ -2,12 +2,21 @@
  * Byte streams: a buffered input source with bounded look-ahead and a
  * buffered output sink.
  *
- * mc_src reads a file descriptor (regular file or pipe) or a memory buffer.
- * Callers ask for N contiguous bytes and get a pointer into the source's
- * buffer that stays valid until the next call on the source.  Consumed bytes
- * are discarded on refill unless pinned, so memory stays bounded by the
- * largest single request, except after mc_src_slurp(), which deliberately
- * buffers everything that is left (with a cap).
+ * mc_src reads through a read hook (a file descriptor, regular file or
+ * pipe, or any lower layer) or from a memory buffer.  Callers ask for N
+ * contiguous bytes and get a pointer into the source's buffer that stays
+ * valid until the next call on the source.  Consumed bytes are discarded on
+ * refill unless pinned, so memory stays bounded by the largest single
+ * request, except after mc_src_slurp(), which deliberately buffers
+ * everything that is left (with a cap).
+ *
+ * Sources stack: a filter (a container header to skip, a decompressor) is
+ * a source whose read hook pulls bytes from the source below it with
+ * mc_src_read().  Each source counts offsets from the start of its own
+ * bytes, and carries the name of its layer ("vm.save", NULL for the file
+ * itself) so that messages can say which stream an offset is in.  Readers
+ * use only the functions below, never the fields, and make no assumption
+ * about the offset at which their stream starts.
  *
  * mc_sink collects output in a buffer and hands full buffers to a write
  * function: a file descriptor, a growable memory buffer, or any callback
@@ -26,8 +35,17 @@
 /* Largest single contiguous request a source will grow its buffer for. */
 #define MC_SRC_MAX_REQUEST (64u << 20)
 
+struct mc_src;
+/* Read up to cap bytes into buf for source s (its read_opaque is the
+ * layer's state; the bytes go at offset s->base + s->len); *got = 0 means
+ * end of input. */
+typedef bool (*mc_src_read_fn)(struct mc_src *s, uint8_t *buf, size_t cap,
+                               size_t *got, mc_error **errp);
+
 typedef struct mc_src {
-    int fd;              /* -1 for a memory source */
+    mc_src_read_fn read; /* NULL for a memory source */
+    void *read_opaque;
+    const char *layer;   /* name of this layer, NULL for the file itself */
     uint8_t *buf;
     size_t cap;          /* allocated size of buf (fd sources) */
     size_t pos;          /* next unread byte in buf */
@@ -45,7 +63,15 @@ typedef struct mc_src {
 
 void mc_src_init_fd(mc_src *s, int fd);
 void mc_src_init_mem(mc_src *s, const uint8_t *data, size_t len);
+/* A source over a read hook, e.g. a filter over a lower source. */
+void mc_src_init_read(mc_src *s, const char *layer, mc_src_read_fn fn,
+                      void *opaque);
 void mc_src_cleanup(mc_src *s);
+
+/* Copy up to cap bytes from s (a lower layer) into buf, consuming them;
+ * *got = 0 only at the end of s.  For read hooks of filters. */
+bool mc_src_read(mc_src *s, uint8_t *buf, size_t cap, size_t *got,
+                 mc_error **errp);
 
 static inline uint64_t mc_src_offset(const mc_src *s)
 {
@@ -77,6 +103,21 @@ static inline size_t mc_src_buffered(const mc_src *s)
 }
 /* Return to an earlier offset that is still buffered (pinned or slurped). */
 bool mc_src_rewind(mc_src *s, uint64_t offset);
+/* The buffered bytes at the read position (mc_src_buffered() of them). */
+static inline const uint8_t *mc_src_window(const mc_src *s)
+{
+    return s->buf + s->pos;
+}
+/* Keep the bytes from offset on buffered across refills (for a rewind);
+ * an earlier pin stays.  Returns the previous pin for mc_src_unpin(). */
+uint64_t mc_src_pin(mc_src *s, uint64_t offset);
+void mc_src_unpin(mc_src *s, uint64_t saved);
+/* Let no read pass offset end (a container's end); returns the previous
+ * limit for mc_src_pop_limit(). */
+uint64_t mc_src_push_limit(mc_src *s, uint64_t end);
+void mc_src_pop_limit(mc_src *s, uint64_t saved);
+/* The field path named in truncation errors; returns the previous one. */
+const char *mc_src_set_path(mc_src *s, const char *path);
 
 typedef struct mc_sink mc_sink;
 typedef bool (*mc_sink_write_fn)(mc_sink *k, const uint8_t *p, size_t n,
@@ -92,6 +133,17 @@ struct mc_sink {
     /* Memory sinks: output grows buf without limit. */
     bool mem;
 };
+
+/* A comparing sink: instead of writing, compares the bytes with those of
+ * the source orig and fails with an MC_ERR_DATA error at the first
+ * difference (or where orig ends first). */
+typedef struct mc_sink_cmp {
+    mc_src *orig;
+    uint64_t pos;      /* bytes found equal so far */
+    bool differ;
+    uint64_t diff_at;  /* offset of the first difference, if differ */
+} mc_sink_cmp;
+void mc_sink_init_cmp(mc_sink *k, mc_sink_cmp *c, mc_src *orig);
 
 void mc_sink_init_fd(mc_sink *k, int fd);
 void mc_sink_init_mem(mc_sink *k);

@@ -67,4 +67,15 @@ struct mc_visitor {
     const mc_visitor_ops *ops;
 };
 
+/*
+ * Default ops: every slot set, each accepting its call and doing nothing
+ * (free() frees the visitor with free(3)).  A visitor that cares about few
+ * calls starts from a copy in its own instance and sets those slots:
+ *
+ *     me->ops = mc_null_ops;
+ *     me->ops.vmdesc = my_vmdesc;
+ *     me->base.ops = &me->ops;
+ */
+extern const mc_visitor_ops mc_null_ops;
+
 #endif

@@ -1706,12 +1706,11 @@ bool mc_ber_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     r->src = src;
     r->v = v;
     r->validate = opts && opts->validate;
-    const char *saved_path = src->path;
-    src->path = r->path;
+    const char *saved_path = mc_src_set_path(src, r->path);
 
     bool ok = read_stream(r, errp);
 
-    src->path = saved_path;
+    mc_src_set_path(src, saved_path);
     for (size_t i = 0; i < r->ids_cap; i++) {
         free(r->ids[i].idstr);
     }
@@ -1723,29 +1722,4 @@ bool mc_ber_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     free(r->block_names);
     free(r);
     return ok;
-}
-
-/* ---- format detection ---- */
-
-mc_format mc_format_detect(const uint8_t *p, size_t n)
-{
-    if (n >= 4 && memcmp(p, "QEVM", 4) == 0) {
-        return MC_FORMAT_LEGACY;
-    }
-    if (n >= 2 && p[0] == MC_BER_STREAM && p[1] == 0x80) {
-        return MC_FORMAT_BER;
-    }
-    return MC_FORMAT_UNKNOWN;
-}
-
-const char *mc_format_name(mc_format f)
-{
-    switch (f) {
-    case MC_FORMAT_LEGACY:
-        return "legacy";
-    case MC_FORMAT_BER:
-        return "ber";
-    default:
-        return "unknown";
-    }
 }

@@ -608,7 +608,7 @@ static bool valid_next_type(uint8_t t)
  */
 static bool plausible_next(reader *r)
 {
-    const uint8_t *p = r->src->buf + r->src->pos;
+    const uint8_t *p = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
     if (n == 0) {
         return false;
@@ -714,7 +714,7 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     if (!mc_src_slurp(r->src, cap, errp)) {
         return false;
     }
-    const uint8_t *b = r->src->buf + r->src->pos;
+    const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
     for (size_t i = 1; i + 5 < n; i++) {
         if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
@@ -747,7 +747,7 @@ static bool load_vmdesc(reader *r, mc_error **errp)
  * naming it that is followed by a plausible next item. */
 static bool find_footer(reader *r, uint32_t id, size_t *len)
 {
-    const uint8_t *b = r->src->buf + r->src->pos;
+    const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
     for (size_t i = 0; i + 6 <= n; i++) {
         if (b[i] == MC_VM_SECTION_FOOTER && mc_be32(b + i + 1) == id &&
@@ -835,10 +835,7 @@ static bool parse_device_tables(reader *r, mc_visitor *v,
     info->vmsd_name = vmsd;
     /* Try each known layout; the first that ends exactly at the footer (or
      * a plausible next section) wins. */
-    uint64_t saved_pin = r->src->pin;
-    if (saved_pin == UINT64_MAX || saved_pin > data_off) {
-        r->src->pin = data_off;
-    }
+    uint64_t saved_pin = mc_src_pin(r->src, data_off);
     bool footer, ok = false;
     size_t k;
     r->table_mode = true;
@@ -847,9 +844,16 @@ static bool parse_device_tables(reader *r, mc_visitor *v,
         err = NULL;
         ok = parse_vmsd(r, r->dry, &variants[k], 0, &err) &&
              read_footer(r, info->section_id, &footer, &err);
-        mc_src_rewind(r->src, data_off);
+        if (!mc_src_rewind(r->src, data_off)) {
+            mc_src_unpin(r->src, saved_pin);
+            r->table_mode = false;
+            mc_error_free(err);
+            mc_error_set(errp, MC_ERR_INTERNAL, data_off, r->path,
+                         "cannot return to the start of the section");
+            return false;
+        }
     }
-    r->src->pin = saved_pin;
+    mc_src_unpin(r->src, saved_pin);
     size_t flen;
     if (!ok && r->footers != FOOTERS_NO &&
         find_footer(r, info->section_id, &flen)) {
@@ -921,14 +925,11 @@ static bool parse_device(reader *r, mc_visitor *v, mc_section_info *info,
      * refill would otherwise discard it and the rewind could not return. */
     bool footer;
     mc_error *dry_err = NULL;
-    uint64_t saved_pin = r->src->pin;
-    if (saved_pin == UINT64_MAX || saved_pin > data_off) {
-        r->src->pin = data_off;
-    }
+    uint64_t saved_pin = mc_src_pin(r->src, data_off);
     bool ok = parse_vmsd(r, r->dry, &dev->vmsd, 0, &dry_err) &&
               read_footer(r, info->section_id, &footer, &dry_err);
     bool back = mc_src_rewind(r->src, data_off);
-    r->src->pin = saved_pin;
+    mc_src_unpin(r->src, saved_pin);
     if (!back) {
         mc_error_free(dry_err);
         mc_error_set(errp, MC_ERR_INTERNAL, data_off, r->path,
@@ -1030,7 +1031,9 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
                 ps != r->page_size) {
                 b->has_page_size = true;
                 b->page_size = ps;
-                mc_src_skip(r->src, 8, errp);
+                if (!mc_src_skip(r->src, 8, errp)) {
+                    return false;
+                }
             }
         }
         if (r->ignore_shared && !mc_src_be64(r->src, &b->addr, errp)) {
@@ -1286,14 +1289,13 @@ static bool parse_command(reader *r, mc_error **errp)
         return false;
     }
     size_t old = path_push(r, "package@%llu/", (unsigned long long)off);
-    uint64_t saved = r->src->limit;
-    r->src->limit = mc_src_offset(r->src) + plen;
+    uint64_t saved = mc_src_push_limit(r->src, mc_src_offset(r->src) + plen);
     r->package_depth++;
     bool ok = mc_visit_start_packaged(r->v, plen, errp) &&
               parse_items(r, false, errp) &&
               mc_visit_end_packaged(r->v, errp);
     r->package_depth--;
-    r->src->limit = saved;
+    mc_src_pop_limit(r->src, saved);
     if (ok) {
         path_pop(r, old);
     }
@@ -1415,7 +1417,9 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     r->page_size_source = MC_PAGE_SIZE_DEFAULT;
     r->dry = mc_null_visitor_new();
     r->tables = opts ? opts->tables : NULL;
-    src->path = r->path;
+    const char *saved_path = mc_src_set_path(src, r->path);
+    /* the stream need not start at offset 0 of its source */
+    uint64_t start = mc_src_offset(src);
 
     bool ok = false;
     uint32_t magic, version;
@@ -1424,14 +1428,15 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
         goto out;
     }
     if (magic != MC_VM_FILE_MAGIC) {
-        DATA_ERR(r, 0, "not a QEMU migration stream (magic 0x%08x)", magic);
+        DATA_ERR(r, start, "not a QEMU migration stream (magic 0x%08x)",
+                 magic);
         goto out;
     }
     if (!mc_src_be32(src, &version, errp)) {
         goto out;
     }
     if (version != MC_VM_FILE_VERSION) {
-        DATA_ERR(r, 4, "unsupported stream version %u (only %u is supported)",
+        DATA_ERR(r, start + 4, "unsupported stream version %u (only %u is supported)",
                  version, MC_VM_FILE_VERSION);
         goto out;
     }
@@ -1449,12 +1454,17 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     if (config) {
         /* Learn the page size and capabilities before anything is emitted:
          * they are part of the stream header for the visitors. */
-        uint64_t start = mc_src_offset(src);
-        src->pin = start;
+        uint64_t cfg = mc_src_offset(src);
+        uint64_t saved_pin = mc_src_pin(src, cfg);
         bool learned = mc_src_skip(src, 1, errp) &&
                        parse_configuration(r, r->dry, true, errp);
-        mc_src_rewind(src, start);
-        src->pin = UINT64_MAX;
+        bool back = mc_src_rewind(src, cfg);
+        mc_src_unpin(src, saved_pin);
+        if (learned && !back) {
+            mc_error_set(errp, MC_ERR_INTERNAL, cfg, NULL,
+                         "cannot return to the configuration");
+            learned = false;
+        }
         if (!learned) {
             goto out;
         }
@@ -1476,7 +1486,7 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     }
     ok = parse_items(r, true, errp) && mc_visit_end_stream(v, errp);
 out:
-    src->path = NULL;
+    mc_src_set_path(src, saved_path);
     for (size_t i = 0; i < r->n_sections; i++) {
         free(r->sections[i].idstr);
         if (r->sections[i].codec && r->sections[i].codec->free_state) {

@@ -97,7 +97,7 @@ static void nv_free(mc_visitor *v)
     free(v);
 }
 
-static const mc_visitor_ops nv_ops = {
+const mc_visitor_ops mc_null_ops = {
     .start_stream = nv_start_stream,
     .end_stream = nv_done,
     .start_section = nv_start_section,
@@ -124,6 +124,6 @@ static const mc_visitor_ops nv_ops = {
 mc_visitor *mc_null_visitor_new(void)
 {
     mc_visitor *v = mc_calloc(1, sizeof(*v));
-    v->ops = &nv_ops;
+    v->ops = &mc_null_ops;
     return v;
 }

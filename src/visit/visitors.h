@@ -30,4 +30,10 @@ mc_visitor *mc_json_visitor_new(mc_sink *out, const mc_json_opts *opts);
 /* Accepts every call and does nothing (validation runs, dry runs). */
 mc_visitor *mc_null_visitor_new(void);
 
+/* Finds the item of the stream read from src that covers offset target:
+ * read the stream into it (the read stops with an error to discard once
+ * past the target), then ask where.  The string lives with the visitor. */
+mc_visitor *mc_locator_new(const mc_src *src, uint64_t target);
+const char *mc_locator_where(const mc_visitor *v);
+
 #endif
