@@ -15,7 +15,7 @@
 #include "core/util.h"
 #include "desc/tables.h"
 
-const char *mc_prog = "migconv";
+const char *const mc_prog = "migconv";
 
 int mc_cli_report(const char *file, mc_error *err)
 {
@@ -97,6 +97,12 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
     case MC_OPT_TABLES:
         c->tables_path = arg;
         return true;
+    case MC_OPT_SNAPSHOT:
+        c->snapshot = arg;
+        return true;
+    case MC_OPT_DROP_TRAILER:
+        c->drop_trailer = true;
+        return true;
     case MC_OPT_BUFFER_LIMIT:
         if (!parse_size(arg, &c->tail_cap)) {
             *exit_code = mc_cli_usage_error(cmd, "invalid size '%s'", arg);
@@ -128,6 +134,7 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
 {
     memset(in, 0, sizeof(*in));
     in->name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    in->fname = in->name;
     if (strcmp(path, "-") == 0) {
         in->fd = STDIN_FILENO;
     } else {
@@ -150,21 +157,24 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
 #endif
     grow_pipe(in->fd);
     mc_src_init_fd(&in->file, in->fd);
-    if (!mc_input_stack(in, errp)) {
-        mc_input_close(in);
-        return false;
-    }
     in->progress = mc_progress_new(in->name, in->size, c);
     if (in->progress) {
         in->file.progress = mc_progress_update;
         in->file.progress_opaque = in->progress;
+    }
+    in->src = &in->file;
+    if (!mc_input_stack_containers(in, c, errp) || !mc_input_stack(in, errp)) {
+        mc_input_close(in);
+        return false;
     }
     return true;
 }
 
 bool mc_input_stack(mc_input *in, mc_error **errp)
 {
-    in->src = &in->file;
+    if (!in->src) {
+        in->src = &in->file;
+    }
     for (;;) {
         const uint8_t *p;
         mc_error *err = NULL;
@@ -217,7 +227,7 @@ static void unstack(mc_input *in)
     while (in->n_layers > 0) {
         in->n_layers--;
         mc_src *top = &in->layers[in->n_layers];
-        if (in->filters[in->n_layers]->close) {
+        if (in->filters[in->n_layers] && in->filters[in->n_layers]->close) {
             in->filters[in->n_layers]->close(top);
         }
         mc_src_cleanup(top);
@@ -228,6 +238,7 @@ static void unstack(mc_input *in)
 void mc_input_close(mc_input *in)
 {
     unstack(in);
+    mc_input_unstack_containers(in);
     if (in->progress) {
         mc_progress_finish(in->progress);
         in->progress = NULL;
@@ -296,35 +307,6 @@ int mc_temp_fd(mc_error **errp)
 
 /* ---- outputs ---- */
 
-/* The temporary file to remove if a signal ends the process. */
-static char *volatile cleanup_path;
-
-static void on_signal(int sig)
-{
-    char *p = cleanup_path;
-    if (p) {
-        unlink(p);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void install_signal_cleanup(void)
-{
-    static bool done;
-    if (done) {
-        return;
-    }
-    done = true;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
 bool mc_output_open(mc_output *out, const char *path, bool binary,
                     const mc_cli_common *c, const mc_input *in,
                     mc_error **errp)
@@ -376,7 +358,6 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
     out->tmp_path = mc_malloc(n);
     snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path,
              path + dirlen);
-    install_signal_cleanup();
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -384,8 +365,12 @@ bool mc_output_open(mc_output *out, const char *path, bool binary,
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old);
     out->fd = mkstemp(out->tmp_path);
-    if (out->fd >= 0) {
-        cleanup_path = out->tmp_path;
+    bool listed = out->fd >= 0 && mc_cleanup_add(out->tmp_path);
+    if (out->fd >= 0 && !listed) {
+        unlink(out->tmp_path);
+        close(out->fd);
+        out->fd = -1;
+        errno = EMFILE;
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (out->fd < 0) {
@@ -424,7 +409,7 @@ bool mc_output_commit(mc_output *out, mc_error **errp)
             mc_output_abort(out);
             return false;
         }
-        cleanup_path = NULL;
+        mc_cleanup_remove(out->tmp_path);
         free(out->tmp_path);
         out->tmp_path = NULL;
     }
@@ -440,7 +425,7 @@ void mc_output_abort(mc_output *out)
     out->fd = -1;
     if (out->tmp_path) {
         unlink(out->tmp_path);
-        cleanup_path = NULL;
+        mc_cleanup_remove(out->tmp_path);
         free(out->tmp_path);
         out->tmp_path = NULL;
     }

@@ -18,6 +18,8 @@ static void usage(FILE *f)
 "  verify IN...           check that each stream survives a round trip\n"
 "                         (legacy->BER->legacy or BER->legacy->BER) unchanged\n"
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
+"  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
+"  batch -o DIR IN...     convert many files (and directories) in parallel\n"
 "  help                   show this help\n"
 "\n"
 "IN and OUT may be '-' for stdin and stdout.  'migconv COMMAND --help'\n"
@@ -67,6 +69,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
         return mc_cmd_tables(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "snapshots") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_snapshots(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "batch") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_batch(argc - 1, argv + 1);
     }
     return mc_cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

@@ -1,6 +1,7 @@
 /* Descriptor tables (see tables.h for the file format). */
 #include "desc/tables.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +11,8 @@
 
 #define MAX_DEPTH MC_DESC_MAX_DEPTH
 
-typedef struct cache_entry {
-    char *key;              /* "name\nversion" */
-    mc_desc_vmsd *variants;
-    size_t n;
-} cache_entry;
-
 struct mc_tables {
     json_t *vmsds;          /* {"name": {"version": {...}}} */
-    cache_entry *cache;
-    size_t n_cache;
 };
 
 mc_tables *mc_tables_new(void)
@@ -29,24 +22,9 @@ mc_tables *mc_tables_new(void)
     return t;
 }
 
-static void cache_clear(mc_tables *t)
-{
-    for (size_t i = 0; i < t->n_cache; i++) {
-        for (size_t k = 0; k < t->cache[i].n; k++) {
-            mc_desc_vmsd_clear(&t->cache[i].variants[k]);
-        }
-        free(t->cache[i].variants);
-        free(t->cache[i].key);
-    }
-    free(t->cache);
-    t->cache = NULL;
-    t->n_cache = 0;
-}
-
 void mc_tables_free(mc_tables *t)
 {
     if (t) {
-        cache_clear(t);
         json_decref(t->vmsds);
         free(t);
     }
@@ -148,7 +126,6 @@ bool mc_tables_add_vmdesc(mc_tables *t, const uint8_t *json, size_t len,
                       jerr.text);
         return false;
     }
-    cache_clear(t);
     bool ok = true;
     size_t i;
     json_t *d;
@@ -181,7 +158,6 @@ bool mc_tables_load(mc_tables *t, const uint8_t *json, size_t len,
                       "not a migconv descriptor tables file (version 1)");
         return false;
     }
-    cache_clear(t);
     const char *name;
     json_t *byver;
     json_object_foreach(vmsds, name, byver) {
@@ -240,47 +216,43 @@ bool mc_tables_knows(const mc_tables *t, const char *vmsd)
     return json_object_get(t->vmsds, vmsd) != NULL;
 }
 
-size_t mc_tables_find(mc_tables *t, const char *vmsd, uint32_t version,
-                      const mc_desc_vmsd **variants, mc_error **errp)
+bool mc_tables_find(const mc_tables *t, const char *vmsd, uint32_t version,
+                    mc_desc_vmsd **variants, size_t *n_variants,
+                    mc_error **errp)
 {
-    char key[300];
-    snprintf(key, sizeof(key), "%s\n%u", vmsd, version);
-    for (size_t i = 0; i < t->n_cache; i++) {
-        if (strcmp(t->cache[i].key, key) == 0) {
-            *variants = t->cache[i].variants;
-            return t->cache[i].n;
-        }
-    }
+    *variants = NULL;
+    *n_variants = 0;
     char v[16];
     snprintf(v, sizeof(v), "%u", version);
     json_t *e = json_object_get(json_object_get(t->vmsds, vmsd), v);
     json_t *list = json_object_get(e, "variants");
     size_t n = json_array_size(list);
     if (n == 0) {
-        return 0;
+        return true;
     }
-    cache_entry ce = {.key = mc_strdup(key)};
-    ce.variants = mc_calloc(n, sizeof(*ce.variants));
+    mc_desc_vmsd *out = mc_calloc(n, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_pack("{s:s,s:i,s:O}", "vmsd_name", vmsd, "version",
                               (json_int_t)version, "fields",
                               json_array_get(list, i));
-        bool ok = mc_desc_vmsd_from_json(o, vmsd, &ce.variants[ce.n], errp);
+        bool ok = mc_desc_vmsd_from_json(o, vmsd, &out[i], errp);
         json_decref(o);
         if (!ok) {
-            for (size_t k = 0; k < ce.n; k++) {
-                mc_desc_vmsd_clear(&ce.variants[k]);
-            }
-            free(ce.variants);
-            free(ce.key);
-            return 0;
+            mc_tables_variants_free(out, i);
+            return false;
         }
-        ce.n++;
     }
-    t->cache = mc_realloc(t->cache, (t->n_cache + 1) * sizeof(*t->cache));
-    t->cache[t->n_cache++] = ce;
-    *variants = ce.variants;
-    return ce.n;
+    *variants = out;
+    *n_variants = n;
+    return true;
+}
+
+void mc_tables_variants_free(mc_desc_vmsd *variants, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        mc_desc_vmsd_clear(&variants[k]);
+    }
+    free(variants);
 }
 
 extern const unsigned char mc_builtin_tables[];
@@ -295,18 +267,38 @@ bool mc_tables_load_builtin(mc_tables *t, mc_error **errp)
     return true;
 }
 
-mc_tables *mc_tables_builtin(mc_error **errp)
+/* The built-in tables are parsed once per process, the first time a
+ * reader needs them, and are read-only from then on: any number of
+ * readers, in any threads, share them. */
+static struct {
+    pthread_once_t once;
+    mc_tables *tables;
+    mc_error *err;
+} builtin = {.once = PTHREAD_ONCE_INIT};
+
+static void builtin_load(void)
 {
-    /* Parsed once per process and shared: it is read-only but for the
-     * cache of converted layouts, and migconv is single-threaded. */
-    static mc_tables *builtin;
-    if (!builtin) {
-        mc_tables *t = mc_tables_new();
-        if (!mc_tables_load_builtin(t, errp)) {
-            mc_tables_free(t);
-            return NULL;
-        }
-        builtin = t;
+    mc_tables *t = mc_tables_new();
+    if (!mc_tables_load_builtin(t, &builtin.err)) {
+        mc_tables_free(t);
+        return;
     }
-    return builtin;
+    builtin.tables = t;
+}
+
+const mc_tables *mc_tables_builtin(mc_error **errp)
+{
+    pthread_once(&builtin.once, builtin_load);
+    if (!builtin.tables) {
+        mc_error_set(errp, builtin.err->cls, builtin.err->offset,
+                     builtin.err->path, "%s", builtin.err->msg);
+    }
+    return builtin.tables;
+}
+
+/* Free them at exit so that leak checkers see no residue. */
+__attribute__((destructor)) static void builtin_free(void)
+{
+    mc_tables_free(builtin.tables);
+    mc_error_free(builtin.err);
 }

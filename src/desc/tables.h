@@ -46,9 +46,9 @@ bool mc_tables_load(mc_tables *t, const uint8_t *json, size_t len,
                     mc_error **errp);
 /* Merge the built-in tables (QEMU 7.2, x86 pc and q35). */
 bool mc_tables_load_builtin(mc_tables *t, mc_error **errp);
-/* The built-in tables, parsed on first use and shared by every reader of
- * the process (never freed). */
-mc_tables *mc_tables_builtin(mc_error **errp);
+/* The built-in tables, parsed once on first use (thread-safe) and shared,
+ * read-only, by every reader of the process. */
+const mc_tables *mc_tables_builtin(mc_error **errp);
 /* Learn every vmsd of a vmdesc. */
 bool mc_tables_add_vmdesc(mc_tables *t, const uint8_t *json, size_t len,
                           mc_error **errp);
@@ -57,11 +57,14 @@ char *mc_tables_dump(const mc_tables *t);
 size_t mc_tables_count(const mc_tables *t);
 
 /*
- * The layouts known for a vmsd at a version: sets *variants to an array
- * owned by the tables and returns its length (0: unknown).
+ * The layouts known for a vmsd at a version: sets *variants to a new array
+ * of *n of them (0 and NULL: the tables do not know that version), for
+ * mc_tables_variants_free().  False only on an error (a layout in the
+ * tables that cannot be read).  Lookups do not change the tables.
  */
-size_t mc_tables_find(mc_tables *t, const char *vmsd, uint32_t version,
-                      const mc_desc_vmsd **variants, mc_error **errp);
+bool mc_tables_find(const mc_tables *t, const char *vmsd, uint32_t version,
+                    mc_desc_vmsd **variants, size_t *n, mc_error **errp);
+void mc_tables_variants_free(mc_desc_vmsd *variants, size_t n);
 /* Whether the tables know a vmsd of this name at any version. */
 bool mc_tables_knows(const mc_tables *t, const char *vmsd);
 

@@ -17,6 +17,7 @@
 #include <libtasn1.h>
 #include <limits.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,20 +31,31 @@ extern const asn1_static_node mc_asn1_tab[];
  * package ...); the BER reader itself stops at 64 levels of nesting. */
 #define MAX_SCHEMA_DEPTH 80
 
+/* The schema tree is built once per process, the first time a check
+ * needs it, and only read from then on (thread-safe). */
+static struct {
+    pthread_once_t once;
+    int rc;
+    char desc[ASN1_MAX_ERROR_DESCRIPTION_SIZE];
+} schema = {.once = PTHREAD_ONCE_INIT};
 static asn1_node schema_defs;
+
+static void build_defs(void)
+{
+    schema.rc = asn1_array2tree(mc_asn1_tab, &schema_defs, schema.desc);
+    if (schema.rc != ASN1_SUCCESS) {
+        schema_defs = NULL;
+    }
+}
 
 static bool load_defs(mc_error **errp)
 {
-    if (schema_defs) {
-        return true;
-    }
-    char desc[ASN1_MAX_ERROR_DESCRIPTION_SIZE] = "";
-    int rc = asn1_array2tree(mc_asn1_tab, &schema_defs, desc);
-    if (rc != ASN1_SUCCESS) {
-        schema_defs = NULL;
+    pthread_once(&schema.once, build_defs);
+    if (schema.rc != ASN1_SUCCESS) {
         mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
                      "cannot load the compiled ASN.1 schema: %s%s%s",
-                     asn1_strerror(rc), desc[0] ? ": " : "", desc);
+                     asn1_strerror(schema.rc), schema.desc[0] ? ": " : "",
+                     schema.desc);
         return false;
     }
     return true;

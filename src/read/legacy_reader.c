@@ -85,7 +85,7 @@ typedef struct reader {
     uint32_t empty_elems;    /* zero-byte array elements read so far */
 
     /* Descriptor tables, for device sections without a vmdesc. */
-    mc_tables *tables;
+    const mc_tables *tables;
     bool table_mode;         /* parsing with tables: subsections are found
                                 by their header, sizes are not checked */
 } reader;
@@ -569,22 +569,22 @@ static bool table_subsections(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
             !mc_src_be32(r->src, &version, errp)) {
             return false;
         }
-        const mc_desc_vmsd *variants;
-        mc_error *err = NULL;
-        size_t n = mc_tables_find(r->tables, name, version, &variants, &err);
+        mc_desc_vmsd *variants;
+        size_t n;
+        if (!mc_tables_find(r->tables, name, version, &variants, &n, errp)) {
+            return false;
+        }
         if (n == 0) {
-            if (err) {
-                mc_error_propagate(errp, err);
-            } else {
-                DATA_ERR(r, off, "subsection '%s' version %u is not in the "
-                         "descriptor tables", name, version);
-            }
+            DATA_ERR(r, off, "subsection '%s' version %u is not in the "
+                     "descriptor tables", name, version);
             return false;
         }
         size_t old = path_push(r, "/%s", name);
-        if (!mc_visit_start_subsection(v, name, version, errp) ||
-            !parse_vmsd(r, v, &variants[0], depth + 1, errp) ||
-            !mc_visit_end_subsection(v, errp)) {
+        bool ok = mc_visit_start_subsection(v, name, version, errp) &&
+                  parse_vmsd(r, v, &variants[0], depth + 1, errp) &&
+                  mc_visit_end_subsection(v, errp);
+        mc_tables_variants_free(variants, n);
+        if (!ok) {
             return false;
         }
         path_pop(r, old);
@@ -716,14 +716,28 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     }
     const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
+    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
+     * may follow it: then the first candidate that parses. */
+    bool trail = r->opts && r->opts->keep_trailer;
+    for (int pass = 0; pass < (trail ? 2 : 1) && !r->vmdesc; pass++)
     for (size_t i = 1; i + 5 < n; i++) {
         if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
-            b[i + 5] != '{' || mc_be32(b + i + 1) != n - i - 5) {
+            b[i + 5] != '{' ||
+            (pass == 0 ? mc_be32(b + i + 1) != n - i - 5
+                       : mc_be32(b + i + 1) > n - i - 5)) {
             continue;
+        }
+        if (pass == 1 && !mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
+                                          &r->vmdesc, NULL)) {
+            continue;
+        }
+        if (pass == 1) {
+            mc_vmdesc_free(r->vmdesc);
+            r->vmdesc = NULL;
         }
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
-        if (!mc_vmdesc_parse(b + i + 5, n - i - 5, &d, &err)) {
+        if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1), &d, &err)) {
             uint64_t off = mc_src_offset(r->src) + i + 5;
             mc_error_data(errp, off, "vmdesc", "%s", err->msg);
             mc_error_free(err);
@@ -789,24 +803,38 @@ static const char *tables_vmsd_name(reader *r, const char *idstr)
     return NULL;
 }
 
+static bool parse_device_variants(reader *r, mc_visitor *v,
+                                  mc_section_info *info, const char *vmsd,
+                                  const mc_desc_vmsd *variants, size_t n,
+                                  mc_error **errp);
+
 static bool parse_device_tables(reader *r, mc_visitor *v,
                                 mc_section_info *info, mc_error **errp)
 {
-    uint64_t data_off = mc_src_offset(r->src);
     if (!r->tables && !(r->tables = mc_tables_builtin(errp))) {
         return false;
     }
     const char *vmsd = tables_vmsd_name(r, info->idstr);
-    const mc_desc_vmsd *variants = NULL;
+    mc_desc_vmsd *variants = NULL;
     size_t n = 0;
-    mc_error *err = NULL;
-    if (vmsd) {
-        n = mc_tables_find(r->tables, vmsd, info->version_id, &variants, &err);
-        if (err) {
-            mc_error_propagate(errp, err);
-            return false;
-        }
+    if (vmsd &&
+        !mc_tables_find(r->tables, vmsd, info->version_id, &variants, &n,
+                        errp)) {
+        return false;
     }
+    bool ok = parse_device_variants(r, v, info, vmsd, variants, n, errp);
+    mc_tables_variants_free(variants, n);
+    return ok;
+}
+
+/* A device section read with the n layouts the tables know for it. */
+static bool parse_device_variants(reader *r, mc_visitor *v,
+                                  mc_section_info *info, const char *vmsd,
+                                  const mc_desc_vmsd *variants, size_t n,
+                                  mc_error **errp)
+{
+    uint64_t data_off = mc_src_offset(r->src);
+    mc_error *err = NULL;
     /* Sections saved by a save_state handler (slirp, todclock, ...) have
      * no layout to describe: with footers they are carried as exact
      * bytes.  Any other device the tables lack is an error that says how
@@ -1343,7 +1371,7 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
     if (!mc_src_at_end(r->src, &at_end, errp)) {
         return false;
     }
-    if (!at_end) {
+    if (!at_end && !(r->opts && r->opts->keep_trailer)) {
         DATA_ERR(r, mc_src_offset(r->src), "trailing bytes after the vmdesc");
         return false;
     }
