@@ -18,6 +18,12 @@ static void usage(FILE *f)
 "  verify IN...           check that each stream survives a round trip\n"
 "                         (legacy->BER->legacy or BER->legacy->BER) unchanged\n"
 "  tables IN...           make descriptor tables from streams with a vmdesc\n"
+"  extract IN DIR         write each RAM block as a raw memory image, with\n"
+"                         the device state as JSON\n"
+"  normalize IN OUT       the same VM state with XBZRLE and compressed pages\n"
+"                         as plain pages (--squash: each page once)\n"
+"  schema IN...           per-device schema (ASN.1 or JSON Schema) of the\n"
+"                         device sections\n"
 "  snapshots IMAGE        list a qcow2 image's internal snapshots\n"
 "  batch -o DIR IN...     convert many files (and directories) in parallel\n"
 "  help                   show this help\n"
@@ -66,9 +72,21 @@ int main(int argc, char **argv)
         argv[1] = argv0;
         return mc_cmd_verify(argc - 1, argv + 1);
     }
+    if (strcmp(cmd, "extract") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_extract(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "normalize") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_normalize(argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "tables") == 0) {
         argv[1] = argv0;
         return mc_cmd_tables(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "schema") == 0) {
+        argv[1] = argv0;
+        return mc_cmd_schema(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "snapshots") == 0) {
         argv[1] = argv0;
