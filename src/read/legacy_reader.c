@@ -32,6 +32,7 @@
 #include "desc/desc.h"
 #include "desc/builtin.h"
 #include "desc/tables.h"
+#include "read/field_codec.h"
 #include "read/live.h"
 #include "read/readers.h"
 #include "visit/visitors.h"
@@ -319,6 +320,43 @@ static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
 static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
                        int depth, mc_error **errp);
 
+/* A run of bytes: through its field codec (read/field_codec.h) when its
+ * type has one; warnings only on the real run, not the dry run. */
+static bool field_codec_visit(reader *r, mc_visitor *v, const mc_field *f,
+                              uint64_t off, const uint8_t *p, size_t len,
+                              mc_error **errp)
+{
+    const mc_field_codec *codec = mc_field_codec_find(f->type);
+    if (!codec) {
+        return mc_visit_bytes(v, f, p, len, errp);
+    }
+    bool real = v != r->dry && r->opts && r->opts->warn;
+    mc_field_env env = {r->path, off, real ? r->opts->warn : NULL,
+                        real ? r->opts->warn_opaque : NULL};
+    return codec->visit(&env, v, f, p, len, errp);
+}
+
+/* With tables, the size of a field whose codec can tell from the bytes
+ * (what is buffered of them) where it ends; else the tables' size. */
+static uint64_t field_codec_measure(reader *r, const mc_desc_elem *e)
+{
+    const mc_field_codec *codec = mc_field_codec_find(e->type);
+    size_t avail = mc_src_buffered(r->src), len;
+    const uint8_t *p;
+    mc_error *ignored = NULL;
+    if (!codec || !codec->measure || e->size > SIZE_MAX) {
+        return e->size;
+    }
+    if (avail > mc_src_left_in_limit(r->src)) {
+        avail = (size_t)mc_src_left_in_limit(r->src);
+    }
+    if (!mc_src_peek(r->src, avail, &p, &ignored)) {
+        mc_error_free(ignored);
+        return e->size;
+    }
+    return codec->measure(p, avail, (size_t)e->size, &len) ? len : e->size;
+}
+
 static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
                        const char *name, int depth, mc_error **errp)
 {
@@ -338,15 +376,19 @@ static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
         }
         return mc_visit_int(v, &f, wt, raw, errp);
     }
-    case MC_DESC_BYTES:
-        if (e->size > mc_src_left_in_limit(r->src) ||
-            e->size > MC_SRC_MAX_REQUEST) {
+    case MC_DESC_BYTES: {
+        uint64_t size = r->table_mode ? field_codec_measure(r, e) : e->size;
+        if (size > mc_src_left_in_limit(r->src) ||
+            size > MC_SRC_MAX_REQUEST) {
             DATA_ERR(r, start, "field of %llu bytes runs past the section",
-                     (unsigned long long)e->size);
+                     (unsigned long long)size);
             return false;
         }
-        return mc_src_take(r->src, (size_t)e->size, &p, errp) &&
-               mc_visit_bytes(v, &f, p, (size_t)e->size, errp);
+        if (!mc_src_take(r->src, (size_t)size, &p, errp)) {
+            return false;
+        }
+        return field_codec_visit(r, v, &f, start, p, (size_t)size, errp);
+    }
     case MC_DESC_STRUCT:
         if (!mc_visit_start_struct(v, &f, errp) ||
             !parse_vmsd(r, v, e->vmsd, depth + 1, errp) ||

@@ -279,6 +279,12 @@ Q35_DEVICES = (
     '-device', 'isa-serial,chardev=ser0',
 )
 
+VIRTIO_RAN = (
+    '-device', 'virtio-scsi-pci',
+    '-netdev', 'user,id=n0',
+    '-device', 'virtio-net-pci,netdev=n0,romfile=',
+)
+
 FIXTURES = [
     Fixture('pc-bare', 'pc (i440fx 7.2), paused from the start',
             machine='pc'),
@@ -302,6 +308,25 @@ FIXTURES = [
             'q35-devices with suppress-vmdesc=on: many devices, no vmdesc',
             machine='q35,suppress-vmdesc=on', memory=64, smp=2,
             args=Q35_DEVICES),
+    # SeaBIOS drives virtio-blk for booting: its queue has ring addresses
+    # and requests done, the device status DRIVER_OK, virtio/started
+    Fixture('q35-virtio-ran',
+            'q35 with virtio-blk, -scsi and -net after SeaBIOS ran 1 s',
+            machine='q35', memory=64, smp=2,
+            args=('-blockdev', 'driver=null-co,node-name=disk0,size=1048576,'
+                               'read-zeroes=on',
+                  '-device', 'virtio-blk-pci,drive=disk0') + VIRTIO_RAN,
+            before=RAN),
+    # the same devices as q35-devices, after SeaBIOS ran, without a vmdesc:
+    # virtio-net has a virtio/disabled subsection q35-devices lacks, so the
+    # size of its virtio field comes from its bytes, not from the tables
+    Fixture('q35-virtio-ran-suppress',
+            'q35 with the virtio devices of q35-devices after SeaBIOS ran 1 s, '
+            'no vmdesc',
+            machine='q35,suppress-vmdesc=on', memory=64, smp=2,
+            args=VIRTIO_RAN + ('-device', 'virtio-serial-pci',
+                               '-device', 'virtio-balloon-pci'),
+            before=RAN),
     Fixture('q35-ignore-shared',
             'q35 with RAM in a shared file: x-ignore-shared + validate-uuid',
             machine='q35,memory-backend=mem0', memory=64,
