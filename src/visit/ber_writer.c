@@ -38,7 +38,6 @@
  * values at most 64 deep; every level costs up to three TLVs). */
 #define MAX_OPEN 1024u
 /* Legacy counted strings are at most 255 bytes. */
-#define MAX_COUNTED 255u
 
 
 /* ---- DER building buffer ---- */
@@ -244,7 +243,7 @@ typedef struct ber_writer {
     bool run_next_ok;       /* run_next did not overflow */
     uint8_t run_fill;
     bool run_has_block;
-    char run_block[MAX_COUNTED + 1];
+    char run_block[MC_MAX_COUNTED + 1];
     uint8_t *run_data;      /* page run data, run_max_pages pages */
     uint32_t run_max_pages;
 } ber_writer;
@@ -282,10 +281,10 @@ static bool check_item_ok(ber_writer *w, mc_error **errp)
 static bool check_counted(const char *s, const char *what, mc_error **errp)
 {
     size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > MAX_COUNTED) {
+    if (n == 0 || n > MC_MAX_COUNTED) {
         mc_error_data(errp, MC_NO_OFFSET, NULL,
                       "%s of %zu bytes cannot be encoded (1 to %u bytes)",
-                      what, n, MAX_COUNTED);
+                      what, n, MC_MAX_COUNTED);
         return false;
     }
     return true;
@@ -321,9 +320,7 @@ static bool bw_start_stream(mc_visitor *v, const mc_stream_info *info,
     }
     w->started = true;
     w->page_size = info->page_size;
-    /* Page runs: up to 256 pages, at most 1 MiB unless one page is more. */
-    uint32_t maxp = MC_BER_RUN_MAX_BYTES / info->page_size;
-    w->run_max_pages = maxp > MC_BER_RUN_MAX_PAGES ? MC_BER_RUN_MAX_PAGES : maxp ? maxp : 1;
+    w->run_max_pages = mc_ber_run_max_pages(info->page_size);
 
     dbuf *d = &w->scratch;
     d->len = 0;
@@ -833,12 +830,7 @@ static bool bw_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
     if (wt >= MC_WT__COUNT) {
         return misuse(errp, "invalid wire type");
     }
-    unsigned bits = mc_wire_type_width(wt) * 8;
-    uint64_t mask = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-    int64_t sv = mc_wire_type_sext(wt, raw);
-    bool fits = (raw & ~mask) == 0 ||
-                (mc_wire_type_signed(wt) && raw == (uint64_t)sv);
-    if (!fits || (wt == MC_WT_BOOL && raw > 1)) {
+    if (!mc_wire_type_fits(wt, raw) || (wt == MC_WT_BOOL && raw > 1)) {
         mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
                      "ber writer: value 0x%llx does not fit %s",
                      (unsigned long long)raw, mc_wire_type_name(wt));
@@ -854,9 +846,9 @@ static bool bw_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
         db_byte(d, 1);
         db_byte(d, raw ? 0xff : 0x00);
     } else if (mc_wire_type_signed(wt)) {
-        db_sint(d, (uint8_t)(MC_BER_CTX | wt), sv);
+        db_sint(d, (uint8_t)(MC_BER_CTX | wt), mc_wire_type_sext(wt, raw));
     } else {
-        db_uint(d, (uint8_t)(MC_BER_CTX | wt), raw & mask);
+        db_uint(d, (uint8_t)(MC_BER_CTX | wt), raw);
     }
     if (wrapped) {
         db_close(d);
