@@ -4,6 +4,45 @@
 
 #include "cli/cli.h"
 
+static int cmd_legacy_to_ber(int argc, char **argv)
+{
+    return mc_cmd_convert(argc, argv, MC_FORMAT_LEGACY);
+}
+
+static int cmd_ber_to_legacy(int argc, char **argv)
+{
+    return mc_cmd_convert(argc, argv, MC_FORMAT_BER);
+}
+
+/*
+ * The commands: one row each.  A command is a cmd_*.c file with its
+ * option parsing (and the pipeline calls it needs) plus its row here; the
+ * row also makes its lines of the help.  synopsis: "NAME ARGS" as the help
+ * shows it; help: what it does, lines after the first indented by the
+ * printer.
+ */
+typedef struct mc_command {
+    const char *name;
+    const char *synopsis;
+    const char *help;
+    int (*run)(int argc, char **argv);
+} mc_command;
+
+static const mc_command commands[] = {
+    {"legacy-to-ber", "legacy-to-ber IN OUT", "convert a legacy stream to BER",
+     cmd_legacy_to_ber},
+    {"ber-to-legacy", "ber-to-legacy IN OUT",
+     "convert a BER stream back to the exact legacy bytes", cmd_ber_to_legacy},
+    {"dump", "dump IN", "print a stream (legacy or BER) as JSON on stdout",
+     mc_cmd_dump},
+    {"verify", "verify IN...",
+     "check that each stream survives a round trip\n"
+     "(legacy->BER->legacy or BER->legacy->BER) unchanged",
+     mc_cmd_verify},
+    {"tables", "tables IN...",
+     "make descriptor tables from streams with a vmdesc", mc_cmd_tables},
+};
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -11,13 +50,20 @@ static void usage(FILE *f)
 "Convert QEMU live-migration streams between QEMU's legacy wire format\n"
 "(\"QEVM\", file version 3) and a self-describing ASN.1 BER format.\n"
 "\n"
-"Commands:\n"
-"  legacy-to-ber IN OUT   convert a legacy stream to BER\n"
-"  ber-to-legacy IN OUT   convert a BER stream back to the exact legacy bytes\n"
-"  dump IN                print a stream (legacy or BER) as JSON on stdout\n"
-"  verify IN...           check that each stream survives a round trip\n"
-"                         (legacy->BER->legacy or BER->legacy->BER) unchanged\n"
-"  tables IN...           make descriptor tables from streams with a vmdesc\n"
+"Commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const char *h = commands[i].help;
+        const char *nl = strchr(h, '\n');
+        fprintf(f, "  %-22s %.*s\n", commands[i].synopsis,
+                nl ? (int)(nl - h) : (int)strlen(h), h);
+        while (nl) {
+            h = nl + 1;
+            nl = strchr(h, '\n');
+            fprintf(f, "  %-22s %.*s\n", "", nl ? (int)(nl - h) : (int)strlen(h),
+                    h);
+        }
+    }
+    fprintf(f,
 "  help                   show this help\n"
 "\n"
 "IN and OUT may be '-' for stdin and stdout.  'migconv COMMAND --help'\n"
@@ -46,27 +92,13 @@ int main(int argc, char **argv)
         printf("migconv %s\n", MC_VERSION);
         return 0;
     }
-    /* getopt's own messages then read "migconv COMMAND: ..." */
-    snprintf(argv0, sizeof(argv0), "migconv %.20s", cmd);
-    if (strcmp(cmd, "legacy-to-ber") == 0) {
-        argv[1] = argv0;
-        return mc_cmd_convert(argc - 1, argv + 1, MC_FORMAT_LEGACY);
-    }
-    if (strcmp(cmd, "ber-to-legacy") == 0) {
-        argv[1] = argv0;
-        return mc_cmd_convert(argc - 1, argv + 1, MC_FORMAT_BER);
-    }
-    if (strcmp(cmd, "dump") == 0) {
-        argv[1] = argv0;
-        return mc_cmd_dump(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "verify") == 0) {
-        argv[1] = argv0;
-        return mc_cmd_verify(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "tables") == 0) {
-        argv[1] = argv0;
-        return mc_cmd_tables(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(cmd, commands[i].name) == 0) {
+            /* getopt's own messages then read "migconv COMMAND: ..." */
+            snprintf(argv0, sizeof(argv0), "migconv %.20s", cmd);
+            argv[1] = argv0;
+            return commands[i].run(argc - 1, argv + 1);
+        }
     }
     return mc_cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
