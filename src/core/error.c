@@ -64,12 +64,6 @@ void mc_error_set_errno(mc_error **errp, int errnum, const char *fmt, ...)
     if (!errp) {
         return;
     }
-    if (*errp) {
-#ifdef MC_CHECKS
-        set_twice(*errp, fmt);
-#endif
-        return;
-    }
     va_list ap;
     va_start(ap, fmt);
     char *m = vformat(fmt, ap);
