@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "container/ber_container.h"
 #include "format/registry.h"
 #include "read/readers.h"
 
@@ -17,6 +18,8 @@ typedef struct mc_cli_common {
     bool quiet;        /* -q: no progress, no warnings */
     size_t tail_cap;   /* --buffer-limit */
     const char *tables_path; /* --tables FILE */
+    const char *snapshot;    /* --snapshot NAME|ID: qcow2 internal snapshot */
+    bool drop_trailer;       /* --drop-trailer */
 } mc_cli_common;
 
 extern const char *const mc_prog;
@@ -30,7 +33,8 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Parse a common option; returns true if c was one. */
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
-       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES };
+       MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
+       MC_OPT_SNAPSHOT, MC_OPT_DROP_TRAILER };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \
@@ -38,7 +42,9 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
     {"progress", no_argument, NULL, MC_OPT_PROGRESS},                   \
     {"no-progress", no_argument, NULL, MC_OPT_NO_PROGRESS},             \
     {"buffer-limit", required_argument, NULL, MC_OPT_BUFFER_LIMIT},     \
-    {"tables", required_argument, NULL, MC_OPT_TABLES}
+    {"tables", required_argument, NULL, MC_OPT_TABLES},                 \
+    {"snapshot", required_argument, NULL, MC_OPT_SNAPSHOT},             \
+    {"drop-trailer", no_argument, NULL, MC_OPT_DROP_TRAILER}
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
@@ -60,7 +66,24 @@ typedef struct mc_input {
     const mc_format_ops *fmt; /* NULL if no format bid */
     uint64_t size;     /* 0 if unknown (pipe) */
     struct mc_progress *progress;
+    /* Container layers (input_stack.c): libvirt save image, compression,
+     * qcow2 snapshot vmstate; fname: the file's name when name says which
+     * layer the offsets of messages count in. */
+    const char *fname;
+    struct mc_input_layers *ext;
+    /* The container to keep in (legacy input) or found in (BER input) the
+     * BER; has_container false when the stream is bare. */
+    bool has_container;
+    mc_container_info container;
 } mc_input;
+
+/* Stack the container layers found by content over in->src
+ * (input_stack.c); mc_input_open calls it. */
+bool mc_input_stack_containers(mc_input *in, const mc_cli_common *c,
+                               mc_error **errp);
+void mc_input_unstack_containers(mc_input *in);
+/* Bytes of the file itself read so far (the whole size for a file). */
+uint64_t mc_input_file_offset(const mc_input *in);
 
 bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
                    mc_error **errp);
@@ -107,6 +130,8 @@ int mc_cmd_convert(int argc, char **argv, mc_format from);
 int mc_cmd_dump(int argc, char **argv);
 int mc_cmd_verify(int argc, char **argv);
 int mc_cmd_tables(int argc, char **argv);
+int mc_cmd_snapshots(int argc, char **argv);
+int mc_cmd_batch(int argc, char **argv);
 
 struct mc_tables;
 /* Merge a tables file into t. */
@@ -117,6 +142,36 @@ bool mc_cli_load_tables(struct mc_tables *t, const char *path,
  * on stderr unless quiet. */
 bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
                  const mc_cli_common *c, bool validate, mc_error **errp);
+/* The same, reading with keep_trailer: trailer(in, opaque) is called when
+ * the stream (legacy: its vmdesc; BER: its Stream) has been read, before
+ * the visitor is completed, to deal with what follows in in->src. */
+typedef bool (*mc_cli_trailer_fn)(mc_input *in, void *opaque,
+                                  mc_error **errp);
+bool mc_cli_read_ex(mc_input *in, mc_format fmt, mc_visitor *v,
+                    const mc_cli_common *c, bool validate,
+                    mc_cli_trailer_fn trailer, void *opaque, mc_error **errp);
+
+/* One conversion, IN to OUT, with its container and trailer (convert.c):
+ * used by legacy-to-ber, ber-to-legacy and batch.  from: the input format
+ * expected (MC_FORMAT_UNKNOWN: by content).  Counts bytes in and out;
+ * errfile names the file (and layer) an error belongs to.  Nothing is
+ * left at OUT on failure. */
+typedef struct mc_cli_convert_opts {
+    bool names;        /* legacy-to-ber: field names in the BER */
+    bool validate;     /* ber-to-legacy: libtasn1 check of every record */
+} mc_cli_convert_opts;
+typedef struct mc_cli_convert_result {
+    mc_format from, to;
+    uint64_t bytes_in, bytes_out, trailer;
+    bool blame_output;
+    char errfile[600];
+    const char *container; /* "libvirt", "gzip", ... or NULL */
+} mc_cli_convert_result;
+bool mc_cli_convert_one(const char *inpath, const char *outpath,
+                        mc_format from, const mc_cli_convert_opts *o,
+                        const mc_cli_common *c, mc_cli_convert_result *res,
+                        mc_error **errp);
+
 /* The tables for reading: NULL (built-in, loaded when needed) unless
  * --tables was given, then the built-in ones plus the file. */
 bool mc_cli_tables(const mc_cli_common *c, struct mc_tables **out,

@@ -97,6 +97,12 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
     case MC_OPT_TABLES:
         c->tables_path = arg;
         return true;
+    case MC_OPT_SNAPSHOT:
+        c->snapshot = arg;
+        return true;
+    case MC_OPT_DROP_TRAILER:
+        c->drop_trailer = true;
+        return true;
     case MC_OPT_BUFFER_LIMIT:
         if (!parse_size(arg, &c->tail_cap)) {
             *exit_code = mc_cli_usage_error(cmd, "invalid size '%s'", arg);
@@ -128,6 +134,7 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
 {
     memset(in, 0, sizeof(*in));
     in->name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+    in->fname = in->name;
     if (strcmp(path, "-") == 0) {
         in->fd = STDIN_FILENO;
     } else {
@@ -150,21 +157,24 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
 #endif
     grow_pipe(in->fd);
     mc_src_init_fd(&in->file, in->fd);
-    if (!mc_input_stack(in, errp)) {
-        mc_input_close(in);
-        return false;
-    }
     in->progress = mc_progress_new(in->name, in->size, c);
     if (in->progress) {
         in->file.progress = mc_progress_update;
         in->file.progress_opaque = in->progress;
+    }
+    in->src = &in->file;
+    if (!mc_input_stack_containers(in, c, errp) || !mc_input_stack(in, errp)) {
+        mc_input_close(in);
+        return false;
     }
     return true;
 }
 
 bool mc_input_stack(mc_input *in, mc_error **errp)
 {
-    in->src = &in->file;
+    if (!in->src) {
+        in->src = &in->file;
+    }
     for (;;) {
         const uint8_t *p;
         mc_error *err = NULL;
@@ -217,7 +227,7 @@ static void unstack(mc_input *in)
     while (in->n_layers > 0) {
         in->n_layers--;
         mc_src *top = &in->layers[in->n_layers];
-        if (in->filters[in->n_layers]->close) {
+        if (in->filters[in->n_layers] && in->filters[in->n_layers]->close) {
             in->filters[in->n_layers]->close(top);
         }
         mc_src_cleanup(top);
@@ -228,6 +238,7 @@ static void unstack(mc_input *in)
 void mc_input_close(mc_input *in)
 {
     unstack(in);
+    mc_input_unstack_containers(in);
     if (in->progress) {
         mc_progress_finish(in->progress);
         in->progress = NULL;

@@ -41,6 +41,10 @@ static const mc_command commands[] = {
      mc_cmd_verify},
     {"tables", "tables IN...",
      "make descriptor tables from streams with a vmdesc", mc_cmd_tables},
+    {"snapshots", "snapshots IMAGE",
+     "list a qcow2 image's internal snapshots", mc_cmd_snapshots},
+    {"batch", "batch -o DIR IN...",
+     "convert many files (and directories) in parallel", mc_cmd_batch},
 };
 
 static void usage(FILE *f)

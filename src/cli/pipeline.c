@@ -29,8 +29,9 @@ void mc_run_cleanup(mc_run *run)
     run->tables = NULL;
 }
 
-bool mc_run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
-                 mc_visitor *v, bool validate, mc_error **errp)
+static bool run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
+                     mc_visitor *v, bool validate, mc_cli_trailer_fn trailer,
+                     void *opaque, mc_error **errp)
 {
     const mc_cli_common *c = run->c;
     mc_read_opts ro = {
@@ -39,16 +40,32 @@ bool mc_run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
         .validate = validate,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)in->name,
+        .keep_trailer = trailer != NULL,
     };
-    if (!fmt->read(in->src, v, &ro, errp) || !mc_visitor_complete(v, errp)) {
+    if (!fmt->read(in->src, v, &ro, errp) ||
+        (trailer && !trailer(in, opaque, errp)) ||
+        !mc_visitor_complete(v, errp)) {
         mc_input_blame(in, errp ? *errp : NULL);
         return false;
     }
     return true;
 }
 
+bool mc_run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
+                 mc_visitor *v, bool validate, mc_error **errp)
+{
+    return run_read(run, in, fmt, v, validate, NULL, NULL, errp);
+}
+
 bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
                  const mc_cli_common *c, bool validate, mc_error **errp)
+{
+    return mc_cli_read_ex(in, fmt, v, c, validate, NULL, NULL, errp);
+}
+
+bool mc_cli_read_ex(mc_input *in, mc_format fmt, mc_visitor *v,
+                    const mc_cli_common *c, bool validate,
+                    mc_cli_trailer_fn trailer, void *opaque, mc_error **errp)
 {
     const mc_format_ops *f = mc_format_get(fmt);
     if (!f) {
@@ -59,7 +76,7 @@ bool mc_cli_read(mc_input *in, mc_format fmt, mc_visitor *v,
     if (!mc_cli_tables(c, &run.tables, errp)) {
         return false;
     }
-    bool ok = mc_run_read(&run, in, f, v, validate, errp);
+    bool ok = run_read(&run, in, f, v, validate, trailer, opaque, errp);
     mc_run_cleanup(&run);
     return ok;
 }
@@ -90,44 +107,39 @@ static const char *shown(const char *path, const char *dash)
 int mc_convert_one(const mc_run *run, const mc_convert_opts *o,
                    const char *inpath, const char *outpath)
 {
-    const mc_format_ops *from = mc_format_get(o->from);
-    const mc_format_ops *to = mc_format_get(from->convert_to);
+    /* The conversion with the input's container and trailer: convert.c. */
+    mc_cli_convert_opts co = {.names = o->write.names,
+                              .validate = o->validate};
+    mc_cli_convert_result res;
     mc_error *err = NULL;
-    mc_input in;
-    if (!mc_input_open(&in, inpath, run->c, &err)) {
-        return mc_cli_report(shown(inpath, "(stdin)"), err);
+    if (!mc_cli_convert_one(inpath, outpath, o->from, &co, run->c, &res,
+                            &err)) {
+        return mc_cli_report(res.errfile, err);
     }
-    int code;
-    if (in.fmt != from) {
-        mc_error_data(&err, 0, NULL, "this is %s, not %s input (use %s)",
-                      in.fmt ? in.fmt->name : "not a migration stream",
-                      from->name,
-                      in.fmt ? in.fmt->convert_cmd : "a QEMU stream or BER");
-        code = mc_run_report(&in, in.name, NULL, err);
-        mc_input_close(&in);
-        return code;
-    }
-    mc_output out;
-    if (!mc_output_open(&out, outpath, true, run->c, &in, &err)) {
-        code = mc_cli_report(shown(outpath, "(stdout)"), err);
-        mc_input_close(&in);
-        return code;
-    }
-    mc_visitor *v = to->writer_new(&out.sink, &o->write);
-    bool ok = mc_run_read(run, &in, from, v, o->validate, &err);
-    mc_visitor_free(v);
-    if (ok) {
-        ok = mc_output_commit(&out, &err);
-        mc_error_set_side(&err, MC_SIDE_OUTPUT);
-    } else {
-        mc_output_abort(&out);
-    }
-    code = ok ? 0 : mc_run_report(&in, in.name, out.name, err);
-    mc_input_close(&in);
-    return code;
+    return 0;
 }
 
 /* ---- dump ---- */
+
+static bool discard(mc_sink *k, const uint8_t *p, size_t n, mc_error **errp)
+{
+    return true;
+}
+
+/* What follows the stream: a BER's Trailer is checked, bytes after a
+ * legacy stream's vmdesc are accepted (the converters keep them). */
+static bool skip_trailer(mc_input *in, void *opaque, mc_error **errp)
+{
+    if (in->format != MC_FORMAT_BER) {
+        return true;
+    }
+    mc_sink none;
+    mc_sink_init_fn(&none, discard, NULL);
+    bool ok = mc_trailer_read(in->src, &none, NULL, errp) &&
+              mc_sink_flush(&none, errp);
+    mc_sink_cleanup(&none);
+    return ok;
+}
 
 int mc_dump_one(const mc_run *run, const mc_json_opts *jo, bool validate,
                 const char *inpath)
@@ -146,8 +158,12 @@ int mc_dump_one(const mc_run *run, const mc_json_opts *jo, bool validate,
     }
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
-    mc_visitor *v = mc_json_visitor_new(&sink, jo);
-    bool ok = mc_run_read(run, &in, in.fmt, v, validate, &err);
+    mc_json_opts jo2 = *jo;
+    if (in.has_container) {
+        jo2.container = &in.container;
+    }
+    mc_visitor *v = mc_json_visitor_new(&sink, &jo2);
+    bool ok = run_read(run, &in, in.fmt, v, validate, skip_trailer, NULL, &err);
     mc_visitor_free(v);
     if (!ok) {
         /* Whatever JSON was written is incomplete; end the line so the
@@ -232,7 +248,7 @@ int mc_verify_one(const mc_run *run, const char *inpath)
     int orig_fd = in.fd;
     int spooled = -1;
     int mid = -1;
-    if (in.size == 0 || in.n_layers > 0) {
+    if (in.size == 0 || in.n_layers > 0 || in.has_container) {
         spooled = mc_input_spool(&in, &err);
         if (spooled < 0) {
             code = mc_run_report(&in, name, NULL, err);

@@ -63,6 +63,7 @@ typedef struct reader {
     mc_src *src;
     mc_visitor *v;
     bool validate;
+    bool keep_trailer;
     mc_stream_info info;
     char path[1024];
     unsigned depth;
@@ -1683,7 +1684,7 @@ static bool read_stream(reader *r, mc_error **errp)
     if (!mc_src_at_end(r->src, &at_end, errp)) {
         return false;
     }
-    if (!at_end) {
+    if (!at_end && !r->keep_trailer) {
         return DATA_ERR(r, mc_src_offset(r->src),
                         "trailing data after the end of the stream");
     }
@@ -1697,6 +1698,7 @@ bool mc_ber_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     r->src = src;
     r->v = v;
     r->validate = opts && opts->validate;
+    r->keep_trailer = opts && opts->keep_trailer;
     const char *saved_path = mc_src_set_path(src, r->path);
 
     bool ok = read_stream(r, errp);

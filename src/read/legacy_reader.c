@@ -673,14 +673,28 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     }
     const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
+    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
+     * may follow it: then the first candidate that parses. */
+    bool trail = r->opts && r->opts->keep_trailer;
+    for (int pass = 0; pass < (trail ? 2 : 1) && !r->vmdesc; pass++)
     for (size_t i = 1; i + 5 < n; i++) {
         if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
-            b[i + 5] != '{' || mc_be32(b + i + 1) != n - i - 5) {
+            b[i + 5] != '{' ||
+            (pass == 0 ? mc_be32(b + i + 1) != n - i - 5
+                       : mc_be32(b + i + 1) > n - i - 5)) {
             continue;
+        }
+        if (pass == 1 && !mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
+                                          &r->vmdesc, NULL)) {
+            continue;
+        }
+        if (pass == 1) {
+            mc_vmdesc_free(r->vmdesc);
+            r->vmdesc = NULL;
         }
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
-        if (!mc_vmdesc_parse(b + i + 5, n - i - 5, &d, &err)) {
+        if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1), &d, &err)) {
             uint64_t off = mc_src_offset(r->src) + i + 5;
             mc_error_data(errp, off, "vmdesc", "%s", err->msg);
             mc_error_free(err);
@@ -1308,7 +1322,7 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
     if (!mc_src_at_end(r->src, &at_end, errp)) {
         return false;
     }
-    if (!at_end) {
+    if (!at_end && !(r->opts && r->opts->keep_trailer)) {
         DATA_ERR(r, mc_src_offset(r->src), "trailing bytes after the vmdesc");
         return false;
     }

@@ -40,6 +40,11 @@ typedef struct mc_read_opts {
     /* Legacy: descriptor tables for device sections that no vmdesc
      * describes (desc/tables.h).  NULL: the built-in tables. */
     const struct mc_tables *tables;
+    /* Stop after the vmdesc (legacy) or after the end of the Stream (BER)
+     * and leave whatever follows in the source for the caller: the bytes
+     * after a stream in a state volume, or the BER's Trailer items.
+     * false: such bytes are an error. */
+    bool keep_trailer;
 } mc_read_opts;
 
 bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,

@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container/ber_container.h"
+#include "container/libvirt_save.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
@@ -475,6 +477,36 @@ static const char *jv_type(const mc_field *f, const char *dflt)
 
 /* ---- stream and sections ---- */
 
+static void jv_container(mc_json_visitor *j, const mc_container_info *ci)
+{
+    jv_open(j, "container", false);
+    jv_kstr(j, "kind", ci->kind == MC_CONTAINER_LIBVIRT ? "libvirt"
+                                                        : "compressed");
+    jv_kstr(j, "compression", mc_codec_name(ci->codec));
+    jv_ku64(j, "level", (uint64_t)ci->level);
+    mc_libvirt_header h;
+    if (ci->libvirt && mc_libvirt_header_parse(ci->libvirt, ci->libvirt_len,
+                                               &h, NULL)) {
+        const char *xml, *cookie;
+        size_t xml_len, cookie_len;
+        mc_libvirt_data_split(&h, ci->libvirt + MC_LIBVIRT_HEADER_SIZE, &xml,
+                              &xml_len, &cookie, &cookie_len);
+        jv_open(j, "libvirt", false);
+        jv_ku64(j, "version", h.version);
+        jv_ku64(j, "data_len", h.data_len);
+        jv_ku64(j, "was_running", h.was_running);
+        jv_kstr(j, "format", mc_libvirt_format_name(h.format));
+        jv_ku64(j, "cookie_offset", h.cookie_offset);
+        jv_kbool(j, "big_endian", h.big_endian);
+        jv_kstrn(j, "xml", (const uint8_t *)xml, xml_len);
+        if (cookie) {
+            jv_kstrn(j, "cookie", (const uint8_t *)cookie, cookie_len);
+        }
+        jv_close(j);
+    }
+    jv_close(j);
+}
+
 static bool jv_start_stream(mc_visitor *v, const mc_stream_info *info,
                             mc_error **errp)
 {
@@ -491,6 +523,9 @@ static bool jv_start_stream(mc_visitor *v, const mc_stream_info *info,
     jv_kstr(j, "page_size_source",
             mc_page_size_source_name(info->page_size_source));
     jv_kbool(j, "names", info->names);
+    if (j->opts.container) {
+        jv_container(j, j->opts.container);
+    }
     jv_open(j, "items", true);
     jv_push(j, JF_ROOT);
     return jv_done(j, errp);

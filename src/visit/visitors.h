@@ -24,6 +24,9 @@ mc_visitor *mc_legacy_writer_new(mc_sink *out);
 /* JSON dump (migconv dump). */
 typedef struct mc_json_opts {
     bool ram_records;  /* list every RAM record, not only the summary */
+    /* The container the stream came in (a libvirt image, a compressed
+     * file), shown as "container" after "names"; NULL: none. */
+    const struct mc_container_info *container;
 } mc_json_opts;
 mc_visitor *mc_json_visitor_new(mc_sink *out, const mc_json_opts *opts);
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Feed a migration stream to a real QEMU and report whether it loads.
 
-    accept.py [--expect-reject] [--timeout S] [--keep-work] FIXTURE_NAME STREAM_FILE
+    accept.py [--expect-reject] [--timeout S] [--keep-work] [--qemu-version V]
+              FIXTURE_NAME STREAM_FILE
 
 Starts QEMU with FIXTURE_NAME's command line from fixtures.py plus
 `-incoming defer`, sets the destination capabilities/parameters, then
 `migrate-incoming exec:cat STREAM_FILE` and polls query-migrate.
+With --qemu-version V the destination is QEMU V from its Debian chroot
+(tests/qemu/roots.sh); the stream is copied into the work dir under /tmp,
+which the chroot shares.
 
 Exit status:
   0   accepted ("accepted"); with --expect-reject: rejected as expected
@@ -92,19 +96,35 @@ def main():
                     help='seconds to wait for the load (default %(default)s)')
     ap.add_argument('--keep-work', action='store_true',
                     help='keep the work dir (generated files, QEMU log)')
+    ap.add_argument('--qemu-version', metavar='V',
+                    help='load into QEMU V (5.2, 7.2, 10.0, 11.1) run from its '
+                         'chroot (tests/qemu/roots.sh)')
     opts = ap.parse_args()
 
     fx = fixtures.BY_NAME[opts.fixture]
-    reason = fixtures.skip_reason(fx)
-    if reason:
-        print('skipped: %s' % reason)
-        return EXIT_SKIP
     if not os.path.isfile(opts.stream):
         print('error: no such stream file: %s' % opts.stream, file=sys.stderr)
         return EXIT_ERROR
 
-    workdir = tempfile.mkdtemp(prefix='mcacc-')
+    workdir = tempfile.mkdtemp(prefix='mcacc-', dir='/tmp')
     try:
+        if opts.qemu_version:
+            bindir = os.path.join(workdir, 'bin')
+            r = subprocess.run([os.path.join(HERE, 'roots.sh'), 'bin',
+                                opts.qemu_version, bindir],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if r.returncode != 0:
+                print('error: QEMU %s: %s' % (opts.qemu_version,
+                                              r.stderr.decode().strip()))
+                return EXIT_ERROR
+            os.environ['PATH'] = bindir + os.pathsep + os.environ['PATH']
+            stream = os.path.join(workdir, 'stream.mig')
+            shutil.copyfile(opts.stream, stream)
+            opts.stream = stream
+        reason = fixtures.skip_reason(fx)
+        if reason:
+            print('skipped: %s' % reason)
+            return EXIT_SKIP
         try:
             rejection = load(fx, opts.stream, workdir, opts.timeout)
         except MigrationTimeout as err:

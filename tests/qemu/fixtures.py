@@ -646,3 +646,79 @@ FIXTURES += [
 ]
 
 BY_NAME = {fx.name: fx for fx in FIXTURES}
+
+
+# ---------------------------------------------------------------------------
+# Other QEMU versions: the same VMs saved by QEMU 5.2, 7.2, 10.0 and 11.1
+# (Debian bullseye, bookworm, trixie, sid; tests/qemu/roots.sh makes the
+# chroots).  make-fixtures.py --qemu-version V makes VERSIONED[V] into
+# tests/fixtures/qemu-V.  The machine types pc-i440fx-5.2 and pc-q35-5.2
+# exist in every one of them, so each stream can be offered to each other
+# version with the same command line.  QEMU 10.0 and 11.1 there have no
+# qxl-vga: the device set uses VGA.  The *-suppress fixtures are the
+# streams without a vmdesc that the built-in tables of each version must
+# parse; the others are what those tables are generated from.  About 6 MB
+# per version.
+# ---------------------------------------------------------------------------
+
+Q35_52_DEVICES = tuple('VGA,vgamem_mb=4' if a.startswith('qxl-vga') else a
+                       for a in Q35_DEVICES)
+
+
+def _suppressed(fx):
+    """FX with suppress-vmdesc=on: the same stream without its vmdesc."""
+    from dataclasses import replace
+    return replace(fx, name=fx.name + '-suppress',
+                   description=fx.description + '; suppress-vmdesc=on (no vmdesc)',
+                   machine=fx.machine + ',suppress-vmdesc=on')
+
+
+_Q35_52 = Fixture('q35-5.2-devices',
+                  'pc-q35-5.2 with virtio-net, e1000, e1000e (-netdev user), '
+                  'ahci, xhci, virtio-serial/balloon/scsi, intel-hda, VGA, '
+                  '2 CPUs; guest ran 1 s',
+                  machine='pc-q35-5.2', memory=64, smp=2, args=Q35_52_DEVICES,
+                  before=RAN)
+_PC_52 = Fixture('pc-5.2-bare', 'pc-i440fx-5.2, paused from the start',
+                 machine='pc-i440fx-5.2')
+_PC_52_RAN = Fixture('pc-5.2-ran', 'pc-i440fx-5.2 after SeaBIOS ran for 1 s',
+                     machine='pc-i440fx-5.2', before=RAN)
+_TARGETS = [BY_NAME[n] for n in ('aarch64-virt', 'ppc64-pseries', 's390x-ccw',
+                                 'riscv64-virt', 'x86-microvm')]
+
+VERSION_FIXTURES = [_Q35_52, _suppressed(_Q35_52), _PC_52,
+                    _suppressed(_PC_52_RAN)]
+# QEMU 7.2 only (compress and block migration are gone since 9.1): the
+# streams retarget must turn into something newer QEMUs load.
+VERSION_FIXTURES += [
+    Fixture('pc-5.2-compress',
+            'pc-i440fx-5.2 with the loader blob, compress (1 thread, level 1)',
+            machine='pc-i440fx-5.2', args=LOADER,
+            caps={'compress': True},
+            params={'compress-threads': 1, 'compress-level': 1},
+            check=check_compressed_pages,
+            dest_caps={'compress': True}),
+    Fixture('pc-5.2-block',
+            'pc-i440fx-5.2, paused, block migration (blk: true, zero-blocks)',
+            machine='pc-i440fx-5.2',
+            args=BY_NAME['pc-block'].args,
+            caps={'zero-blocks': True},
+            params={'max-bandwidth': 2 << 20},
+            throttled=True,
+            migrate_args={'blk': True}),
+]
+FIXTURES += VERSION_FIXTURES
+BY_NAME = {fx.name: fx for fx in FIXTURES}
+
+_COMMON = ['q35-5.2-devices', 'q35-5.2-devices-suppress', 'pc-5.2-bare',
+           'pc-5.2-ran-suppress']
+# (their streams without a vmdesc are these with the vmdesc cut off: the
+# tests make them, which keeps the committed set small)
+_TARGET_NAMES = [fx.name for fx in _TARGETS]
+# version -> fixture names made for it (7.2's other fixtures are in streams/)
+VERSIONED = {
+    '5.2': _COMMON + _TARGET_NAMES,
+    '7.2': _COMMON + ['pc-5.2-compress', 'pc-5.2-block'],
+    '10.0': _COMMON + _TARGET_NAMES,
+    '11.1': _COMMON + _TARGET_NAMES,
+}

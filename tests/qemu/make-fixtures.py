@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Produce real QEMU migration streams described in fixtures.py.
 
-    make-fixtures.py [--out DIR] [--only NAME...] [--list] [--keep-work]
+    make-fixtures.py [--qemu-version V] [--out DIR] [--only NAME...] [--list]
+                     [--keep-work]
 
 For every fixture: start QEMU paused (-S), set capabilities/parameters, do
 the fixture's preparation, `migrate` to `exec:cat > FILE` (or the postcopy
 sink), poll query-migrate until `completed`, check the result, quit.
 Writes DIR/NAME.mig and DIR/manifest.json (default DIR: tests/fixtures/streams).
+With --qemu-version V (5.2, 7.2, 10.0, 11.1) the QEMU of that version runs
+(from its Debian chroot, made and mounted by tests/qemu/roots.sh, through
+wrappers first in PATH), the fixtures are fixtures.VERSIONED[V] and the
+default DIR is tests/fixtures/qemu-V.
 Exit status: 0 if every selected fixture was produced or skipped, 1 otherwise.
 """
 
@@ -16,6 +21,7 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -171,7 +177,8 @@ def make_one(fx, out_dir, workdir):
     binary = find_binary(fx.binary)
     argv = fixtures.command_line(fx, workdir)
     final = os.path.join(out_dir, fx.name + '.mig')
-    partial = os.path.join(out_dir, '.%s.mig.partial' % fx.name)
+    # exec: commands of a chrooted QEMU see only /tmp: write into the work dir
+    partial = os.path.join(workdir, '.%s.mig.partial' % fx.name)
     start = time.monotonic()
     try:
         info = produce(fx, binary, argv, partial, workdir)
@@ -179,7 +186,7 @@ def make_one(fx, out_dir, workdir):
         with open(partial, 'rb') as f:
             if f.read(8) != b'QEVM\x00\x00\x00\x03':
                 raise FixtureError('stream does not start with QEVM v3')
-        os.replace(partial, final)
+        shutil.move(partial, final)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
@@ -232,6 +239,18 @@ def migration_summary(info):
     return out
 
 
+def use_version(version, workdir):
+    """Put wrappers running QEMU VERSION (its chroot) first in PATH.
+
+    The work dir is under /tmp, which roots.sh bind-mounts into the chroot,
+    so the same absolute paths work inside and outside.
+    """
+    bindir = os.path.join(workdir, 'bin')
+    subprocess.run([os.path.join(HERE, 'roots.sh'), 'bin', version, bindir],
+                   check=True, stdout=subprocess.DEVNULL)
+    os.environ['PATH'] = bindir + os.pathsep + os.environ.get('PATH', '')
+
+
 def load_manifest(path):
     try:
         with open(path) as f:
@@ -248,7 +267,8 @@ def write_manifest(path, entries):
                    else len(order))
     data = {
         'about': 'Real QEMU migration streams made by tests/qemu/make-fixtures.py; '
-                 'tests/qemu/accept.py NAME FILE loads one back into QEMU. '
+                 'tests/qemu/accept.py [--qemu-version V] NAME FILE loads one '
+                 'back into QEMU. '
                  'In argv, {workdir} stands for the temporary work dir in which '
                  'fixtures.py generated the files listed in generated_files '
                  '(same bytes everywhere); -qmp is left out.',
@@ -271,19 +291,28 @@ def main():
                     help='list the fixtures and exit')
     ap.add_argument('--keep-work', action='store_true',
                     help='keep the temporary work dir (QEMU logs, blobs)')
+    ap.add_argument('--qemu-version', metavar='V', choices=sorted(fixtures.VERSIONED),
+                    help='run QEMU V from its chroot (tests/qemu/roots.sh) and '
+                         'make its fixture set')
     opts = ap.parse_args()
+    if opts.qemu_version and opts.out == DEFAULT_OUT:
+        opts.out = os.path.join(REPO, 'tests', 'fixtures',
+                                'qemu-' + opts.qemu_version)
+    pool = fixtures.FIXTURES
+    if opts.qemu_version:
+        pool = [fixtures.BY_NAME[n] for n in fixtures.VERSIONED[opts.qemu_version]]
 
     if opts.list:
-        for fx in fixtures.FIXTURES:
+        for fx in pool:
             print('%-18s %s' % (fx.name, fx.description))
         return 0
 
-    selected = fixtures.FIXTURES
+    selected = pool
     if opts.only:
-        unknown = [n for n in opts.only if n not in fixtures.BY_NAME]
+        unknown = [n for n in opts.only if n not in [fx.name for fx in pool]]
         if unknown:
             ap.error('unknown fixture(s): %s' % ', '.join(unknown))
-        selected = [fx for fx in fixtures.FIXTURES if fx.name in opts.only]
+        selected = [fx for fx in pool if fx.name in opts.only]
 
     out_dir = os.path.abspath(opts.out)
     os.makedirs(out_dir, exist_ok=True)
@@ -293,7 +322,9 @@ def main():
                if os.path.exists(os.path.join(out_dir, e.get('file', '')))}
 
     # short path: the QMP unix socket lives in here
-    workdir = tempfile.mkdtemp(prefix='mcfx-')
+    workdir = tempfile.mkdtemp(prefix='mcfx-', dir='/tmp')
+    if opts.qemu_version:
+        use_version(opts.qemu_version, workdir)
     t0 = time.monotonic()
     made, skipped, failed = [], [], []
     try:

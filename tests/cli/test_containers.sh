@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Containers under a stream: compressed files (gzip, bzip2, xz, zstd, from
+# files and pipes), bytes after the vmdesc (a Proxmox-style state volume),
+# and damaged layers.  libvirt images made by real libvirt are in
+# tests/libvirt; qcow2 snapshots by real QEMU in tests/qemu/test_qcow2.sh.
+set -u
+. "$(dirname "$0")/lib.sh"
+M=$MIGCONV
+for n in pc-bare q35-devices; do
+    f=$FIXTURES/$n.mig
+    for z in gzip bzip2 xz zstd lzop; do
+        $z -c < "$f" > "$WORK/$n.$z"
+        expect_exit "$n.$z: legacy-to-ber" 0 "$M" legacy-to-ber -q "$WORK/$n.$z" "$WORK/$n.$z.ber"
+        expect_exit "$n.$z: ber-to-legacy" 0 "$M" ber-to-legacy -q "$WORK/$n.$z.ber" "$WORK/$n.$z.back"
+        check "$n.$z: back is $z, same stream" cmp -s <($z -dc < "$WORK/$n.$z.back") "$f"
+        # The BER of the compressed file holds the plain stream's BER after
+        # its Container record.
+        "$M" legacy-to-ber -q -f "$f" "$WORK/$n.plain.ber"
+        check "$n.$z: BER = Container + the plain stream's BER" \
+            cmp -s <(tail -c "$(stat -c %s "$WORK/$n.plain.ber")" "$WORK/$n.$z.ber") "$WORK/$n.plain.ber"
+        check "$n.$z: dump names the compression" \
+            bash -c "'$M' dump '$WORK/$n.$z.ber' | jq -e '.container.compression == \"$z\"' >/dev/null"
+        check "$n.$z: from a pipe" bash -c "cat '$WORK/$n.$z' | '$M' legacy-to-ber -q - - | cmp -s - '$WORK/$n.$z.ber'"
+        expect_exit "$n.$z: verify" 0 "$M" verify -q "$WORK/$n.$z"
+    done
+done
+# bzip2 -9 (its default) comes back identical; gzip (GNU gzip's own
+# deflate, not zlib's), xz and zstd give the same stream, other bytes.
+check "bzip2: identical file" cmp -s "$WORK/pc-bare.bzip2" "$WORK/pc-bare.bzip2.back"
+# Concatenated gzip members read as one stream.
+f=$FIXTURES/pc-bare.mig
+head -c 100000 "$f" | gzip -c > "$WORK/cat.gz"
+tail -c +100001 "$f" | gzip -c >> "$WORK/cat.gz"
+expect_exit "two gzip members: one stream" 0 "$M" legacy-to-ber -q "$WORK/cat.gz" "$WORK/cat.ber"
+
+# Damaged layers: one error line, exit 1, no output.
+damaged() { # NAME FILE PATTERN
+    rm -f "$WORK/d.ber"
+    expect_exit "$1: exit 1" 1 "$M" legacy-to-ber -q "$2" "$WORK/d.ber"
+    expect_err "$1: message" "$3"
+    check "$1: one line" test "$(wc -l < "$WORK/err")" = 1
+    check "$1: no output" test ! -e "$WORK/d.ber"
+}
+# libvirt save images built here around a fixture stream, in every format
+# (real libvirt images, which need root and libvirt, are in tests/libvirt):
+# the header and XML come back exactly, the stream in the same format.
+mklv() { # FORMAT-CODE COMPRESSOR|- OUT [big]
+    python3 - "$1" "$2" "$3" "${4:-little}" "$FIXTURES/pc-bare.mig" <<'PY'
+import struct, subprocess, sys
+code, comp, out, order, stream = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+data = open(stream, 'rb').read()
+if comp != '-':
+    data = subprocess.run(comp.split(), input=data, stdout=subprocess.PIPE, check=True).stdout
+xml = b"<domain type='qemu'>\n  <name>synthetic</name>\n</domain>\n\0"
+cookie = b"<cookie>\n  <cpu mode='custom'/>\n</cookie>\n\0"
+body = xml + cookie + b'\0' * 300
+e = '>' if order == 'big' else '<'
+hdr = b'LibvirtQemudSave' + struct.pack(e + '5I', 2, len(body), 1, code, len(xml)) + struct.pack(e + '14I', *([0] * 14))
+open(out, 'wb').write(hdr + body + data)
+PY
+}
+for spec in "0:-:raw:cat" "1:gzip -c:gzip:gzip -dc" "2:bzip2 -c:bzip2:bzip2 -dc" \
+            "3:xz -c -3:xz:xz -dc" "4:lzop -c:lzop:lzop -dc" "5:zstd -c:zstd:zstd -dc"; do
+    IFS=: read -r code comp name dec <<<"$spec"
+    for order in little big; do
+        img=$WORK/lv-$name-$order.save
+        mklv "$code" "$comp" "$img" "$order"
+        "$M" legacy-to-ber -q "$img" "$img.ber" && "$M" ber-to-legacy -q "$img.ber" "$img.back" ||
+            bad "libvirt $name ($order-endian): conversion"
+        n=$((92 + $(python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); print(struct.unpack(('>' if sys.argv[2]=='big' else '<')+'I', d[20:24])[0])" "$img" "$order")))
+        check "libvirt $name ($order-endian): same header and XML" cmp -s <(head -c $n "$img") <(head -c $n "$img.back")
+        check "libvirt $name ($order-endian): same stream" cmp -s <(tail -c +$((n + 1)) "$img.back" | $dec) "$FIXTURES/pc-bare.mig"
+        [ "$name" != raw ] || check "libvirt raw ($order-endian): byte-identical" cmp -s "$img" "$img.back"
+        check "libvirt $name ($order-endian): dump shows the XML and cookie" bash -c \
+            "'$M' dump '$img.ber' | jq -e '.container.libvirt.xml | test(\"synthetic\")' >/dev/null &&
+             '$M' dump '$img' | jq -e '.container.libvirt.cookie | test(\"<cookie>\")' >/dev/null"
+    done
+done
+check "bzip2 libvirt image: byte-identical" cmp -s "$WORK/lv-bzip2-little.save" "$WORK/lv-bzip2-little.save.back"
+lv=$WORK/lv-raw-little.save
+head -c 60 "$lv" > "$WORK/lvcut.save"
+damaged "libvirt: cut header" "$WORK/lvcut.save" "header cut short"
+head -c 200 "$lv" > "$WORK/lvshort.save"
+damaged "libvirt: data_len past the end" "$WORK/lvshort.save" "XML data length [0-9]+ runs past the end of the file"
+{ printf 'LibvirtQemudPart'; tail -c +17 "$lv"; } > "$WORK/lvpart.save"
+damaged "libvirt: LibvirtQemudPart" "$WORK/lvpart.save" "save image is incomplete"
+mklv 6 - "$WORK/lvsparse.save"
+damaged "libvirt: sparse format" "$WORK/lvsparse.save" "sparse \(mapped-ram\) save image format is not supported yet"
+head -c 5000 "$lv" > "$WORK/lvstream.save"
+damaged "libvirt: stream cut" "$WORK/lvstream.save" "stream in a libvirt image: offset [0-9]+: "
+cat "$lv" | "$M" legacy-to-ber -q - "$WORK/lvpipe.ber"
+check "libvirt image from a pipe" cmp -s "$WORK/lvpipe.ber" "$lv.ber"
+
+# Bytes after the vmdesc: kept as a Trailer, zero runs compact.
+{ cat "$f"; head -c 1000 /dev/zero; printf 'old data'; head -c 70000 /dev/urandom; head -c 8000000 /dev/zero; } > "$WORK/vol"
+expect_exit "state volume: legacy-to-ber" 0 "$M" legacy-to-ber -q "$WORK/vol" "$WORK/vol.ber"
+expect_exit "state volume: ber-to-legacy" 0 "$M" ber-to-legacy -q "$WORK/vol.ber" "$WORK/vol.back"
+check "state volume: identical" cmp -s "$WORK/vol" "$WORK/vol.back"
+"$M" legacy-to-ber -q "$f" "$WORK/bare.ber"
+size=$(( $(stat -c %s "$WORK/vol.ber") - $(stat -c %s "$WORK/bare.ber") ))
+check "state volume: 8 MB of zeros cost a few bytes ($size bytes of Trailer for 70 KB of data)" test "$size" -lt 72000
+expect_exit "--drop-trailer" 0 "$M" legacy-to-ber -q --drop-trailer "$WORK/vol" "$WORK/vol-d.ber"
+check "--drop-trailer: the plain stream's BER" cmp -s "$WORK/vol-d.ber" "$WORK/bare.ber"
+"$M" ber-to-legacy -q --drop-trailer "$WORK/vol.ber" "$WORK/vol-d.mig"
+check "ber-to-legacy --drop-trailer: the plain stream" cmp -s "$WORK/vol-d.mig" "$f"
+# Device sections need the vmdesc: found with bytes after it too.
+{ cat "$FIXTURES/q35-devices.mig"; head -c 1024 /dev/zero; } > "$WORK/qvol"
+"$M" legacy-to-ber -q "$WORK/qvol" "$WORK/qvol.ber" && "$M" ber-to-legacy -q "$WORK/qvol.ber" "$WORK/qvol.back"
+check "q35-devices + 1024 zero bytes: identical" cmp -s "$WORK/qvol" "$WORK/qvol.back"
+# A gzip'd state volume.
+gzip -c < "$WORK/vol" > "$WORK/vol.gz"
+"$M" legacy-to-ber -q "$WORK/vol.gz" "$WORK/volgz.ber" && "$M" ber-to-legacy -q "$WORK/volgz.ber" "$WORK/volgz.back"
+check "gzip'd state volume: same bytes" cmp -s <(gzip -dc < "$WORK/volgz.back") "$WORK/vol"
+
+head -c 50000 "$WORK/pc-bare.gzip" > "$WORK/cut.gz"
+damaged "truncated gzip" "$WORK/cut.gz" "gzip data cut short"
+head -c 50000 "$WORK/pc-bare.xz" > "$WORK/cut.xz"
+damaged "truncated xz" "$WORK/cut.xz" "xz data cut short"
+head -c 50000 "$WORK/pc-bare.zstd" > "$WORK/cut.zst"
+damaged "truncated zstd" "$WORK/cut.zst" "zstd data cut short"
+head -c 50000 "$WORK/pc-bare.lzop" > "$WORK/cut.lzo"
+damaged "truncated lzop" "$WORK/cut.lzo" "lzop: data cut short"
+head -c 50000 "$WORK/pc-bare.bzip2" > "$WORK/cut.bz2"
+damaged "truncated bzip2" "$WORK/cut.bz2" "bzip2 data cut short"
+python3 -c "
+import sys; d = bytearray(open(sys.argv[1], 'rb').read()); d[5000] ^= 0xff; open(sys.argv[2], 'wb').write(d)" "$WORK/pc-bare.gzip" "$WORK/flip.gz"
+damaged "corrupt gzip" "$WORK/flip.gz" "gzip: "
+{ cat "$WORK/pc-bare.gzip"; printf 'garbage'; } > "$WORK/junk.gz"
+damaged "bytes after the gzip data" "$WORK/junk.gz" "trailing bytes after the gzip data"
+# Cut inside the compressed stream: the offset names the layer.
+head -c 5000 "$f" | gzip -c > "$WORK/short.gz"
+damaged "stream cut inside gzip" "$WORK/short.gz" "short.gz: gzip data: offset [0-9]+: .*unexpected end of input"
+# A damaged Trailer in BER.
+python3 - "$WORK/vol.ber" "$WORK/badtrail.ber" "$(stat -c %s "$WORK/bare.ber")" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+i = int(sys.argv[3])
+assert d[i:i + 2] == b'\x68\x80'
+d[i + 2] = 0x85
+open(sys.argv[2], 'wb').write(d)
+PY
+rm -f "$WORK/bt.mig"
+expect_exit "damaged Trailer: exit 1" 1 "$M" ber-to-legacy -q "$WORK/badtrail.ber" "$WORK/bt.mig"
+expect_err "damaged Trailer: message" "invalid Trailer chunk"
+check "damaged Trailer: no output" test ! -e "$WORK/bt.mig"
+# Without --snapshot, a qcow2 image is a usage error.
+qemu-img create -q -f qcow2 "$WORK/e.qcow2" 1M 2>/dev/null && {
+    expect_exit "qcow2 without --snapshot" 2 "$M" legacy-to-ber "$WORK/e.qcow2" "$WORK/e.ber"
+    expect_err "qcow2 without --snapshot: message" "--snapshot"
+    expect_exit "snapshots of an image without any" 0 "$M" snapshots "$WORK/e.qcow2"
+}
+finish
