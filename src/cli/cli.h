@@ -130,6 +130,7 @@ int mc_cmd_convert(int argc, char **argv, mc_format from);
 int mc_cmd_dump(int argc, char **argv);
 int mc_cmd_verify(int argc, char **argv);
 int mc_cmd_tables(int argc, char **argv);
+int mc_cmd_schema(int argc, char **argv);
 int mc_cmd_snapshots(int argc, char **argv);
 int mc_cmd_batch(int argc, char **argv);
 
