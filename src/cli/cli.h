@@ -34,7 +34,7 @@ int mc_cli_usage_error(const char *cmd, const char *fmt, ...)
 #define MC_CLI_COMMON_SHORT "fqh"
 enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
        MC_OPT_NO_NAMES, MC_OPT_RAM_RECORDS, MC_OPT_VALIDATE, MC_OPT_TABLES,
-       MC_OPT_SNAPSHOT, MC_OPT_DROP_TRAILER };
+       MC_OPT_SNAPSHOT, MC_OPT_DROP_TRAILER, MC_OPT_VMDESC };
 #define MC_CLI_COMMON_LONG                                              \
     {"force", no_argument, NULL, 'f'},                                  \
     {"quiet", no_argument, NULL, 'q'},                                  \
@@ -133,6 +133,8 @@ int mc_cmd_tables(int argc, char **argv);
 int mc_cmd_schema(int argc, char **argv);
 int mc_cmd_snapshots(int argc, char **argv);
 int mc_cmd_batch(int argc, char **argv);
+int mc_cmd_extract(int argc, char **argv);
+int mc_cmd_normalize(int argc, char **argv);
 
 struct mc_tables;
 /* Merge a tables file into t. */

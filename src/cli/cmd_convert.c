@@ -12,6 +12,9 @@ static void usage(const char *cmd, FILE *f)
 "Usage: migconv %s [OPTIONS] IN OUT\n"
 "Convert %s.  IN and OUT may be '-' (stdin, stdout).\n"
 "OUT is written to a temporary file beside it and renamed on success.\n"
+"IN may also be a libvirt save image, a gzip/bzip2/xz/zstd/lzop file, or a\n"
+"qcow2 image with --snapshot; the BER keeps the container and the bytes\n"
+"after the vmdesc, and ber-to-legacy rebuilds them.\n"
 "\n"
 "Options:\n"
 "  -f, --force          overwrite OUT if it exists\n"
@@ -23,6 +26,8 @@ static void usage(const char *cmd, FILE *f)
 "                       vmdesc (K/M/G suffixes; default 64M)\n"
 "      --tables FILE    descriptor tables for device sections that no\n"
 "                       vmdesc describes (see migconv tables)\n"
+"      --snapshot NAME|ID  the qcow2 internal snapshot whose vmstate to read\n"
+"      --drop-trailer   leave out the bytes that follow the stream's vmdesc\n"
 "  -h, --help           show this help\n",
             cmd,
             strcmp(cmd, "legacy-to-ber") == 0

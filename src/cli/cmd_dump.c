@@ -17,21 +17,49 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "      --ram-records    list every RAM record, not only the summary\n"
+"      --vmdesc         print only the vmdesc JSON, as the stream holds it\n"
 "      --validate       BER input: check every record against the schema\n"
-"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
-"                       as for legacy-to-ber\n"
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
+"      --snapshot NAME|ID: as for legacy-to-ber\n"
 "  -h, --help           show this help\n");
+}
+
+/* dump --vmdesc: only the vmdesc JSON on stdout. */
+static int dump_vmdesc(const mc_run *run, bool validate, const char *inpath)
+{
+    mc_error *err = NULL;
+    mc_input in;
+    if (!mc_input_open(&in, inpath, run->c, &err)) {
+        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
+    }
+    int code;
+    if (!in.fmt) {
+        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
+        code = mc_run_report(&in, in.name, NULL, err);
+        mc_input_close(&in);
+        return code;
+    }
+    mc_sink sink;
+    mc_sink_init_fd(&sink, STDOUT_FILENO);
+    mc_visitor *v = mc_vmdesc_visitor_new(&sink);
+    bool ok = mc_run_read(run, &in, in.fmt, v, validate, &err);
+    mc_visitor_free(v);
+    mc_sink_cleanup(&sink);
+    code = ok ? 0 : mc_run_report(&in, in.name, "(stdout)", err);
+    mc_input_close(&in);
+    return code;
 }
 
 int mc_cmd_dump(int argc, char **argv)
 {
     mc_cli_common c = {.progress = -1};
     mc_json_opts jo = {0};
-    bool validate = false;
+    bool validate = false, vmdesc = false;
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
         {"ram-records", no_argument, NULL, MC_OPT_RAM_RECORDS},
         {"validate", no_argument, NULL, MC_OPT_VALIDATE},
+        {"vmdesc", no_argument, NULL, MC_OPT_VMDESC},
         {NULL, 0, NULL, 0},
     };
     int opt, code = 0;
@@ -50,6 +78,8 @@ int mc_cmd_dump(int argc, char **argv)
             jo.ram_records = true;
         } else if (opt == MC_OPT_VALIDATE) {
             validate = true;
+        } else if (opt == MC_OPT_VMDESC) {
+            vmdesc = true;
         } else {
             return mc_cli_usage_error("dump", "invalid option");
         }
@@ -61,7 +91,8 @@ int mc_cmd_dump(int argc, char **argv)
     if ((code = mc_run_init(&run, &c)) != 0) {
         return code;
     }
-    code = mc_dump_one(&run, &jo, validate, argv[optind]);
+    code = vmdesc ? dump_vmdesc(&run, validate, argv[optind])
+                  : mc_dump_one(&run, &jo, validate, argv[optind]);
     mc_run_cleanup(&run);
     return code;
 }

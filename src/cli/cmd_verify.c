@@ -20,8 +20,9 @@ static void usage(FILE *f)
 "input; the exit status is 0 only if every input came back identical.\n"
 "\n"
 "Options:\n"
-"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
-"                       as for legacy-to-ber\n"
+"      --progress, --no-progress, -q, --buffer-limit N, --tables FILE,\n"
+"      --snapshot NAME|ID: as for legacy-to-ber (a container's stream is\n"
+"                       verified, not the container)\n"
 "  -h, --help           show this help\n");
 }
 

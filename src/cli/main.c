@@ -41,6 +41,13 @@ static const mc_command commands[] = {
      mc_cmd_verify},
     {"tables", "tables IN...",
      "make descriptor tables from streams with a vmdesc", mc_cmd_tables},
+    {"extract", "extract IN DIR",
+     "write each RAM block as a raw memory image, with\nthe device state as JSON",
+     mc_cmd_extract},
+    {"normalize", "normalize IN OUT",
+     "the same VM state with XBZRLE and compressed pages\nas plain pages "
+     "(--squash: each page once)",
+     mc_cmd_normalize},
     {"schema", "schema IN...",
      "per-device schema (ASN.1 or JSON Schema) of the\ndevice sections",
      mc_cmd_schema},

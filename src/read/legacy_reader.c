@@ -61,6 +61,7 @@ typedef struct reader {
     uint32_t page_size;
     mc_page_size_source page_size_source;
     bool ignore_shared;      /* configuration lists x-ignore-shared */
+    bool mapped_ram;         /* configuration lists mapped-ram */
     bool postcopy_advised;   /* POSTCOPY_ADVISE with a page-size payload */
     uint64_t ram_total;      /* from the last MEM_SIZE record, 0 if none */
     uint64_t pagesize_summary;
@@ -273,6 +274,9 @@ static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
                 }
                 if (learn && strcmp(cap, "x-ignore-shared") == 0) {
                     r->ignore_shared = true;
+                }
+                if (learn && strcmp(cap, "mapped-ram") == 0) {
+                    r->mapped_ram = true;
                 }
             }
             if (!mc_visit_end_array(v, errp)) {
@@ -970,6 +974,15 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
 {
     uint64_t left = total;
     size_t n = 0;
+    if (r->mapped_ram) {
+        /* QEMU >= 9.0 file: migration with mapped-ram: each block entry
+         * is followed by a MappedRamHeader and the pages lie at fixed
+         * file offsets (migration/ram.c mapped_ram_setup_ramblock). */
+        DATA_ERR(r, mc_src_offset(r->src), "mapped-ram files (the "
+                 "configuration lists the mapped-ram capability) are not "
+                 "supported");
+        return false;
+    }
     while (left > 0) {
         uint64_t off = mc_src_offset(r->src);
         if (n >= MC_MAX_RAM_BLOCKS) {

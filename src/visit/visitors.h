@@ -30,6 +30,10 @@ typedef struct mc_json_opts {
 } mc_json_opts;
 mc_visitor *mc_json_visitor_new(mc_sink *out, const mc_json_opts *opts);
 
+/* Writes only the vmdesc JSON (exact bytes, then a newline); a stream
+ * without one fails in mc_visitor_complete() (dump --vmdesc). */
+mc_visitor *mc_vmdesc_visitor_new(mc_sink *out);
+
 /* Accepts every call and does nothing (validation runs, dry runs). */
 mc_visitor *mc_null_visitor_new(void);
 

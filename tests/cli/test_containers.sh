@@ -149,4 +149,7 @@ qemu-img create -q -f qcow2 "$WORK/e.qcow2" 1M 2>/dev/null && {
     expect_err "qcow2 without --snapshot: message" "--snapshot"
     expect_exit "snapshots of an image without any" 0 "$M" snapshots "$WORK/e.qcow2"
 }
+# --help says what the man page says.
+check "legacy-to-ber --help: --snapshot and --drop-trailer" bash -c "'$M' legacy-to-ber --help | grep -q -- --snapshot && '$M' legacy-to-ber --help | grep -q -- --drop-trailer"
+check "batch --help: --shard, --skip-existing, --report" bash -c "'$M' batch --help | grep -q -- --shard && '$M' batch --help | grep -q -- --skip-existing && '$M' batch --help | grep -q -- --report"
 finish

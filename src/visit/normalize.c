@@ -1,0 +1,288 @@
+/*
+ * The normalize visitor: XBZRLE and COMPRESS_PAGE records to PAGE records,
+ * optionally every page once (see visit/normalize.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/page.h"
+#include "core/stream.h"
+#include "core/util.h"
+#include "core/visitor-impl.h"
+#include "visit/extract.h"
+#include "visit/normalize.h"
+#include "visit/ram_image.h"
+
+typedef struct nz_visitor {
+    mc_visitor base;
+    mc_normalize_opts o;
+    mc_visitor *out;
+    mc_ram_image *img;
+    uint32_t page_size;
+    uint8_t *page;
+    /* the section being passed on: a RAM END section (squash output) */
+    bool in_ram_end;
+    bool squashed;       /* the pages went out */
+    bool ram_pages_seen; /* a page record was read */
+    bool after_squash_page; /* a page record after the pages went out */
+} nz_visitor;
+
+static nz_visitor *nz_of(mc_visitor *v)
+{
+    return (nz_visitor *)v;
+}
+
+/* Every page sent, once, with its final content. */
+static bool nz_emit_all(nz_visitor *x, mc_error **errp)
+{
+    size_t n = mc_ram_image_count(x->img);
+    for (size_t i = 0; i < n; i++) {
+        mc_ram_image_block b;
+        mc_ram_image_block_info(x->img, i, &b);
+        uint64_t pages = b.used_length / x->page_size;
+        bool named = false;
+        for (uint64_t idx = 0; idx < pages; idx++) {
+            if (!mc_ram_image_sent(x->img, i, idx)) {
+                continue;
+            }
+            uint64_t off = idx * x->page_size;
+            if (!mc_ram_image_read(x->img, i, off, x->page, errp)) {
+                return false;
+            }
+            mc_ram_record r = {
+                .offset = off, .block = named ? NULL : b.idstr,
+            };
+            if (mc_page_is_uniform(x->page, x->page_size, &r.fill)) {
+                r.kind = MC_RAM_ZERO;
+            } else {
+                r.kind = MC_RAM_PAGE;
+                r.data = x->page;
+                r.len = x->page_size;
+            }
+            if (!mc_visit_ram_record(x->out, &r, errp)) {
+                return false;
+            }
+            named = true;
+        }
+    }
+    x->squashed = true;
+    return true;
+}
+
+static bool nz_ram_record(mc_visitor *v, const mc_ram_record *rec,
+                          mc_error **errp)
+{
+    nz_visitor *x = nz_of(v);
+    uint64_t at = mc_extract_record_offset(x->o.src, rec);
+    const uint8_t *page = NULL;
+    if (!mc_ram_image_apply(x->img, rec, at, &page, errp)) {
+        return false;
+    }
+    bool is_page = rec->kind == MC_RAM_ZERO || rec->kind == MC_RAM_PAGE ||
+                   rec->kind == MC_RAM_XBZRLE || rec->kind == MC_RAM_COMPRESS;
+    if (x->o.squash) {
+        if (is_page) {
+            if (x->squashed) {
+                mc_error_data(errp, at, "ram", "--squash: a page record after "
+                              "the RAM END section");
+                return false;
+            }
+            x->ram_pages_seen = true;
+            return true;
+        }
+        if (rec->kind == MC_RAM_EOS && x->in_ram_end && !x->squashed &&
+            !nz_emit_all(x, errp)) {
+            return false;
+        }
+        return mc_visit_ram_record(x->out, rec, errp);
+    }
+    if (rec->kind == MC_RAM_XBZRLE || rec->kind == MC_RAM_COMPRESS) {
+        mc_ram_record r = {
+            .kind = MC_RAM_PAGE, .offset = rec->offset, .block = rec->block,
+            .data = page, .len = x->page_size,
+        };
+        return mc_visit_ram_record(x->out, &r, errp);
+    }
+    return mc_visit_ram_record(x->out, rec, errp);
+}
+
+static bool nz_start_stream(mc_visitor *v, const mc_stream_info *info,
+                            mc_error **errp)
+{
+    nz_visitor *x = nz_of(v);
+    if (info->page_size == 0 || info->page_size > (1u << 24)) {
+        mc_error_data(errp, MC_NO_OFFSET, NULL, "unusable page size %u",
+                      info->page_size);
+        return false;
+    }
+    x->page_size = info->page_size;
+    free(x->page);
+    x->page = mc_malloc(x->page_size);
+    mc_ram_image_opts io = {.dirfd = -1, .tmpdir = x->o.tmpdir, .only_fd = -1};
+    mc_ram_image_free(x->img);
+    x->img = mc_ram_image_new(info->page_size, &io);
+    return mc_visit_start_stream(x->out, info, errp);
+}
+
+static bool nz_end_stream(mc_visitor *v, mc_error **errp)
+{
+    nz_visitor *x = nz_of(v);
+    if (x->o.squash && x->ram_pages_seen && !x->squashed) {
+        mc_error_data(errp, MC_NO_OFFSET, "ram",
+                      "--squash: the stream's RAM does not end with an END "
+                      "section (postcopy?), so its pages have no place");
+        return false;
+    }
+    return mc_visit_end_stream(x->out, errp);
+}
+
+static bool nz_start_section(mc_visitor *v, const mc_section_info *info,
+                             mc_error **errp)
+{
+    nz_visitor *x = nz_of(v);
+    x->in_ram_end = info->kind == MC_SECTION_RAM &&
+                    info->type == MC_VM_SECTION_END;
+    return mc_visit_start_section(x->out, info, errp);
+}
+
+static bool nz_end_section(mc_visitor *v, bool footer, mc_error **errp)
+{
+    nz_visitor *x = nz_of(v);
+    x->in_ram_end = false;
+    return mc_visit_end_section(x->out, footer, errp);
+}
+
+static bool nz_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                         uint64_t raw, mc_error **errp)
+{
+    return mc_visit_int(nz_of(v)->out, f, wt, raw, errp);
+}
+
+static bool nz_visit_bytes(mc_visitor *v, const mc_field *f,
+                           const uint8_t *data, size_t len, mc_error **errp)
+{
+    return mc_visit_bytes(nz_of(v)->out, f, data, len, errp);
+}
+
+static bool nz_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                            uint32_t count, const uint8_t *data,
+                            mc_error **errp)
+{
+    return mc_visit_packed(nz_of(v)->out, f, wt, count, data, errp);
+}
+
+static bool nz_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
+{
+    return mc_visit_start_struct(nz_of(v)->out, f, errp);
+}
+
+static bool nz_end_struct(mc_visitor *v, mc_error **errp)
+{
+    return mc_visit_end_struct(nz_of(v)->out, errp);
+}
+
+static bool nz_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
+                           mc_error **errp)
+{
+    return mc_visit_start_array(nz_of(v)->out, f, count, errp);
+}
+
+static bool nz_end_array(mc_visitor *v, mc_error **errp)
+{
+    return mc_visit_end_array(nz_of(v)->out, errp);
+}
+
+static bool nz_start_subsection(mc_visitor *v, const char *name,
+                                uint32_t version_id, mc_error **errp)
+{
+    return mc_visit_start_subsection(nz_of(v)->out, name, version_id, errp);
+}
+
+static bool nz_end_subsection(mc_visitor *v, mc_error **errp)
+{
+    return mc_visit_end_subsection(nz_of(v)->out, errp);
+}
+
+static bool nz_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
+                       uint16_t len, mc_error **errp)
+{
+    return mc_visit_command(nz_of(v)->out, cmd, data, len, errp);
+}
+
+static bool nz_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
+{
+    nz_visitor *x = nz_of(v);
+    if (x->o.squash) {
+        /* The package's length would change with the records in it. */
+        mc_error_data(errp, MC_NO_OFFSET, NULL,
+                      "--squash: postcopy packages are not supported");
+        return false;
+    }
+    return mc_visit_start_packaged(x->out, len, errp);
+}
+
+static bool nz_end_packaged(mc_visitor *v, mc_error **errp)
+{
+    return mc_visit_end_packaged(nz_of(v)->out, errp);
+}
+
+static bool nz_eof(mc_visitor *v, mc_error **errp)
+{
+    return mc_visit_eof(nz_of(v)->out, errp);
+}
+
+static bool nz_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
+                      mc_error **errp)
+{
+    return mc_visit_vmdesc(nz_of(v)->out, json, len, errp);
+}
+
+static bool nz_complete(mc_visitor *v, mc_error **errp)
+{
+    nz_visitor *x = nz_of(v);
+    return mc_visitor_complete(x->out, errp);
+}
+
+static void nz_free(mc_visitor *v)
+{
+    nz_visitor *x = nz_of(v);
+    mc_ram_image_free(x->img);
+    mc_visitor_free(x->out);
+    free(x->page);
+    free(x);
+}
+
+static const mc_visitor_ops nz_ops = {
+    .start_stream = nz_start_stream,
+    .end_stream = nz_end_stream,
+    .start_section = nz_start_section,
+    .end_section = nz_end_section,
+    .visit_int = nz_visit_int,
+    .visit_bytes = nz_visit_bytes,
+    .visit_packed = nz_visit_packed,
+    .start_struct = nz_start_struct,
+    .end_struct = nz_end_struct,
+    .start_array = nz_start_array,
+    .end_array = nz_end_array,
+    .start_subsection = nz_start_subsection,
+    .end_subsection = nz_end_subsection,
+    .ram_record = nz_ram_record,
+    .command = nz_command,
+    .start_packaged = nz_start_packaged,
+    .end_packaged = nz_end_packaged,
+    .eof = nz_eof,
+    .vmdesc = nz_vmdesc,
+    .complete = nz_complete,
+    .free = nz_free,
+};
+
+mc_visitor *mc_normalize_visitor_new(const mc_normalize_opts *opts,
+                                     mc_visitor *out)
+{
+    nz_visitor *x = mc_calloc(1, sizeof(*x));
+    x->base.ops = &nz_ops;
+    x->o = *opts;
+    x->out = out;
+    return &x->base;
+}
