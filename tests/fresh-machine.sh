@@ -23,6 +23,8 @@
 # them.  Everything runs in a private mount namespace; the mounts and the
 # copied tree are removed on every exit, also on SIGINT, SIGTERM and SIGHUP.
 # Logs are kept in build/fresh/ of the checkout.
+# (A shell starts background jobs with SIGINT ignored when it has no job
+# control, and a script cannot undo that: stop such a run with SIGTERM.)
 #
 # Needs root (run by another user it runs itself through sudo), debootstrap,
 # git and unshare.  MC_DEBIAN_MIRROR chooses the mirror
@@ -156,6 +158,9 @@ say "copying the pristine tree to $root"
 cp -a --reflink=auto "$pristine/." "$root/"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 
+# The chroot's / is a mount point, as on a machine (libvirt's QEMU driver
+# changes the propagation of / for each domain).
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
@@ -169,13 +174,15 @@ if [ -d "$roots" ]; then
 fi
 
 say "cloning $top at $head (committed HEAD) to /root/migconv"
-git clone -q --no-local "$top" "$root/root/migconv"
+git clone -q --no-hardlinks "$top" "$root/root/migconv"
 git -C "$root/root/migconv" checkout -q "$head" 2>/dev/null ||
     git -C "$root/root/migconv" -c advice.detachedHead=false checkout -q --detach "$head"
 [ "$(git -C "$root/root/migconv" rev-parse HEAD)" = "$head" ] || die "clone is not at $head"
 
 # Run a command as root in the chroot, in a clean login-like environment,
-# from the top of the clone.  It runs as a job of its own (job control on)
+# from the top of the clone, in a PID namespace of its own (it sees only its
+# own processes, as on a machine of its own, and what it leaves running
+# ends with it).  It runs as a job of its own (job control on)
 # so that it keeps the default SIGINT handling and the traps above still
 # run at once when a signal comes.
 run_cmd() {
@@ -183,7 +190,8 @@ run_cmd() {
     say "$name: $cmd"
     t0=$(date +%s)
     set -m
-    chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root \
+    unshare --pid --fork --mount-proc="$root/proc" \
+        chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root \
         SHELL=/bin/bash TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         ${http_proxy:+http_proxy="$http_proxy"} ${https_proxy:+https_proxy="$https_proxy"} \
         /bin/bash -c 'cd /root/migconv && eval "$1"' quick-start "$cmd" \
@@ -235,7 +243,7 @@ fi
 # usable /dev/kvm, a fixture without tables, ...).
 if [ -f "$lasttest" ]; then
     cp "$lasttest" "$logs/LastTest.log"
-    inner=$(grep -E -i '^skip |skipped' "$lasttest" | sort | uniq -c || true)
+    inner=$(grep -E -i '^[[:space:]]*skip[[:space:]:]|skipped$' "$lasttest" | sort | uniq -c || true)
     if [ -n "$inner" ]; then
         say "checks that skipped themselves inside passing tests (see $logs/LastTest.log):"
         echo "$inner"
