@@ -87,7 +87,11 @@ int mc_run_report(const mc_input *in, const char *in_name,
                   const char *out_name, mc_error *err)
 {
     const char *file = in_name;
-    if (err && err->side == MC_SIDE_OUTPUT && out_name) {
+    /* A failed write, close or rename is the output's; a writer refusing
+     * the data it was given is about the input (the message says "output
+     * offset"). */
+    if (err && err->side == MC_SIDE_OUTPUT && err->cls == MC_ERR_IO &&
+        out_name) {
         file = out_name;
     } else if (in) {
         mc_input_blame(in, err);

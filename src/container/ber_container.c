@@ -376,8 +376,11 @@ bool mc_trailer_read(mc_src *src, mc_sink *k, uint64_t *total,
             size_t hl;
             uint64_t len;
             size_t have = mc_src_buffered(src) < 10 ? mc_src_buffered(src) : 10;
+            if ((p[0] == 0x80 || p[0] == 0x81) &&
+                !mc_src_peek(src, have, &p, errp)) {
+                return false; /* the error is set once, by the peek */
+            }
             if ((p[0] != 0x80 && p[0] != 0x81) ||
-                !mc_src_peek(src, have, &p, errp) ||
                 !get_tl(p, have, &hl, &len) ||
                 (p[0] == 0x80 && (len == 0 || len > MC_TRAILER_CHUNK))) {
                 mc_error_data(errp, off, "trailer", "invalid Trailer chunk");
@@ -393,8 +396,10 @@ bool mc_trailer_read(mc_src *src, mc_sink *k, uint64_t *total,
                 continue;
             }
             uint64_t z;
-            if (!mc_src_take(src, hl + (size_t)(len > 9 ? 0 : len), &p, errp) ||
-                !get_uint(p + hl, len, &z) || z == 0) {
+            if (!mc_src_take(src, hl + (size_t)(len > 9 ? 0 : len), &p, errp)) {
+                return false;
+            }
+            if (!get_uint(p + hl, len, &z) || z == 0) {
                 mc_error_data(errp, off, "trailer", "invalid Trailer zero run");
                 return false;
             }

@@ -6,6 +6,8 @@
 #ifndef MC_CORE_BER_H
 #define MC_CORE_BER_H
 
+#include <stdint.h>
+
 enum {
     MC_BER_EOC = 0x00,
     MC_BER_BOOLEAN = 0x01,
@@ -46,5 +48,15 @@ enum {
 #define MC_BER_RUN_MAX_PAGES 256u
 /* ... and at most this many bytes (but always at least one page). */
 #define MC_BER_RUN_MAX_BYTES (1u << 20)
+
+/* Pages in one run of a RAM block for this page size: up to
+ * MC_BER_RUN_MAX_PAGES, at most MC_BER_RUN_MAX_BYTES unless one page is
+ * more. */
+static inline uint32_t mc_ber_run_max_pages(uint32_t page_size)
+{
+    uint32_t maxp = MC_BER_RUN_MAX_BYTES / page_size;
+    return maxp > MC_BER_RUN_MAX_PAGES ? MC_BER_RUN_MAX_PAGES
+                                       : maxp ? maxp : 1;
+}
 
 #endif

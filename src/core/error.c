@@ -26,10 +26,26 @@ static char *vformat(const char *fmt, va_list ap)
     return s;
 }
 
+#ifdef MC_CHECKS
+/* An error set where one is already set: a broken error rule (error.h). */
+static void set_twice(const mc_error *old, const char *fmt)
+{
+    fprintf(stderr, "migconv: internal error: an error was set twice: "
+            "\"%s\", then \"%s\"\n", old->msg, fmt);
+    abort();
+}
+#endif
+
 void mc_error_set(mc_error **errp, mc_error_class cls, uint64_t offset,
                   const char *path, const char *fmt, ...)
 {
-    if (!errp || *errp) {
+    if (!errp) {
+        return;
+    }
+    if (*errp) {
+#ifdef MC_CHECKS
+        set_twice(*errp, fmt);
+#endif
         return;
     }
     mc_error *e = mc_calloc(1, sizeof(*e));
@@ -45,7 +61,7 @@ void mc_error_set(mc_error **errp, mc_error_class cls, uint64_t offset,
 
 void mc_error_set_errno(mc_error **errp, int errnum, const char *fmt, ...)
 {
-    if (!errp || *errp) {
+    if (!errp) {
         return;
     }
     va_list ap;
@@ -97,6 +113,9 @@ char *mc_error_format(const mc_error *err)
     char off[128] = "";
     if (err->offset != MC_NO_OFFSET && err->layer) {
         snprintf(off, sizeof(off), "%.60s: stream offset %llu: ", err->layer,
+                 (unsigned long long)err->offset);
+    } else if (err->offset != MC_NO_OFFSET && err->side == MC_SIDE_OUTPUT) {
+        snprintf(off, sizeof(off), "output offset %llu: ",
                  (unsigned long long)err->offset);
     } else if (err->offset != MC_NO_OFFSET) {
         snprintf(off, sizeof(off), "offset %llu: ",

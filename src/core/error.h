@@ -15,8 +15,11 @@
  *     possibly empty;
  *   - one phrase, lower case, no trailing period;
  *   - the side it belongs to, when that is known: the input (a read
- *     failed, the data is bad) or the output (a write failed), so that the
- *     CLI can name the right file;
+ *     failed, the data is bad) or the output (a write failed, or a writer
+ *     refused what it was given: then the offset counts in the output and
+ *     is formatted "output offset N"), so that the CLI can name the right
+ *     file (the output for an I/O error of the output side, else the
+ *     input);
  *   - the layer of a stacked input whose offsets it counts ("vm.save"),
  *     NULL when the offset is in the file itself.
  */

@@ -6,6 +6,8 @@
 #ifndef MC_CORE_STREAM_H
 #define MC_CORE_STREAM_H
 
+#include <stdint.h>
+
 #define MC_VM_FILE_MAGIC 0x5145564du   /* "QEVM" */
 #define MC_VM_FILE_VERSION_COMPAT 0x00000002u
 #define MC_VM_FILE_VERSION 0x00000003u
@@ -57,5 +59,19 @@
 
 const char *mc_section_type_name(unsigned type);
 const char *mc_command_name(unsigned cmd);
+
+/* Limits of the stream's rules, shared by every reader and writer. */
+/* A counted string (idstr, RAM block name, subsection name) has a length
+ * byte: at most 255 bytes. */
+#define MC_MAX_COUNTED 255u
+/* migconv reads at most this many RAM blocks (QEMU has a few dozen). */
+#define MC_MAX_RAM_BLOCKS 4096
+
+/* zlib's compressBound(): the largest a compressed page of n bytes can be
+ * (RAM_SAVE_FLAG_COMPRESS_PAGE). */
+static inline uint64_t mc_compress_bound(uint64_t n)
+{
+    return n + (n >> 12) + (n >> 14) + (n >> 25) + 13;
+}
 
 #endif

@@ -40,6 +40,19 @@ int64_t mc_wire_type_sext(mc_wire_type wt, uint64_t raw)
     return (int64_t)((raw ^ sign) - sign);
 }
 
+bool mc_wire_type_fits(mc_wire_type wt, uint64_t raw)
+{
+    unsigned bits = mc_wire_type_width(wt) * 8;
+    if (bits == 64 || raw >> bits == 0) {
+        return true;
+    }
+    if (mc_wire_type_signed(wt)) {
+        int64_t s = (int64_t)raw;
+        return s < 0 && s >= -(int64_t)(UINT64_C(1) << (bits - 1));
+    }
+    return false;
+}
+
 const char *mc_page_size_source_name(mc_page_size_source s)
 {
     switch (s) {

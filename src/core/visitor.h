@@ -66,6 +66,9 @@ bool mc_wire_type_signed(mc_wire_type wt);
 const char *mc_wire_type_name(mc_wire_type wt);
 /* Sign-extend a raw value of the given wire type to int64. */
 int64_t mc_wire_type_sext(mc_wire_type wt, uint64_t raw);
+/* Whether raw holds a value of wire type wt: its width in bits, or, for
+ * signed types, a sign-extended negative value of that width. */
+bool mc_wire_type_fits(mc_wire_type wt, uint64_t raw);
 
 typedef enum mc_page_size_source {
     MC_PAGE_SIZE_DEFAULT,       /* no information: MC_DEFAULT_PAGE_SIZE */

@@ -38,9 +38,7 @@
 /* Nesting of packages, structs, arrays and subsections. */
 #define MAX_DEPTH 64
 /* Same cap as the legacy reader. */
-#define MAX_RAM_BLOCKS 4096
 /* Legacy counted strings (idstr, block and subsection names). */
-#define MAX_COUNTED 255
 /* The StreamHeader is a handful of small INTEGERs. */
 #define MAX_STREAM_HEADER 64
 /* A RAM section header: a few INTEGERs, the idstr and the vmsd name. */
@@ -79,7 +77,7 @@ typedef struct reader {
     size_t str_cap[S__COUNT];
 
     mc_ram_block *blocks;
-    char (*block_names)[MAX_COUNTED + 1];
+    char (*block_names)[MC_MAX_COUNTED + 1];
     size_t blocks_cap;
 
     /* The previous RAM record, if it was a run (for canonical merging). */
@@ -713,7 +711,7 @@ static bool read_subsection(reader *r, cur *list, mc_error **errp)
     uint64_t version;
     if (!cur_expect(r, list, MC_BER_SEQ, &sc, "subsection", errp) ||
         !cur_expect(r, &sc, MC_BER_UTF8, &v, "subsection name", errp) ||
-        !cur_string(r, &v, S_NAME, 1, MAX_COUNTED, &name, "subsection name",
+        !cur_string(r, &v, S_NAME, 1, MC_MAX_COUNTED, &name, "subsection name",
                     errp)) {
         return false;
     }
@@ -807,7 +805,7 @@ static bool read_section_header(reader *r, cur *c, bool ram,
     if (type == MC_VM_SECTION_START || type == MC_VM_SECTION_FULL) {
         cur s;
         if (!cur_expect(r, &h, MC_BER_CTX | 1, &s, "section idstr", errp) ||
-            !cur_string(r, &s, S_IDSTR, 1, MAX_COUNTED, &info->idstr,
+            !cur_string(r, &s, S_IDSTR, 1, MC_MAX_COUNTED, &info->idstr,
                         "section idstr", errp) ||
             !cur_uint(r, &h, MC_BER_CTX | 2, UINT32_MAX, &v, "instance id", errp)) {
             return false;
@@ -888,12 +886,6 @@ static bool read_section(reader *r, const tl *t, mc_error **errp)
 
 /* ---- RAM ---- */
 
-static uint64_t compress_bound(uint64_t n)
-{
-    /* zlib's compressBound(), as the legacy reader checks it. */
-    return n + (n >> 12) + (n >> 14) + (n >> 25) + 13;
-}
-
 static bool read_page_offset(reader *r, cur *c, uint64_t *offset,
                              const char *what, mc_error **errp)
 {
@@ -914,7 +906,7 @@ static bool read_page_prefix(reader *r, cur *c, mc_ram_record *rec,
                              mc_error **errp)
 {
     return read_page_offset(r, c, &rec->offset, "page offset", errp) &&
-           cur_opt_string(r, c, MC_BER_CTX | 0, S_BLOCK, 1, MAX_COUNTED,
+           cur_opt_string(r, c, MC_BER_CTX | 0, S_BLOCK, 1, MC_MAX_COUNTED,
                           &rec->block, "RAM block name", errp);
 }
 
@@ -956,8 +948,8 @@ static bool read_mem_size(reader *r, cur *c, mc_error **errp)
         cur b, s;
         const char *name;
         bool present;
-        if (n >= MAX_RAM_BLOCKS) {
-            return DATA_ERR(r, boff, "more than %d RAM blocks", MAX_RAM_BLOCKS);
+        if (n >= MC_MAX_RAM_BLOCKS) {
+            return DATA_ERR(r, boff, "more than %d RAM blocks", MC_MAX_RAM_BLOCKS);
         }
         if (n == r->blocks_cap) {
             r->blocks_cap = r->blocks_cap ? r->blocks_cap * 2 : 16;
@@ -971,7 +963,7 @@ static bool read_mem_size(reader *r, cur *c, mc_error **errp)
         memset(blk, 0, sizeof(*blk));
         if (!cur_expect(r, &list, MC_BER_SEQ, &b, "RAM block", errp) ||
             !cur_expect(r, &b, MC_BER_UTF8, &s, "RAM block name", errp) ||
-            !cur_string(r, &s, S_BLOCK, 1, MAX_COUNTED, &name,
+            !cur_string(r, &s, S_BLOCK, 1, MC_MAX_COUNTED, &name,
                         "RAM block name", errp) ||
             !cur_uint(r, &b, MC_BER_INTEGER, UINT64_MAX, &blk->used_length,
                       "used length", errp) ||
@@ -1145,7 +1137,7 @@ static bool read_compressed(reader *r, cur *c, mc_error **errp)
         !cur_end(r, c, "compressed page", errp)) {
         return false;
     }
-    if (data.n > compress_bound(r->info.page_size)) {
+    if (data.n > mc_compress_bound(r->info.page_size)) {
         return DATA_ERR(r, data.off, "compressed page of %zu bytes exceeds "
                         "the bound for a page", data.n);
     }
@@ -1656,8 +1648,7 @@ static bool read_stream_header(reader *r, mc_error **errp)
                         MAX_PAGE_SIZE);
     }
     r->info.page_size = (uint32_t)v;
-    uint32_t maxp = MC_BER_RUN_MAX_BYTES / r->info.page_size;
-    r->run_max_pages = maxp > MC_BER_RUN_MAX_PAGES ? MC_BER_RUN_MAX_PAGES : maxp ? maxp : 1;
+    r->run_max_pages = mc_ber_run_max_pages(r->info.page_size);
     if (!cur_uint(r, &c, MC_BER_ENUM, 1, &v, "page size source", errp)) {
         return false;
     }

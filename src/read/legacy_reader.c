@@ -38,7 +38,6 @@
 #include "visit/visitors.h"
 
 #define MAX_SECTIONS 65536
-#define MAX_RAM_BLOCKS 4096
 #define MAX_PACKAGE_DEPTH 4
 /* Array elements that occupy no bytes (a vmdesc can describe 2^32 of
  * them, nested arrays multiply): at most this many per stream. */
@@ -1085,8 +1084,8 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
     }
     while (left > 0) {
         uint64_t off = mc_src_offset(r->src);
-        if (n >= MAX_RAM_BLOCKS) {
-            DATA_ERR(r, off, "more than %d RAM blocks", MAX_RAM_BLOCKS);
+        if (n >= MC_MAX_RAM_BLOCKS) {
+            DATA_ERR(r, off, "more than %d RAM blocks", MC_MAX_RAM_BLOCKS);
             return false;
         }
         if (n == r->blocks_cap) {
@@ -1146,12 +1145,6 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
         .n_blocks = n,
     };
     return mc_visit_ram_record(v, &rec, errp);
-}
-
-/* zlib's compressBound(): the largest a compressed page can be. */
-static uint64_t compress_bound(uint64_t n)
-{
-    return n + (n >> 12) + (n >> 14) + (n >> 25) + 13;
 }
 
 static bool parse_ram(reader *r, mc_visitor *v, mc_error **errp)
@@ -1218,7 +1211,7 @@ static bool parse_ram(reader *r, mc_visitor *v, mc_error **errp)
                 !mc_src_be32(r->src, &len, errp)) {
                 return false;
             }
-            if (len > compress_bound(r->page_size)) {
+            if (len > mc_compress_bound(r->page_size)) {
                 DATA_ERR(r, off, "compressed page of %u bytes exceeds the "
                          "bound for a page", len);
                 return false;

@@ -3,19 +3,20 @@
 
 #include <string.h>
 
-/* Each codec file defines its mc_live_codec objects; list them here. */
-extern const mc_live_codec *const mc_live_codecs_x86[];
-extern const mc_live_codec *const mc_live_codecs_other[];
+/* One row per codec; each is defined in its own live_*.c. */
+static const mc_live_codec *const codecs[] = {
+    &mc_live_block,
+    &mc_live_dirty_bitmap,
+    &mc_live_htab,
+    &mc_live_s390_stattr,
+    &mc_live_s390_skeys,
+};
 
 const mc_live_codec *mc_live_codec_find(const char *idstr)
 {
-    const mc_live_codec *const *lists[] = {mc_live_codecs_x86,
-                                           mc_live_codecs_other};
-    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
-        for (const mc_live_codec *const *c = lists[l]; *c; c++) {
-            if (strcmp((*c)->idstr, idstr) == 0) {
-                return *c;
-            }
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+        if (strcmp(codecs[i]->idstr, idstr) == 0) {
+            return codecs[i];
         }
     }
     return NULL;

@@ -37,4 +37,26 @@ typedef struct mc_live_codec {
 /* The codec for a section idstr, or NULL. */
 const mc_live_codec *mc_live_codec_find(const char *idstr);
 
+/* The codecs, one file each (live_*.c), listed in live.c. */
+extern const mc_live_codec mc_live_block, mc_live_dirty_bitmap, mc_live_htab,
+    mc_live_s390_stattr, mc_live_s390_skeys;
+
+/* Helpers for codecs (live_util.c). */
+bool mc_live_put_int(mc_visitor *v, const char *name, const char *type,
+                     mc_wire_type wt, uint64_t raw, mc_error **errp);
+bool mc_live_start_record(mc_visitor *v, const char *kind, mc_error **errp);
+bool mc_live_counted_name(const mc_live_env *env, mc_visitor *v,
+                          const char *role, mc_error **errp);
+bool mc_live_u16(mc_src *src, mc_visitor *v, const char *name, uint16_t *out,
+                 mc_error **errp);
+bool mc_live_u32(mc_src *src, mc_visitor *v, const char *name, uint32_t *out,
+                 mc_error **errp);
+bool mc_live_u64_value(mc_visitor *v, const char *name, uint64_t raw,
+                       mc_error **errp);
+bool mc_live_check_version(const mc_live_env *env, const char *what,
+                           uint32_t want, mc_error **errp);
+bool mc_live_counted_bytes(const mc_live_env *env, mc_visitor *v,
+                           const char *name, const char *type, uint64_t count,
+                           uint64_t count_off, mc_error **errp);
+
 #endif

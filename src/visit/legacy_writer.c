@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/path.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
@@ -27,7 +28,6 @@
 /* Every RAM_SAVE_FLAG_* bit up to MULTIFD_FLUSH (0x200). */
 #define LW_RAM_FLAG_BITS 0x3ffu
 /* Longest counted string (u8 length). */
-#define LW_MAX_NAME 255u
 
 typedef enum lw_frame_kind {
     LW_SECTION,
@@ -85,37 +85,13 @@ static void lw_pop(mc_legacy_writer *w)
 
 /* ---- error paths ---- */
 
-typedef struct lw_str {
-    char *p;
-    size_t len, cap;
-} lw_str;
+/* Error paths are built with core/path.h into a buffer of this size. */
+#define LW_PATH_MAX 4096
 
-static void lw_str_add(lw_str *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void lw_str_add(lw_str *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n <= 0) {
-        return;
-    }
-    if (s->len + (size_t)n + 1 > s->cap) {
-        s->cap = (s->len + (size_t)n + 1) * 2;
-        s->p = mc_realloc(s->p, s->cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(s->p + s->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    s->len += (size_t)n;
-}
-
-static void lw_str_name(lw_str *s, const char *name)
+static void lw_path_name(char *path, const char *name)
 {
     if (name) {
-        lw_str_add(s, "%s%s", s->len ? "/" : "", name);
+        mc_path_push(path, LW_PATH_MAX, "%s%s", path[0] ? "/" : "", name);
     }
 }
 
@@ -127,25 +103,26 @@ static void lw_str_name(lw_str *s, const char *name)
  */
 static char *lw_path(mc_legacy_writer *w, bool elem, const char *leaf)
 {
-    lw_str s = {0};
+    char path[LW_PATH_MAX] = "";
     for (size_t i = 0; i < w->depth; i++) {
         const lw_frame *f = &w->frames[i];
         if (i > 0 && w->frames[i - 1].kind == LW_ARRAY) {
-            lw_str_add(&s, "[%" PRIu32 "]", w->frames[i - 1].seen - 1);
+            mc_path_push(path, sizeof(path), "[%" PRIu32 "]",
+                         w->frames[i - 1].seen - 1);
         }
         if (f->kind == LW_SECTION && !f->name) {
-            lw_str_add(&s, "%ssection %" PRIu32, s.len ? "/" : "",
-                       f->section_id);
+            mc_path_push(path, sizeof(path), "%ssection %" PRIu32,
+                         path[0] ? "/" : "", f->section_id);
         } else if (f->kind != LW_PACKAGED) {
-            lw_str_name(&s, f->name);
+            lw_path_name(path, f->name);
         }
     }
     const lw_frame *top = lw_top(w);
     if (elem && top && top->kind == LW_ARRAY && top->seen > 0) {
-        lw_str_add(&s, "[%" PRIu32 "]", top->seen - 1);
+        mc_path_push(path, sizeof(path), "[%" PRIu32 "]", top->seen - 1);
     }
-    lw_str_name(&s, leaf);
-    return s.p;
+    lw_path_name(path, leaf);
+    return path[0] ? mc_strdup(path) : NULL;
 }
 
 static void lw_verror(mc_legacy_writer *w, mc_error **errp,
@@ -164,6 +141,8 @@ static void lw_verror(mc_legacy_writer *w, mc_error **errp,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     char *path = lw_path(w, elem, leaf);
     mc_error_set(errp, cls, offset, path, "%s", msg);
+    /* the offset counts in the output */
+    mc_error_set_side(errp, MC_SIDE_OUTPUT);
     free(path);
 }
 
@@ -248,10 +227,10 @@ static bool lw_check_name(mc_legacy_writer *w, const char *s,
         return false;
     }
     size_t n = strlen(s);
-    if (n > LW_MAX_NAME) {
+    if (n > MC_MAX_COUNTED) {
         lw_error(w, errp, MC_ERR_DATA, mc_sink_offset(w->out), NULL,
                  "%s is %zu bytes long, the legacy format allows at most %u",
-                 what, n, LW_MAX_NAME);
+                 what, n, MC_MAX_COUNTED);
         return false;
     }
     return true;
@@ -396,23 +375,6 @@ static bool lw_end_section(mc_visitor *v, bool footer, mc_error **errp)
     return true;
 }
 
-/* Does raw hold a value of wire type wt (sign-extended negatives too)? */
-static bool lw_int_fits(mc_wire_type wt, uint64_t raw)
-{
-    unsigned bits = mc_wire_type_width(wt) * 8;
-    if (bits == 64) {
-        return true;
-    }
-    if (raw >> bits == 0) {
-        return true;
-    }
-    if (mc_wire_type_signed(wt)) {
-        int64_t s = (int64_t)raw;
-        return s < 0 && s >= -(int64_t)(UINT64_C(1) << (bits - 1));
-    }
-    return false;
-}
-
 static bool lw_check_wire_type(mc_legacy_writer *w, mc_wire_type wt,
                                const mc_field *f, mc_error **errp)
 {
@@ -431,7 +393,7 @@ static bool lw_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
     if (!lw_value(w, f, errp) || !lw_check_wire_type(w, wt, f, errp)) {
         return false;
     }
-    if (!lw_int_fits(wt, raw)) {
+    if (!mc_wire_type_fits(wt, raw)) {
         lw_value_error(w, errp, MC_ERR_DATA, f,
                        "value 0x%" PRIx64 " does not fit a %s", raw,
                        mc_wire_type_name(wt));

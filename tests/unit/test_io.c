@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/io.h"
 #include "core/util.h"
@@ -210,6 +213,31 @@ static void test_cmp_sink(void **state)
     mc_src_cleanup(&orig);
 }
 
+/* With MC_CHECKS (tests/run builds so), setting an error twice is a
+ * broken rule and aborts; setting it once does not. */
+static void test_error_set_once(void **state)
+{
+    (void)state;
+    mc_error *err = NULL;
+    mc_error_data(&err, 1, NULL, "first");
+    mc_error_data(NULL, 2, NULL, "ignored: no errp");
+    assert_string_equal(err->msg, "first");
+#ifdef MC_CHECKS
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        fclose(stderr);
+        mc_error_data(&err, 2, NULL, "second");
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+#endif
+    mc_error_free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_stream_not_at_offset_zero),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_cmp_sink),
+        cmocka_unit_test(test_error_set_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
