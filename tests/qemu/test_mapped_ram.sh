@@ -2,15 +2,18 @@
 # mapped-ram files (QEMU >= 9.0 `migrate file:` with mapped-ram=on, with
 # and without multifd) made by QEMU 11.1 in the sid root: not supported
 # yet, so every command stops with one clear error and leaves no output.
-# Skipped when the root is missing or its /tmp is not this /tmp.
+# The sid root is made and mounted by tests/qemu/roots.sh (skipped when not
+# root).
 set -u
 . "$(dirname "$0")/../cli/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-root=${MC_CACHE_DIR:-$HOME/.cache/migconv}/roots/sid
-[ -x "$root/usr/bin/qemu-system-x86_64" ] || { echo "no sid root at $root: skipped"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "chroot needs root: skipped"; exit 77; }
+# make the QEMU 11.1 root if needed and mount /tmp and /proc in it
+"$here/../qemu/roots.sh" mount 11.1 >/dev/null || { echo "FAIL: QEMU 11.1 chroot (tests/qemu/roots.sh mount 11.1)"; exit 1; }
+root=$("$here/../qemu/roots.sh" path 11.1)
 probe=$(mktemp /tmp/mc-probe.XXXXXX)
 if ! chroot "$root" /bin/test -e "$probe" 2>/dev/null; then
-    rm -f "$probe"; echo "the sid root's /tmp is not bound to /tmp: skipped"; exit 77
+    rm -f "$probe"; echo "FAIL: the sid root's /tmp is not bound to /tmp after roots.sh mount"; exit 1
 fi
 rm -f "$probe"
 printf '#!/bin/sh\nexec chroot %s /usr/bin/qemu-system-x86_64 "$@"\n' "$root" >"$WORK/qemu-11.1"
