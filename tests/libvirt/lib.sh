@@ -12,7 +12,7 @@ lv_can_run() {
 }
 
 lv_start() {
-    if ! pgrep -x virtlogd >/dev/null; then
+    if ! pgrep --ns $$ -x virtlogd >/dev/null; then
         virtlogd -d 9>&- && LV_STARTED_LOGD=1
     fi
     # 9>&-: the daemons must not inherit the test's lock, or one left
@@ -29,9 +29,9 @@ lv_start() {
 
 lv_stop_daemon() {
     local pid
-    pid=$(pgrep -x libvirtd || true)
+    pid=$(pgrep --ns $$ -x libvirtd || true)
     [ -n "$pid" ] || return 0
-    kill "$pid"
+    kill $pid
     for _ in $(seq 100); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
@@ -58,7 +58,7 @@ lv_cleanup() {
         rm -f "$LV_CONF_BACKUP"
     fi
     if [ -n "$LV_STARTED_LOGD" ]; then
-        pid=$(pgrep -x virtlogd || true)
+        pid=$(pgrep --ns $$ -x virtlogd || true)
         [ -z "$pid" ] || kill "$pid"
     fi
 }

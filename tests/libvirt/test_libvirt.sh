@@ -16,7 +16,7 @@ fi
 # One libvirt test at a time on this machine (it restarts libvirtd).
 exec 9>/tmp/migconv-libvirt-test.lock
 flock 9
-if pgrep -x libvirtd >/dev/null; then
+if pgrep --ns $$ -x libvirtd >/dev/null; then
     echo "SKIP: a libvirtd not started by this test is running (its qemu.conf cannot be changed)"
     exit 77
 fi
