@@ -19,6 +19,9 @@
  * (or, without footers, at a valid section type).  Only then is it replayed
  * into the real visitor.  When the vmdesc is wrong the section is carried as
  * exact opaque bytes bounded by its footer instead of being parsed wrongly.
+ *
+ * This file holds the framing; the configuration, device sections and RAM
+ * have files of their own (read/legacy_reader_impl.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,76 +36,12 @@
 #include "desc/builtin.h"
 #include "desc/tables.h"
 #include "read/field_codec.h"
+#include "read/legacy_reader_impl.h"
 #include "read/live.h"
 #include "read/readers.h"
 #include "visit/visitors.h"
 
-#define MAX_SECTIONS 65536
-#define MAX_PACKAGE_DEPTH 4
-/* Array elements that occupy no bytes (a vmdesc can describe 2^32 of
- * them, nested arrays multiply): at most this many per stream. */
-#define MAX_EMPTY_ELEMS (1u << 16)
-
-typedef struct section_slot {
-    uint32_t id;
-    char *idstr;
-    mc_section_kind kind;
-    uint32_t version_id;
-    const mc_live_codec *codec; /* live sections other than RAM */
-    void *codec_state;
-} section_slot;
-
-typedef enum footer_mode { FOOTERS_UNKNOWN, FOOTERS_YES, FOOTERS_NO } footer_mode;
-
-typedef struct reader {
-    mc_src *src;
-    mc_visitor *v;
-    const mc_read_opts *opts;
-    char path[1024];
-
-    uint32_t page_size;
-    mc_page_size_source page_size_source;
-    bool ignore_shared;      /* configuration lists x-ignore-shared */
-    bool mapped_ram;         /* configuration lists mapped-ram */
-    bool postcopy_advised;   /* POSTCOPY_ADVISE with a page-size payload */
-    uint64_t ram_total;      /* from the last MEM_SIZE record, 0 if none */
-    uint64_t pagesize_summary;
-
-    section_slot *sections;
-    size_t n_sections;
-    footer_mode footers;
-
-    bool vmdesc_searched;
-    mc_vmdesc *vmdesc;
-    uint64_t vmdesc_offset;  /* offset of the QEMU_VM_VMDESCRIPTION byte */
-
-    mc_ram_block *blocks;    /* the last MEM_SIZE's block list */
-    char **block_names;
-    size_t blocks_cap;
-    char name_buf[256];
-
-    int package_depth;
-    mc_visitor *dry;         /* null visitor for dry runs */
-    uint32_t empty_elems;    /* zero-byte array elements read so far */
-
-    /* Descriptor tables, for device sections without a vmdesc: the set
-     * being tried (tables), and every set to try, best first: the
-     * caller's, then the built-in ones the machine type suggests
-     * (desc/builtin.h), chosen at the first section that needs them. */
-    const mc_tables *tables;
-    const mc_tables *cands[MC_BUILTIN_MAX_CANDIDATES + 1];
-    size_t n_cands;
-    bool cands_chosen;
-    bool has_machine;        /* the configuration named the machine type */
-    char machine[256];
-    bool table_mode;         /* parsing with tables: subsections are found
-                                by their header, sizes are not checked */
-} reader;
-
 /* ---- paths ---- */
-
-#define path_push(r, ...) mc_path_push((r)->path, sizeof((r)->path), __VA_ARGS__)
-#define path_pop(r, old) mc_path_pop((r)->path, (old))
 
 /* "TYPE IDSTR (id N)", once per section: without printf. */
 static size_t path_push_section(reader *r, const char *type, const char *idstr,
@@ -115,14 +54,11 @@ static size_t path_push_section(reader *r, const char *type, const char *idstr,
     return old;
 }
 
-#define DATA_ERR(r, off, ...) \
-    mc_error_data(errp, (off), (r)->path, __VA_ARGS__)
-
 /* ---- small readers ---- */
 
 /* A counted string (u8 length + bytes, no NUL) into buf[256]. */
-static bool read_counted(reader *r, char *buf, const char *what,
-                         mc_error **errp)
+bool mc_lr_read_counted(reader *r, char *buf, const char *what,
+                        mc_error **errp)
 {
     uint64_t off = mc_src_offset(r->src);
     uint8_t len;
@@ -183,432 +119,9 @@ static bool add_section(reader *r, uint32_t id, const char *idstr,
     return true;
 }
 
-
-/* ---- configuration section (savevm.c vmstate_configuration) ---- */
-
-static bool cfg_int(reader *r, mc_visitor *v, const char *name, uint32_t *out,
-                    mc_error **errp)
-{
-    mc_field f = {name, "uint32"};
-    return mc_src_be32(r->src, out, errp) &&
-           mc_visit_int(v, &f, MC_WT_U32, *out, errp);
-}
-
-/*
- * The configuration has a fixed layout known to every QEMU since 2.4: the
- * machine type (be32 length + bytes) and optional subsections.  It is
- * parsed without the vmdesc (which comes last) because the page size and
- * capabilities it holds are needed to read the RAM that follows.  With
- * learn set, the values are recorded in the reader.
- */
-static bool parse_configuration(reader *r, mc_visitor *v, bool learn,
-                                mc_error **errp)
-{
-    mc_section_info info = {
-        .type = MC_VM_CONFIGURATION,
-        .kind = MC_SECTION_CONFIG,
-        .idstr = "configuration",
-        .vmsd_name = "configuration",
-    };
-    size_t old = path_push(r, "configuration");
-    uint32_t len;
-    const uint8_t *p;
-    if (!mc_visit_start_section(v, &info, errp) ||
-        !cfg_int(r, v, "len", &len, errp)) {
-        return false;
-    }
-    uint64_t off = mc_src_offset(r->src);
-    if (len > 255) {
-        DATA_ERR(r, off, "machine type name of %u bytes is implausible", len);
-        return false;
-    }
-    mc_field fname = {"name", "buffer"};
-    if (!mc_src_take(r->src, len, &p, errp) ||
-        !mc_visit_bytes(v, &fname, p, len, errp)) {
-        return false;
-    }
-    memcpy(r->machine, p, len);
-    r->machine[len] = '\0';
-    r->has_machine = true;
-    for (;;) {
-        if (!mc_src_peek(r->src, 1, &p, errp)) {
-            return false;
-        }
-        if (p[0] != MC_VM_SUBSECTION) {
-            break;
-        }
-        off = mc_src_offset(r->src);
-        char name[256];
-        uint32_t version;
-        if (!mc_src_skip(r->src, 1, errp) ||
-            !read_counted(r, name, "subsection name", errp) ||
-            !mc_src_be32(r->src, &version, errp)) {
-            return false;
-        }
-        size_t sold = path_push(r, "/%s", name);
-        if (!mc_visit_start_subsection(v, name, version, errp)) {
-            return false;
-        }
-        if (strcmp(name, "configuration/target-page-bits") == 0) {
-            uint32_t bits;
-            if (!cfg_int(r, v, "target_page_bits", &bits, errp)) {
-                return false;
-            }
-            if (bits < 10 || bits > 30) {
-                DATA_ERR(r, off, "target page bits %u out of range", bits);
-                return false;
-            }
-            if (learn) {
-                r->page_size = 1u << bits;
-                r->page_size_source = MC_PAGE_SIZE_CONFIGURATION;
-            }
-        } else if (strcmp(name, "configuration/capabilities") == 0) {
-            uint32_t count;
-            if (!cfg_int(r, v, "caps_count", &count, errp)) {
-                return false;
-            }
-            if (count > 256) {
-                DATA_ERR(r, off, "%u capabilities is implausible", count);
-                return false;
-            }
-            mc_field fa = {"capabilities", "capability"};
-            mc_field fe = {NULL, "capability"};
-            if (!mc_visit_start_array(v, &fa, count, errp)) {
-                return false;
-            }
-            for (uint32_t i = 0; i < count; i++) {
-                uint64_t coff = mc_src_offset(r->src);
-                char cap[256];
-                if (!read_counted(r, cap, "capability name", errp) ||
-                    !mc_src_rewind(r->src, coff) ||
-                    !mc_src_take(r->src, 1 + strlen(cap), &p, errp) ||
-                    !mc_visit_bytes(v, &fe, p, 1 + strlen(cap), errp)) {
-                    return false;
-                }
-                if (learn && strcmp(cap, "x-ignore-shared") == 0) {
-                    r->ignore_shared = true;
-                }
-                if (learn && strcmp(cap, "mapped-ram") == 0) {
-                    r->mapped_ram = true;
-                }
-            }
-            if (!mc_visit_end_array(v, errp)) {
-                return false;
-            }
-        } else if (strcmp(name, "configuration/uuid") == 0) {
-            mc_field fu = {"uuid", "uint8"};
-            if (!mc_src_take(r->src, 16, &p, errp) ||
-                !mc_visit_packed(v, &fu, MC_WT_U8, 16, p, errp)) {
-                return false;
-            }
-        } else {
-            DATA_ERR(r, off, "unknown configuration subsection '%s'", name);
-            return false;
-        }
-        if (!mc_visit_end_subsection(v, errp)) {
-            return false;
-        }
-        path_pop(r, sold);
-    }
-    path_pop(r, old);
-    return mc_visit_end_section(v, false, errp);
-}
-
-/* ---- VMState device sections ---- */
-
-static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
-                       int depth, mc_error **errp);
-
-/* A run of bytes: through its field codec (read/field_codec.h) when its
- * type has one; warnings only on the real run, not the dry run. */
-static bool field_codec_visit(reader *r, mc_visitor *v, const mc_field *f,
-                              uint64_t off, const uint8_t *p, size_t len,
-                              mc_error **errp)
-{
-    const mc_field_codec *codec = mc_field_codec_find(f->type);
-    if (!codec) {
-        return mc_visit_bytes(v, f, p, len, errp);
-    }
-    bool real = v != r->dry && r->opts && r->opts->warn;
-    mc_field_env env = {r->path, off, real ? r->opts->warn : NULL,
-                        real ? r->opts->warn_opaque : NULL};
-    return codec->visit(&env, v, f, p, len, errp);
-}
-
-/* With tables, the size of a field whose codec can tell from the bytes
- * (what is buffered of them) where it ends; else the tables' size. */
-static uint64_t field_codec_measure(reader *r, const mc_desc_elem *e)
-{
-    const mc_field_codec *codec = mc_field_codec_find(e->type);
-    size_t avail = mc_src_buffered(r->src), len;
-    const uint8_t *p;
-    mc_error *ignored = NULL;
-    if (!codec || !codec->measure || e->size > SIZE_MAX) {
-        return e->size;
-    }
-    if (avail > mc_src_left_in_limit(r->src)) {
-        avail = (size_t)mc_src_left_in_limit(r->src);
-    }
-    if (!mc_src_peek(r->src, avail, &p, &ignored)) {
-        mc_error_free(ignored);
-        return e->size;
-    }
-    return codec->measure(p, avail, (size_t)e->size, &len) ? len : e->size;
-}
-
-static bool parse_elem(reader *r, mc_visitor *v, const mc_desc_elem *e,
-                       const char *name, int depth, mc_error **errp)
-{
-    uint64_t start = mc_src_offset(r->src);
-    const uint8_t *p;
-    mc_field f = {name, e->type};
-    switch (e->kind) {
-    case MC_DESC_SCALAR: {
-        unsigned w = mc_wire_type_width(e->wt);
-        if (!mc_src_take(r->src, w, &p, errp)) {
-            return false;
-        }
-        uint64_t raw = mc_get_be(p, w);
-        mc_wire_type wt = e->wt;
-        if (wt == MC_WT_BOOL && raw > 1) {
-            wt = MC_WT_U8; /* keep the exact byte; the type still says bool */
-        }
-        return mc_visit_int(v, &f, wt, raw, errp);
-    }
-    case MC_DESC_BYTES: {
-        uint64_t size = r->table_mode ? field_codec_measure(r, e) : e->size;
-        if (size > mc_src_left_in_limit(r->src) ||
-            size > MC_SRC_MAX_REQUEST) {
-            DATA_ERR(r, start, "field of %llu bytes runs past the section",
-                     (unsigned long long)size);
-            return false;
-        }
-        if (!mc_src_take(r->src, (size_t)size, &p, errp)) {
-            return false;
-        }
-        return field_codec_visit(r, v, &f, start, p, (size_t)size, errp);
-    }
-    case MC_DESC_STRUCT:
-        if (!mc_visit_start_struct(v, &f, errp) ||
-            !parse_vmsd(r, v, e->vmsd, depth + 1, errp) ||
-            !mc_visit_end_struct(v, errp)) {
-            return false;
-        }
-        if (!r->table_mode && mc_src_offset(r->src) - start != e->size) {
-            DATA_ERR(r, start,
-                     "struct is %llu bytes on the wire but the vmdesc says %llu",
-                     (unsigned long long)(mc_src_offset(r->src) - start),
-                     (unsigned long long)e->size);
-            return false;
-        }
-        return true;
-    }
-    return false;
-}
-
-static bool parse_field(reader *r, mc_visitor *v, const mc_desc_field *fd,
-                        int depth, mc_error **errp)
-{
-    size_t old = path_push(r, "/%s", fd->name);
-    const mc_desc_elem *e0 = &fd->elems[0];
-    if (!fd->is_array) {
-        if (!parse_elem(r, v, e0, fd->name, depth, errp)) {
-            return false;
-        }
-        path_pop(r, old);
-        return true;
-    }
-    if (fd->packed) {
-        unsigned w = mc_wire_type_width(e0->wt);
-        uint64_t n = (uint64_t)fd->count * w;
-        const uint8_t *p;
-        if (n > MC_SRC_MAX_REQUEST) {
-            DATA_ERR(r, mc_src_offset(r->src), "array of %llu bytes is too large",
-                     (unsigned long long)n);
-            return false;
-        }
-        mc_field f = {fd->name, e0->type};
-        mc_wire_type wt = e0->wt;
-        if (!mc_src_take(r->src, (size_t)n, &p, errp)) {
-            return false;
-        }
-        if (wt == MC_WT_BOOL) {
-            for (uint64_t i = 0; i < n; i++) {
-                if (p[i] > 1) {
-                    wt = MC_WT_U8; /* not canonical bools: keep bytes exact */
-                    break;
-                }
-            }
-        }
-        if (!mc_visit_packed(v, &f, wt, fd->count, p, errp)) {
-            return false;
-        }
-        path_pop(r, old);
-        return true;
-    }
-    mc_field f = {fd->name, e0->type};
-    if (!mc_visit_start_array(v, &f, fd->count, errp)) {
-        return false;
-    }
-    for (uint32_t i = 0; i < fd->count; i++) {
-        const mc_desc_elem *e = &fd->elems[fd->n_elems == 1 ? 0 : i];
-        size_t eold = path_push(r, "[%u]", i);
-        uint64_t before = mc_src_offset(r->src);
-        if (!parse_elem(r, v, e, NULL, depth, errp)) {
-            return false;
-        }
-        /* Elements that take input are bounded by the input; empty ones
-         * only by this budget. */
-        if (mc_src_offset(r->src) == before &&
-            ++r->empty_elems > MAX_EMPTY_ELEMS) {
-            DATA_ERR(r, before, "more than %u empty array elements",
-                     MAX_EMPTY_ELEMS);
-            return false;
-        }
-        path_pop(r, eold);
-    }
-    if (!mc_visit_end_array(v, errp)) {
-        return false;
-    }
-    path_pop(r, old);
-    return true;
-}
-
-static bool table_subsections(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
-                              int depth, mc_error **errp);
-
-static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
-                       int depth, mc_error **errp)
-{
-    if (depth > MC_DESC_MAX_DEPTH) {
-        DATA_ERR(r, mc_src_offset(r->src), "nesting too deep");
-        return false;
-    }
-    for (size_t i = 0; i < m->n_fields; i++) {
-        if (!parse_field(r, v, &m->fields[i], depth, errp)) {
-            return false;
-        }
-    }
-    if (r->table_mode) {
-        return table_subsections(r, v, m, depth, errp);
-    }
-    for (size_t i = 0; i < m->n_subs; i++) {
-        const mc_desc_vmsd *sub = &m->subs[i];
-        uint64_t off = mc_src_offset(r->src);
-        uint8_t marker;
-        char name[256];
-        uint32_t version;
-        if (!mc_src_u8(r->src, &marker, errp)) {
-            return false;
-        }
-        if (marker != MC_VM_SUBSECTION) {
-            DATA_ERR(r, off, "expected subsection '%s', found byte 0x%02x",
-                     sub->name, marker);
-            return false;
-        }
-        if (!read_counted(r, name, "subsection name", errp) ||
-            !mc_src_be32(r->src, &version, errp)) {
-            return false;
-        }
-        if (strcmp(name, sub->name) != 0) {
-            DATA_ERR(r, off, "subsection '%s' where the vmdesc says '%s'", name,
-                     sub->name);
-            return false;
-        }
-        size_t old = path_push(r, "/%s", name);
-        if (!mc_visit_start_subsection(v, name, version, errp) ||
-            !parse_vmsd(r, v, sub, depth + 1, errp) ||
-            !mc_visit_end_subsection(v, errp)) {
-            return false;
-        }
-        path_pop(r, old);
-    }
-    /* The loader would take a further subsection of this vmsd as state the
-     * description does not know about: refuse to guess. */
-    const uint8_t *p;
-    if (m->name && mc_src_buffered(r->src) >= 2) {
-        mc_error *ignored = NULL;
-        if (mc_src_peek(r->src, 2, &p, &ignored) && p[0] == MC_VM_SUBSECTION) {
-            size_t nl = strlen(m->name);
-            const uint8_t *q;
-            if (p[1] >= nl && mc_src_peek(r->src, 2 + (size_t)p[1], &q, &ignored) &&
-                memcmp(q + 2, m->name, nl) == 0) {
-                DATA_ERR(r, mc_src_offset(r->src),
-                         "subsection '%.*s' is not in the vmdesc", p[1], q + 2);
-                mc_error_free(ignored);
-                return false;
-            }
-        }
-        mc_error_free(ignored);
-    }
-    return true;
-}
-
-/*
- * With tables, subsections are recognised as QEMU's loader does
- * (vmstate_subsection_load): QEMU_VM_SUBSECTION and a name that starts
- * with the parent's name (a plain prefix, as QEMU compares it); their layout comes from the tables by name and
- * the version on the wire.
- */
-static bool table_subsections(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
-                              int depth, mc_error **errp)
-{
-    size_t nl = m->name ? strlen(m->name) : 0;
-    for (;;) {
-        const uint8_t *p;
-        bool at_end;
-        if (!m->name || !mc_src_at_end(r->src, &at_end, errp)) {
-            return m->name == NULL;
-        }
-        if (at_end || mc_src_buffered(r->src) < 2) {
-            return true;
-        }
-        if (!mc_src_peek(r->src, 2, &p, errp)) {
-            return false;
-        }
-        if (p[0] != MC_VM_SUBSECTION || p[1] < nl ||
-            mc_src_buffered(r->src) < 2 + (size_t)p[1] + 4) {
-            return true;
-        }
-        if (!mc_src_peek(r->src, 2 + (size_t)p[1], &p, errp)) {
-            return false;
-        }
-        if (memcmp(p + 2, m->name, nl) != 0) {
-            return true;
-        }
-        uint64_t off = mc_src_offset(r->src);
-        char name[256];
-        uint32_t version;
-        if (!mc_src_skip(r->src, 1, errp) ||
-            !read_counted(r, name, "subsection name", errp) ||
-            !mc_src_be32(r->src, &version, errp)) {
-            return false;
-        }
-        mc_desc_vmsd *variants;
-        size_t n;
-        if (!mc_tables_find(r->tables, name, version, &variants, &n, errp)) {
-            return false;
-        }
-        if (n == 0) {
-            DATA_ERR(r, off, "subsection '%s' version %u is not in the "
-                     "descriptor tables", name, version);
-            return false;
-        }
-        size_t old = path_push(r, "/%s", name);
-        bool ok = mc_visit_start_subsection(v, name, version, errp) &&
-                  parse_vmsd(r, v, &variants[0], depth + 1, errp) &&
-                  mc_visit_end_subsection(v, errp);
-        mc_tables_variants_free(variants, n);
-        if (!ok) {
-            return false;
-        }
-        path_pop(r, old);
-    }
-}
-
 /* ---- section ends and footers ---- */
 
-static bool valid_next_type(uint8_t t)
+bool mc_lr_valid_next_type(uint8_t t)
 {
     return t == MC_VM_EOF || t == MC_VM_SECTION_START ||
            t == MC_VM_SECTION_PART || t == MC_VM_SECTION_END ||
@@ -664,7 +177,7 @@ static bool plausible_next(reader *r)
  * whether one was there.  A footer must name the section just read; a
  * stream with footers has them on every section.
  */
-static bool read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp)
+bool mc_lr_read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp)
 {
     const uint8_t *p;
     bool at_end;
@@ -702,7 +215,7 @@ static bool read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp)
         DATA_ERR(r, off, "missing section footer (found byte 0x%02x)", p[0]);
         return false;
     }
-    if (!valid_next_type(p[0]) || !plausible_next(r)) {
+    if (!mc_lr_valid_next_type(p[0]) || !plausible_next(r)) {
         DATA_ERR(r, off, "section data is followed by byte 0x%02x, which "
                  "starts no plausible section", p[0]);
         return false;
@@ -713,557 +226,12 @@ static bool read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp)
 
 /* ---- vmdesc ---- */
 
-static size_t vmdesc_limit(const reader *r)
+size_t mc_lr_vmdesc_limit(const reader *r)
 {
     return r->opts && r->opts->vmdesc_limit ? r->opts->vmdesc_limit
                                             : MC_DEFAULT_VMDESC_LIMIT;
 }
 
-/*
- * Buffer the rest of the input and find the vmdesc at its end:
- * QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION, be32 length, JSON to the end.
- * Sets r->vmdesc (NULL if the stream has none).
- */
-static bool load_vmdesc(reader *r, mc_error **errp)
-{
-    if (r->vmdesc_searched) {
-        return true;
-    }
-    r->vmdesc_searched = true;
-    size_t cap = r->opts && r->opts->tail_cap ? r->opts->tail_cap
-                                               : MC_DEFAULT_TAIL_CAP;
-    if (!mc_src_slurp(r->src, cap, errp)) {
-        return false;
-    }
-    const uint8_t *b = mc_src_window(r->src);
-    size_t n = mc_src_buffered(r->src);
-    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
-     * may follow it: then the first candidate that parses. */
-    bool trail = r->opts && r->opts->keep_trailer;
-    for (int pass = 0; pass < (trail ? 2 : 1) && !r->vmdesc; pass++)
-    for (size_t i = 1; i + 5 < n; i++) {
-        if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
-            b[i + 5] != '{' ||
-            (pass == 0 ? mc_be32(b + i + 1) != n - i - 5
-                       : mc_be32(b + i + 1) > n - i - 5)) {
-            continue;
-        }
-        if (pass == 1 && !mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
-                                          vmdesc_limit(r), &r->vmdesc, NULL)) {
-            continue;
-        }
-        if (pass == 1) {
-            mc_vmdesc_free(r->vmdesc);
-            r->vmdesc = NULL;
-        }
-        mc_vmdesc *d = NULL;
-        mc_error *err = NULL;
-        if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1), vmdesc_limit(r),
-                             &d, &err)) {
-            uint64_t off = mc_src_offset(r->src) + i + 5;
-            mc_error_set(errp, err->cls, off, "vmdesc", "%s", err->msg);
-            mc_error_free(err);
-            return false;
-        }
-        r->vmdesc = d;
-        r->vmdesc_offset = mc_src_offset(r->src) + i;
-        if (d->has_page_size && d->page_size != r->page_size) {
-            DATA_ERR(r, r->vmdesc_offset,
-                     "the vmdesc says page size %llu but RAM was read with %u "
-                     "(from %s)", (unsigned long long)d->page_size,
-                     r->page_size, mc_page_size_source_name(r->page_size_source));
-            return false;
-        }
-        break;
-    }
-    return true;
-}
-
-/* Find the end of a section whose data cannot be parsed: the first footer
- * naming it that is followed by a plausible next item. */
-static bool find_footer(reader *r, uint32_t id, size_t *len)
-{
-    const uint8_t *b = mc_src_window(r->src);
-    size_t n = mc_src_buffered(r->src);
-    for (size_t i = 0; i + 6 <= n; i++) {
-        if (b[i] == MC_VM_SECTION_FOOTER && mc_be32(b + i + 1) == id &&
-            (i + 5 == n || valid_next_type(b[i + 5]))) {
-            *len = i;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* A device section carried as len exact bytes up to its footer. */
-static bool carry_opaque(reader *r, mc_visitor *v, mc_section_info *info,
-                         size_t len, mc_error **errp)
-{
-    const uint8_t *p;
-    bool footer;
-    mc_field f = {"data", "opaque"};
-    info->vmsd_name = NULL;
-    return mc_visit_start_section(v, info, errp) &&
-           mc_src_take(r->src, len, &p, errp) &&
-           mc_visit_bytes(v, &f, p, len, errp) &&
-           read_footer(r, info->section_id, &footer, errp) &&
-           mc_visit_end_section(v, footer, errp);
-}
-
-/* The vmsd name of a section: the longest '/'-separated suffix of its
- * idstr ("0000:00:05.0/1/usb-ptr" -> "usb-ptr") that the tables know. */
-static const char *tables_vmsd_name(reader *r, const char *idstr)
-{
-    for (const char *p = idstr; p; p = strchr(p, '/')) {
-        if (*p == '/') {
-            p++;
-        }
-        if (mc_tables_knows(r->tables, p)) {
-            return p;
-        }
-    }
-    return NULL;
-}
-
-/* The table sets to try, once per stream (after the configuration). */
-static bool choose_tables(reader *r, mc_error **errp)
-{
-    if (r->cands_chosen) {
-        return true;
-    }
-    r->n_cands = 0;
-    if (r->opts && r->opts->tables) {
-        r->cands[r->n_cands++] = r->opts->tables;
-    }
-    size_t n = 0;
-    if ((!r->opts || !r->opts->tables_only) &&
-        !mc_builtin_candidates(r->has_machine ? r->machine : NULL,
-                               r->opts ? r->opts->qemu_version : NULL,
-                               r->cands + r->n_cands, &n, errp)) {
-        return false;
-    }
-    r->n_cands += n;
-    r->cands_chosen = true;
-    return true;
-}
-
-/* Try n layouts on the section at data_off (dry runs): *fit is the first
- * that accounts for its bytes exactly, or n with *last saying why the last
- * did not.  False only when the section cannot be read again. */
-static bool try_layouts(reader *r, mc_section_info *info, uint64_t data_off,
-                        const mc_desc_vmsd *variants, size_t n, size_t *fit,
-                        mc_error **last, mc_error **errp)
-{
-    uint64_t saved_pin = mc_src_pin(r->src, data_off);
-    bool footer;
-    *fit = n;
-    r->table_mode = true;
-    for (size_t k = 0; k < n && *fit == n; k++) {
-        mc_error *err = NULL;
-        if (parse_vmsd(r, r->dry, &variants[k], 0, &err) &&
-            read_footer(r, info->section_id, &footer, &err)) {
-            *fit = k;
-        } else {
-            mc_error_free(*last);
-            *last = err;
-        }
-        if (!mc_src_rewind(r->src, data_off)) {
-            mc_src_unpin(r->src, saved_pin);
-            r->table_mode = false;
-            mc_error_set(errp, MC_ERR_INTERNAL, data_off, r->path,
-                         "cannot return to the start of the section");
-            return false;
-        }
-    }
-    mc_src_unpin(r->src, saved_pin);
-    r->table_mode = false;
-    return true;
-}
-
-/* A device section without a vmdesc: each table set in turn (the version
- * the machine type suggests first), each of its layouts in turn. */
-static bool parse_device_tables(reader *r, mc_visitor *v,
-                                mc_section_info *info, mc_error **errp)
-{
-    uint64_t data_off = mc_src_offset(r->src);
-    if (!choose_tables(r, errp)) {
-        return false;
-    }
-    mc_error *last = NULL;
-    const char *known = NULL;
-    bool tried = false;
-    for (size_t i = 0; i < r->n_cands; i++) {
-        r->tables = r->cands[i];
-        const char *vmsd = tables_vmsd_name(r, info->idstr);
-        mc_desc_vmsd *variants = NULL;
-        size_t n = 0, fit;
-        if (vmsd && !known) {
-            known = vmsd;
-        }
-        if (vmsd && !mc_tables_find(r->tables, vmsd, info->version_id,
-                                    &variants, &n, errp)) {
-            mc_error_free(last);
-            return false;
-        }
-        if (n == 0) {
-            continue;
-        }
-        tried = true;
-        if (!try_layouts(r, info, data_off, variants, n, &fit, &last, errp)) {
-            mc_tables_variants_free(variants, n);
-            mc_error_free(last);
-            return false;
-        }
-        if (fit < n) {
-            mc_error_free(last);
-            info->vmsd_name = vmsd;
-            bool footer;
-            r->table_mode = true;
-            bool ok = mc_visit_start_section(v, info, errp) &&
-                      parse_vmsd(r, v, &variants[fit], 0, errp) &&
-                      read_footer(r, info->section_id, &footer, errp) &&
-                      mc_visit_end_section(v, footer, errp);
-            r->table_mode = false;
-            mc_tables_variants_free(variants, n);
-            return ok;
-        }
-        mc_tables_variants_free(variants, n);
-    }
-    /* Sections saved by a save_state handler (slirp, todclock, ...) have
-     * no layout to describe: with footers they are carried as exact
-     * bytes.  Any other device the tables lack is an error that says how
-     * to make tables for it. */
-    static const char *const old_style[] = {"slirp", "todclock", NULL};
-    bool old_style_section = false;
-    for (int i = 0; old_style[i]; i++) {
-        old_style_section |= strcmp(info->idstr, old_style[i]) == 0;
-    }
-    size_t len;
-    if (!tried && old_style_section && r->footers != FOOTERS_NO &&
-        find_footer(r, info->section_id, &len)) {
-        return carry_opaque(r, v, info, len, errp);
-    }
-    if (!tried) {
-        DATA_ERR(r, data_off,
-                 "no vmdesc found at the end of the stream and the "
-                 "descriptor tables do not "
-                 "describe device '%s' version %u%s; make tables with "
-                 "'migconv tables' from a stream of the same QEMU that has a "
-                 "vmdesc and pass them with --tables", info->idstr,
-                 info->version_id,
-                 known ? " (they know other versions)" : "");
-        return false;
-    }
-    size_t flen;
-    if (r->footers != FOOTERS_NO && find_footer(r, info->section_id, &flen)) {
-        /* As with a wrong vmdesc: carry the bytes rather than guess. */
-        if (r->opts && r->opts->warn) {
-            mc_error *w = NULL;
-            mc_error_data(&w, last->offset, last->path,
-                          "no layout in the descriptor tables fits this "
-                          "section (%s); carrying its %zu bytes unparsed",
-                          last->msg, flen);
-            r->opts->warn(r->opts->warn_opaque, w);
-            mc_error_free(w);
-        }
-        mc_error_free(last);
-        return carry_opaque(r, v, info, flen, errp);
-    }
-    mc_error_prepend(&last, r->package_depth
-                                ? "no layout in the descriptor tables fits"
-                                : "no vmdesc found at the end of the stream "
-                                  "and no layout in the descriptor tables "
-                                  "fits");
-    mc_error_propagate(errp, last);
-    return false;
-}
-
-static bool parse_device(reader *r, mc_visitor *v, mc_section_info *info,
-                         mc_error **errp)
-{
-    uint64_t data_off = mc_src_offset(r->src);
-    /* QEMU sends no vmdesc after a postcopy package: use the tables. */
-    if (r->package_depth == 0 && !load_vmdesc(r, errp)) {
-        return false;
-    }
-    if (!r->vmdesc || r->package_depth > 0) {
-        return parse_device_tables(r, v, info, errp);
-    }
-    if (!r->vmdesc) {
-        DATA_ERR(r, data_off,
-                 "no vmdesc at the end of the stream to describe device '%s' "
-                 "(instance %u, version %u): the stream is truncated or was "
-                 "written without one", info->idstr, info->instance_id,
-                 info->version_id);
-        return false;
-    }
-    mc_desc_device *dev =
-        mc_vmdesc_find(r->vmdesc, info->idstr, info->instance_id);
-    if (!dev) {
-        DATA_ERR(r, data_off, "device '%s' instance %u is not in the vmdesc",
-                 info->idstr, info->instance_id);
-        return false;
-    }
-    dev->used = true;
-    info->vmsd_name = dev->vmsd.name;
-
-    /* Dry run: the description must account for every byte up to the
-     * footer (or the next section).  The pin keeps the section buffered
-     * even when the dry run asks for more input than is left: the failed
-     * refill would otherwise discard it and the rewind could not return. */
-    bool footer;
-    mc_error *dry_err = NULL;
-    uint64_t saved_pin = mc_src_pin(r->src, data_off);
-    bool ok = parse_vmsd(r, r->dry, &dev->vmsd, 0, &dry_err) &&
-              read_footer(r, info->section_id, &footer, &dry_err);
-    bool back = mc_src_rewind(r->src, data_off);
-    mc_src_unpin(r->src, saved_pin);
-    if (!back) {
-        mc_error_free(dry_err);
-        mc_error_set(errp, MC_ERR_INTERNAL, data_off, r->path,
-                     "cannot return to the start of the section");
-        return false;
-    }
-    if (ok) {
-        if (!mc_visit_start_section(v, info, errp) ||
-            !parse_vmsd(r, v, &dev->vmsd, 0, errp) ||
-            !read_footer(r, info->section_id, &footer, errp) ||
-            !mc_visit_end_section(v, footer, errp)) {
-            return false;
-        }
-        return true;
-    }
-    /* The vmdesc does not match the bytes: carry them opaque, bounded by
-     * the footer, rather than parse them wrongly. */
-    size_t len;
-    if (r->footers == FOOTERS_NO || !find_footer(r, info->section_id, &len)) {
-        mc_error_propagate(errp, dry_err);
-        return false;
-    }
-    if (r->opts && r->opts->warn) {
-        mc_error *w = NULL;
-        mc_error_data(&w, dry_err->offset, dry_err->path,
-                      "the vmdesc does not match this section (%s); carrying "
-                      "its %zu bytes unparsed", dry_err->msg, len);
-        r->opts->warn(r->opts->warn_opaque, w);
-        mc_error_free(w);
-    }
-    mc_error_free(dry_err);
-    return carry_opaque(r, v, info, len, errp);
-}
-
-/* ---- the "ram" live section (migration/ram.c) ---- */
-
-static bool read_block_name(reader *r, bool cont, const char **block,
-                            mc_error **errp)
-{
-    *block = NULL;
-    if (cont) {
-        return true;
-    }
-    if (!read_counted(r, r->name_buf, "RAM block name", errp)) {
-        return false;
-    }
-    *block = r->name_buf;
-    return true;
-}
-
-static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
-                           mc_error **errp)
-{
-    uint64_t left = total;
-    size_t n = 0;
-    if (r->mapped_ram) {
-        /* QEMU >= 9.0 file: migration with mapped-ram: each block entry
-         * is followed by a MappedRamHeader and the pages lie at fixed
-         * file offsets (migration/ram.c mapped_ram_setup_ramblock). */
-        DATA_ERR(r, mc_src_offset(r->src), "mapped-ram files (the "
-                 "configuration lists the mapped-ram capability) are not "
-                 "supported");
-        return false;
-    }
-    while (left > 0) {
-        uint64_t off = mc_src_offset(r->src);
-        if (n >= MC_MAX_RAM_BLOCKS) {
-            DATA_ERR(r, off, "more than %d RAM blocks", MC_MAX_RAM_BLOCKS);
-            return false;
-        }
-        if (n == r->blocks_cap) {
-            size_t cap = r->blocks_cap ? r->blocks_cap * 2 : 8;
-            r->blocks = mc_realloc(r->blocks, cap * sizeof(*r->blocks));
-            r->block_names = mc_realloc(r->block_names,
-                                        cap * sizeof(*r->block_names));
-            memset(r->block_names + r->blocks_cap, 0,
-                   (cap - r->blocks_cap) * sizeof(*r->block_names));
-            r->blocks_cap = cap;
-        }
-        mc_ram_block *b = &r->blocks[n];
-        memset(b, 0, sizeof(*b));
-        char name[256];
-        if (!read_counted(r, name, "RAM block name", errp) ||
-            !mc_src_be64(r->src, &b->used_length, errp)) {
-            return false;
-        }
-        if (b->used_length > left) {
-            DATA_ERR(r, off, "RAM block '%s' of %llu bytes exceeds the %llu "
-                     "bytes left of the announced total", name,
-                     (unsigned long long)b->used_length,
-                     (unsigned long long)left);
-            return false;
-        }
-        left -= b->used_length;
-        free(r->block_names[n]);
-        r->block_names[n] = mc_strdup(name);
-        b->idstr = r->block_names[n];
-        /* migration/ram.c ram_save_setup: a page size when postcopy is on
-         * and the block's page size is not the host's; the destination
-         * knows from POSTCOPY_ADVISE whether any block has one. */
-        if (r->postcopy_advised && r->pagesize_summary != r->page_size) {
-            const uint8_t *p;
-            if (!mc_src_peek(r->src, 8, &p, errp)) {
-                return false;
-            }
-            uint64_t ps = mc_be64(p);
-            if (ps != 0 && (ps & (ps - 1)) == 0 && (ps & r->pagesize_summary) &&
-                ps != r->page_size) {
-                b->has_page_size = true;
-                b->page_size = ps;
-                if (!mc_src_skip(r->src, 8, errp)) {
-                    return false;
-                }
-            }
-        }
-        if (r->ignore_shared && !mc_src_be64(r->src, &b->addr, errp)) {
-            return false;
-        }
-        b->has_addr = r->ignore_shared;
-        n++;
-    }
-    r->ram_total = total;
-    mc_ram_record rec = {
-        .kind = MC_RAM_MEM_SIZE, .offset = total, .blocks = r->blocks,
-        .n_blocks = n,
-    };
-    return mc_visit_ram_record(v, &rec, errp);
-}
-
-static bool parse_ram(reader *r, mc_visitor *v, mc_error **errp)
-{
-    const uint64_t mask = (uint64_t)r->page_size - 1;
-    for (;;) {
-        uint64_t off = mc_src_offset(r->src);
-        uint64_t hdr;
-        if (!mc_src_be64(r->src, &hdr, errp)) {
-            return false;
-        }
-        uint64_t flags = hdr & mask;
-        uint64_t addr = hdr & ~mask;
-        bool cont = flags & MC_RAM_SAVE_FLAG_CONTINUE;
-        mc_ram_record rec = {.offset = addr};
-        const uint8_t *p;
-        switch (flags & ~(uint64_t)MC_RAM_SAVE_FLAG_CONTINUE) {
-        case MC_RAM_SAVE_FLAG_MEM_SIZE:
-            if (cont) {
-                goto bad_flags;
-            }
-            if (!parse_mem_size(r, v, addr, errp)) {
-                return false;
-            }
-            continue;
-        case MC_RAM_SAVE_FLAG_ZERO:
-            rec.kind = MC_RAM_ZERO;
-            if (!read_block_name(r, cont, &rec.block, errp) ||
-                !mc_src_u8(r->src, &rec.fill, errp)) {
-                return false;
-            }
-            break;
-        case MC_RAM_SAVE_FLAG_PAGE:
-            rec.kind = MC_RAM_PAGE;
-            rec.len = r->page_size;
-            if (!read_block_name(r, cont, &rec.block, errp) ||
-                !mc_src_take(r->src, rec.len, &rec.data, errp)) {
-                return false;
-            }
-            break;
-        case MC_RAM_SAVE_FLAG_XBZRLE: {
-            uint16_t len;
-            rec.kind = MC_RAM_XBZRLE;
-            if (!read_block_name(r, cont, &rec.block, errp) ||
-                !mc_src_u8(r->src, &rec.encoding, errp) ||
-                !mc_src_be16(r->src, &len, errp)) {
-                return false;
-            }
-            if (len > r->page_size) {
-                DATA_ERR(r, off, "XBZRLE data of %u bytes exceeds the page "
-                         "size %u", len, r->page_size);
-                return false;
-            }
-            rec.len = len;
-            if (!mc_src_take(r->src, len, &rec.data, errp)) {
-                return false;
-            }
-            break;
-        }
-        case MC_RAM_SAVE_FLAG_COMPRESS_PAGE: {
-            uint32_t len;
-            rec.kind = MC_RAM_COMPRESS;
-            if (!read_block_name(r, cont, &rec.block, errp) ||
-                !mc_src_be32(r->src, &len, errp)) {
-                return false;
-            }
-            if (len > mc_compress_bound(r->page_size)) {
-                DATA_ERR(r, off, "compressed page of %u bytes exceeds the "
-                         "bound for a page", len);
-                return false;
-            }
-            rec.len = len;
-            if (!mc_src_take(r->src, len, &rec.data, errp)) {
-                return false;
-            }
-            break;
-        }
-        case MC_RAM_SAVE_FLAG_EOS:
-        case MC_RAM_SAVE_FLAG_MULTIFD_FLUSH:
-            if (cont || addr != 0) {
-                goto bad_flags;
-            }
-            rec.kind = flags == MC_RAM_SAVE_FLAG_EOS ? MC_RAM_EOS
-                                                      : MC_RAM_MULTIFD_FLUSH;
-            if (!mc_visit_ram_record(v, &rec, errp)) {
-                return false;
-            }
-            if (rec.kind == MC_RAM_EOS) {
-                return true;
-            }
-            continue;
-        case MC_RAM_SAVE_FLAG_HOOK:
-            DATA_ERR(r, off, "RDMA hook records are not supported");
-            return false;
-        default:
-            goto bad_flags;
-        }
-        if (rec.kind == MC_RAM_ZERO || rec.kind == MC_RAM_PAGE) {
-            /* The page must lie in the RAM the stream announced (1 TiB
-             * before any MEM_SIZE), as the BER reader requires of runs. */
-            uint64_t limit = r->ram_total ? r->ram_total : UINT64_C(1) << 40;
-            if (addr > limit || limit - addr < r->page_size) {
-                DATA_ERR(r, off, "page at 0x%llx lies past the %llu bytes of "
-                         "RAM the stream announced", (unsigned long long)addr,
-                         (unsigned long long)limit);
-                return false;
-            }
-        }
-        if (!mc_visit_ram_record(v, &rec, errp)) {
-            return false;
-        }
-        (void)p;
-        continue;
-    bad_flags:
-        DATA_ERR(r, off, "invalid RAM record header 0x%016llx (flags 0x%llx)",
-                 (unsigned long long)hdr, (unsigned long long)flags);
-        return false;
-    }
-}
 
 /* ---- sections, commands, packages ---- */
 
@@ -1276,7 +244,7 @@ static bool parse_section(reader *r, uint8_t type, mc_error **errp)
         return false;
     }
     if (type == MC_VM_SECTION_START || type == MC_VM_SECTION_FULL) {
-        if (!read_counted(r, idstr, "section idstr", errp) ||
+        if (!mc_lr_read_counted(r, idstr, "section idstr", errp) ||
             !mc_src_be32(r->src, &info.instance_id, errp) ||
             !mc_src_be32(r->src, &info.version_id, errp)) {
             return false;
@@ -1316,20 +284,20 @@ static bool parse_section(reader *r, uint8_t type, mc_error **errp)
         bool footer;
         if (!mc_visit_start_section(r->v, &info, errp) ||
             !slot->codec->parse(&env, r->v, errp) ||
-            !read_footer(r, info.section_id, &footer, errp) ||
+            !mc_lr_read_footer(r, info.section_id, &footer, errp) ||
             !mc_visit_end_section(r->v, footer, errp)) {
             return false;
         }
     } else if (info.kind == MC_SECTION_RAM) {
         bool footer;
         if (!mc_visit_start_section(r->v, &info, errp) ||
-            !parse_ram(r, r->v, errp) ||
-            !read_footer(r, info.section_id, &footer, errp) ||
+            !mc_lr_parse_ram(r, r->v, errp) ||
+            !mc_lr_read_footer(r, info.section_id, &footer, errp) ||
             !mc_visit_end_section(r->v, footer, errp)) {
             return false;
         }
     } else if (type == MC_VM_SECTION_FULL) {
-        if (!parse_device(r, r->v, &info, errp)) {
+        if (!mc_lr_parse_device(r, r->v, &info, errp)) {
             return false;
         }
     } else {
@@ -1410,9 +378,10 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
     if (!mc_src_be32(r->src, &len, errp)) {
         return false;
     }
-    if (len > vmdesc_limit(r)) {
+    if (len > mc_lr_vmdesc_limit(r)) {
         DATA_ERR(r, off + 1, "vmdesc of %u bytes exceeds the limit of %zu "
-                 "bytes (raise it with --vmdesc-limit)", len, vmdesc_limit(r));
+                 "bytes (raise it with --vmdesc-limit)", len,
+                 mc_lr_vmdesc_limit(r));
         return false;
     }
     if (!mc_src_take(r->src, len, &p, errp)) {
@@ -1427,7 +396,7 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
          * JSON object QEMU writes. */
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
-        if (!mc_vmdesc_parse(p, len, vmdesc_limit(r), &d, &err)) {
+        if (!mc_vmdesc_parse(p, len, mc_lr_vmdesc_limit(r), &d, &err)) {
             mc_error_set(errp, err->cls, off + 5, r->path, "%s", err->msg);
             mc_error_free(err);
             return false;
@@ -1556,7 +525,7 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
         uint64_t cfg = mc_src_offset(src);
         uint64_t saved_pin = mc_src_pin(src, cfg);
         bool learned = mc_src_skip(src, 1, errp) &&
-                       parse_configuration(r, r->dry, true, errp);
+                       mc_lr_parse_configuration(r, r->dry, true, errp);
         bool back = mc_src_rewind(src, cfg);
         mc_src_unpin(src, saved_pin);
         if (learned && !back) {
@@ -1580,7 +549,7 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
         goto out;
     }
     if (config && (!mc_src_skip(src, 1, errp) ||
-                   !parse_configuration(r, v, false, errp))) {
+                   !mc_lr_parse_configuration(r, v, false, errp))) {
         goto out;
     }
     ok = parse_items(r, true, errp) && mc_visit_end_stream(v, errp);
