@@ -19,7 +19,8 @@
  * Integers are exact decimals (64-bit, signed types sign-extended, no
  * floating point).  Strings may hold any bytes: control characters are
  * escaped, valid UTF-8 is copied, and every other byte is written as
- * \u00XX.
+ * \u00XX.  The JSON text itself (escaping, indentation, separators) is
+ * written by the emitter, visit/json_emit.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
+#include "visit/json_emit.h"
 #include "visit/visitors.h"
 
 /* Distinct RAM blocks summarised one by one; further ones go to "(other)". */
@@ -42,10 +44,6 @@
 #define JV_IDX_NONE (-1L)
 #define JV_IDX_OTHER (-2L)
 #define JV_IDX_UNKNOWN (-3L)
-
-/* Emitter level flags. */
-#define JL_ARRAY 1u
-#define JL_MEMBERS 2u
 
 typedef enum jv_frame_kind {
     JF_ROOT,
@@ -82,13 +80,8 @@ typedef struct jv_block {
 
 typedef struct mc_json_visitor {
     mc_visitor base;
-    mc_sink *out;
+    mc_json_emitter em; /* the output (visit/json_emit.h) */
     mc_json_opts opts;
-    mc_error *err;    /* first output error, reported by the callback */
-    bool failed;      /* an error was reported: write nothing more */
-    /* emitter: one flag byte per open JSON object/array */
-    uint8_t *lev;
-    size_t nlev, lev_cap;
     /* visitor frames */
     jv_frame *fr;
     size_t nfr, fr_cap;
@@ -109,29 +102,16 @@ static mc_json_visitor *jv_of(mc_visitor *v)
 
 /* ---- output and errors ---- */
 
-static void jv_write(mc_json_visitor *j, const void *p, size_t n)
-{
-    if (j->err || j->failed || n == 0) {
-        return;
-    }
-    mc_sink_write(j->out, p, n, &j->err);
-}
-
-static void jv_puts(mc_json_visitor *j, const char *s)
-{
-    jv_write(j, s, strlen(s));
-}
-
 /* End of a callback: report an output error, if any. */
 static bool jv_done(mc_json_visitor *j, mc_error **errp)
 {
-    if (j->err) {
-        mc_error_propagate(errp, j->err);
-        j->err = NULL;
-        j->failed = true;
+    if (j->em.err) {
+        mc_error_propagate(errp, j->em.err);
+        j->em.err = NULL;
+        j->em.failed = true;
         return false;
     }
-    if (j->failed) {
+    if (j->em.failed) {
         mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
                      "json output called again after an error");
         return false;
@@ -143,232 +123,20 @@ static bool jv_fail(mc_json_visitor *j, const char *path, const char *what,
                     mc_error **errp)
 {
     mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, path, "%s", what);
-    j->failed = true;
+    j->em.failed = true;
     return false;
-}
-
-/* ---- JSON emitter ---- */
-
-static void jv_indent(mc_json_visitor *j)
-{
-    static const char spaces[] = "                                ";
-    size_t n = j->nlev * 2;
-    jv_write(j, "\n", 1);
-    while (n > 0) {
-        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
-        jv_write(j, spaces, k);
-        n -= k;
-    }
-}
-
-/* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
-static size_t jv_utf8_len(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-    size_t len;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0) {
-            lo = 0xa0; /* no overlong forms */
-        } else if (c == 0xed) {
-            hi = 0x9f; /* no surrogates */
-        }
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0) {
-            lo = 0x90;
-        } else if (c == 0xf4) {
-            hi = 0x8f; /* nothing above U+10FFFF */
-        }
-    } else {
-        return 0;
-    }
-    if (n < len || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-    return len;
-}
-
-static const char jv_hexdig[] = "0123456789abcdef";
-
-static void jv_string(mc_json_visitor *j, const uint8_t *s, size_t n)
-{
-    char buf[256];
-    size_t k = 0;
-    buf[k++] = '"';
-    for (size_t i = 0; i < n;) {
-        if (k > sizeof(buf) - 8) {
-            jv_write(j, buf, k);
-            k = 0;
-        }
-        uint8_t c = s[i];
-        size_t len = c < 0x80 ? 1 : jv_utf8_len(s + i, n - i);
-        if (len > 1) {
-            memcpy(buf + k, s + i, len);
-            k += len;
-            i += len;
-            continue;
-        }
-        i++;
-        const char *esc = NULL;
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        default: break;
-        }
-        if (esc) {
-            buf[k++] = esc[0];
-            buf[k++] = esc[1];
-        } else if (c < 0x20 || c >= 0x7f) {
-            /* control characters, DEL, and bytes that are not UTF-8 */
-            memcpy(buf + k, "\\u00", 4);
-            buf[k + 4] = jv_hexdig[c >> 4];
-            buf[k + 5] = jv_hexdig[c & 15];
-            k += 6;
-        } else {
-            buf[k++] = (char)c;
-        }
-    }
-    buf[k++] = '"';
-    jv_write(j, buf, k);
-}
-
-static void jv_cstring(mc_json_visitor *j, const char *s)
-{
-    jv_string(j, (const uint8_t *)s, strlen(s));
-}
-
-/* Start a member (key non-NULL, in an object) or element (in an array). */
-static void jv_member(mc_json_visitor *j, const char *key)
-{
-    if (j->nlev > 0) {
-        uint8_t *l = &j->lev[j->nlev - 1];
-        if (*l & JL_MEMBERS) {
-            jv_write(j, ",", 1);
-        }
-        *l |= JL_MEMBERS;
-        jv_indent(j);
-    }
-    if (key) {
-        jv_cstring(j, key);
-        jv_write(j, ": ", 2);
-    }
-}
-
-static void jv_open(mc_json_visitor *j, const char *key, bool array)
-{
-    jv_member(j, key);
-    jv_write(j, array ? "[" : "{", 1);
-    if (j->nlev == j->lev_cap) {
-        j->lev_cap = j->lev_cap ? j->lev_cap * 2 : 32;
-        j->lev = mc_realloc(j->lev, j->lev_cap);
-    }
-    j->lev[j->nlev++] = array ? JL_ARRAY : 0;
-}
-
-static void jv_close(mc_json_visitor *j)
-{
-    uint8_t l = j->lev[--j->nlev];
-    if (l & JL_MEMBERS) {
-        jv_indent(j);
-    }
-    jv_write(j, (l & JL_ARRAY) ? "]" : "}", 1);
-}
-
-static void jv_kstr(mc_json_visitor *j, const char *key, const char *s)
-{
-    jv_member(j, key);
-    jv_cstring(j, s);
-}
-
-static void jv_kstrn(mc_json_visitor *j, const char *key, const uint8_t *s,
-                     size_t n)
-{
-    jv_member(j, key);
-    jv_string(j, s, n);
-}
-
-static void jv_ku64(mc_json_visitor *j, const char *key, uint64_t v)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
-    jv_member(j, key);
-    jv_write(j, buf, (size_t)n);
-}
-
-static void jv_kbool(mc_json_visitor *j, const char *key, bool v)
-{
-    jv_member(j, key);
-    jv_puts(j, v ? "true" : "false");
-}
-
-static void jv_khex(mc_json_visitor *j, const char *key, const uint8_t *p,
-                    size_t n)
-{
-    char buf[1024];
-    size_t k = 0;
-    jv_member(j, key);
-    buf[k++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (k + 2 > sizeof(buf)) {
-            jv_write(j, buf, k);
-            k = 0;
-        }
-        buf[k++] = jv_hexdig[p[i] >> 4];
-        buf[k++] = jv_hexdig[p[i] & 15];
-    }
-    if (k == sizeof(buf)) {
-        jv_write(j, buf, k);
-        k = 0;
-    }
-    buf[k++] = '"';
-    jv_write(j, buf, k);
-}
-
-/* A scalar of a wire type: bools as true/false, the rest as integers. */
-static int jv_format_scalar(char *buf, size_t size, mc_wire_type wt,
-                            uint64_t raw)
-{
-    if (wt == MC_WT_BOOL && raw <= 1) {
-        return snprintf(buf, size, "%s", raw ? "true" : "false");
-    }
-    if (mc_wire_type_signed(wt)) {
-        return snprintf(buf, size, "%" PRId64, mc_wire_type_sext(wt, raw));
-    }
-    return snprintf(buf, size, "%" PRIu64, raw);
-}
-
-static void jv_kscalar(mc_json_visitor *j, const char *key, mc_wire_type wt,
-                       uint64_t raw)
-{
-    char buf[24];
-    int n = jv_format_scalar(buf, sizeof(buf), wt, raw);
-    jv_member(j, key);
-    jv_write(j, buf, (size_t)n);
 }
 
 static void jv_kcounts(mc_json_visitor *j, const char *key,
                        const uint64_t counts[MC_RAM__COUNT])
 {
-    jv_open(j, key, false);
+    mc_jemit_open(&j->em, key, false);
     for (unsigned k = 0; k < MC_RAM__COUNT; k++) {
         if (counts[k]) {
-            jv_ku64(j, mc_ram_kind_name((mc_ram_kind)k), counts[k]);
+            mc_jemit_ku64(&j->em, mc_ram_kind_name((mc_ram_kind)k), counts[k]);
         }
     }
-    jv_close(j);
+    mc_jemit_close(&j->em);
 }
 
 /* ---- frames ---- */
@@ -402,9 +170,9 @@ static bool jv_is_body(const jv_frame *f)
 static void jv_body_close(mc_json_visitor *j, jv_frame *f)
 {
     if (f->body == JB_NONE) {
-        jv_open(j, "fields", true);
+        mc_jemit_open(&j->em, "fields", true);
     }
-    jv_close(j);
+    mc_jemit_close(&j->em);
 }
 
 static bool jv_end(mc_json_visitor *j, jv_frame_kind kind, const char *what,
@@ -448,15 +216,15 @@ static bool jv_value(mc_json_visitor *j, const mc_field *f, const char *type,
             return jv_fail(j, name, "value after a subsection", errp);
         }
         if (top->body == JB_NONE) {
-            jv_open(j, "fields", true);
+            mc_jemit_open(&j->em, "fields", true);
             top->body = JB_FIELDS;
         }
     }
-    jv_open(j, NULL, false);
+    mc_jemit_open(&j->em, NULL, false);
     if (name) {
-        jv_kstr(j, "name", name);
+        mc_jemit_kstr(&j->em, "name", name);
     }
-    jv_kstr(j, "type", type);
+    mc_jemit_kstr(&j->em, "type", type);
     return true;
 }
 
@@ -466,7 +234,7 @@ static void jv_wire_type(mc_json_visitor *j, const mc_field *f,
 {
     const char *wname = mc_wire_type_name(wt);
     if (f && f->type && strcmp(f->type, wname) != 0) {
-        jv_kstr(j, "wire_type", wname);
+        mc_jemit_kstr(&j->em, "wire_type", wname);
     }
 }
 
@@ -479,11 +247,11 @@ static const char *jv_type(const mc_field *f, const char *dflt)
 
 static void jv_container(mc_json_visitor *j, const mc_container_info *ci)
 {
-    jv_open(j, "container", false);
-    jv_kstr(j, "kind", ci->kind == MC_CONTAINER_LIBVIRT ? "libvirt"
+    mc_jemit_open(&j->em, "container", false);
+    mc_jemit_kstr(&j->em, "kind", ci->kind == MC_CONTAINER_LIBVIRT ? "libvirt"
                                                         : "compressed");
-    jv_kstr(j, "compression", mc_codec_name(ci->codec));
-    jv_ku64(j, "level", (uint64_t)ci->level);
+    mc_jemit_kstr(&j->em, "compression", mc_codec_name(ci->codec));
+    mc_jemit_ku64(&j->em, "level", (uint64_t)ci->level);
     mc_libvirt_header h;
     if (ci->libvirt && mc_libvirt_header_parse(ci->libvirt, ci->libvirt_len,
                                                &h, NULL)) {
@@ -491,20 +259,21 @@ static void jv_container(mc_json_visitor *j, const mc_container_info *ci)
         size_t xml_len, cookie_len;
         mc_libvirt_data_split(&h, ci->libvirt + MC_LIBVIRT_HEADER_SIZE, &xml,
                               &xml_len, &cookie, &cookie_len);
-        jv_open(j, "libvirt", false);
-        jv_ku64(j, "version", h.version);
-        jv_ku64(j, "data_len", h.data_len);
-        jv_ku64(j, "was_running", h.was_running);
-        jv_kstr(j, "format", mc_libvirt_format_name(h.format));
-        jv_ku64(j, "cookie_offset", h.cookie_offset);
-        jv_kbool(j, "big_endian", h.big_endian);
-        jv_kstrn(j, "xml", (const uint8_t *)xml, xml_len);
+        mc_jemit_open(&j->em, "libvirt", false);
+        mc_jemit_ku64(&j->em, "version", h.version);
+        mc_jemit_ku64(&j->em, "data_len", h.data_len);
+        mc_jemit_ku64(&j->em, "was_running", h.was_running);
+        mc_jemit_kstr(&j->em, "format", mc_libvirt_format_name(h.format));
+        mc_jemit_ku64(&j->em, "cookie_offset", h.cookie_offset);
+        mc_jemit_kbool(&j->em, "big_endian", h.big_endian);
+        mc_jemit_kstrn(&j->em, "xml", (const uint8_t *)xml, xml_len);
         if (cookie) {
-            jv_kstrn(j, "cookie", (const uint8_t *)cookie, cookie_len);
+            mc_jemit_kstrn(&j->em, "cookie", (const uint8_t *)cookie,
+                           cookie_len);
         }
-        jv_close(j);
+        mc_jemit_close(&j->em);
     }
-    jv_close(j);
+    mc_jemit_close(&j->em);
 }
 
 static bool jv_start_stream(mc_visitor *v, const mc_stream_info *info,
@@ -516,17 +285,17 @@ static bool jv_start_stream(mc_visitor *v, const mc_stream_info *info,
     }
     uint8_t magic[4];
     mc_put_be32(magic, info->magic);
-    jv_open(j, NULL, false);
-    jv_kstrn(j, "magic", magic, sizeof(magic));
-    jv_ku64(j, "file_version", info->version);
-    jv_ku64(j, "page_size", info->page_size);
-    jv_kstr(j, "page_size_source",
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstrn(&j->em, "magic", magic, sizeof(magic));
+    mc_jemit_ku64(&j->em, "file_version", info->version);
+    mc_jemit_ku64(&j->em, "page_size", info->page_size);
+    mc_jemit_kstr(&j->em, "page_size_source",
             mc_page_size_source_name(info->page_size_source));
-    jv_kbool(j, "names", info->names);
+    mc_jemit_kbool(&j->em, "names", info->names);
     if (j->opts.container) {
         jv_container(j, j->opts.container);
     }
-    jv_open(j, "items", true);
+    mc_jemit_open(&j->em, "items", true);
     jv_push(j, JF_ROOT);
     return jv_done(j, errp);
 }
@@ -534,14 +303,14 @@ static bool jv_start_stream(mc_visitor *v, const mc_stream_info *info,
 static void jv_block_out(mc_json_visitor *j, const jv_block *b,
                          const char *name)
 {
-    jv_open(j, NULL, false);
-    jv_kstr(j, "name", name);
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstr(&j->em, "name", name);
     if (b->has_used_length) {
-        jv_ku64(j, "used_length", b->used_length);
+        mc_jemit_ku64(&j->em, "used_length", b->used_length);
     }
     jv_kcounts(j, "records", b->counts);
-    jv_ku64(j, "data_bytes", b->data_bytes);
-    jv_close(j);
+    mc_jemit_ku64(&j->em, "data_bytes", b->data_bytes);
+    mc_jemit_close(&j->em);
 }
 
 static bool jv_end_stream(mc_visitor *v, mc_error **errp)
@@ -550,9 +319,9 @@ static bool jv_end_stream(mc_visitor *v, mc_error **errp)
     if (!jv_end(j, JF_ROOT, "end of stream", errp)) {
         return false;
     }
-    jv_close(j); /* items */
-    jv_open(j, "ram_summary", false);
-    jv_open(j, "blocks", true);
+    mc_jemit_close(&j->em); /* items */
+    mc_jemit_open(&j->em, "ram_summary", false);
+    mc_jemit_open(&j->em, "blocks", true);
     for (size_t i = 0; i < j->n_blocks; i++) {
         jv_block_out(j, &j->blocks[i], j->blocks[i].name);
     }
@@ -562,11 +331,11 @@ static bool jv_end_stream(mc_visitor *v, mc_error **errp)
     if (j->unknown.used) {
         jv_block_out(j, &j->unknown, "(unknown)");
     }
-    jv_close(j);
+    mc_jemit_close(&j->em);
     jv_kcounts(j, "records", j->totals);
-    jv_close(j); /* ram_summary */
-    jv_close(j); /* document */
-    jv_write(j, "\n", 1);
+    mc_jemit_close(&j->em); /* ram_summary */
+    mc_jemit_close(&j->em); /* document */
+    mc_jemit_write(&j->em, "\n", 1);
     j->nfr--;
     return jv_done(j, errp);
 }
@@ -590,29 +359,29 @@ static bool jv_start_section(mc_visitor *v, const mc_section_info *info,
     }
     bool header = info->type == MC_VM_SECTION_START ||
                   info->type == MC_VM_SECTION_FULL;
-    jv_open(j, NULL, false);
-    jv_kstr(j, "item", "section");
-    jv_kstr(j, "type", mc_section_type_name(info->type));
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstr(&j->em, "item", "section");
+    mc_jemit_kstr(&j->em, "type", mc_section_type_name(info->type));
     if (info->type != MC_VM_CONFIGURATION) {
-        jv_ku64(j, "section_id", info->section_id);
+        mc_jemit_ku64(&j->em, "section_id", info->section_id);
     }
     if (info->idstr) {
-        jv_kstr(j, "idstr", info->idstr);
+        mc_jemit_kstr(&j->em, "idstr", info->idstr);
     }
     if (header) {
-        jv_ku64(j, "instance_id", info->instance_id);
-        jv_ku64(j, "version_id", info->version_id);
+        mc_jemit_ku64(&j->em, "instance_id", info->instance_id);
+        mc_jemit_ku64(&j->em, "version_id", info->version_id);
     }
     if (info->vmsd_name) {
-        jv_kstr(j, "vmsd_name", info->vmsd_name);
+        mc_jemit_kstr(&j->em, "vmsd_name", info->vmsd_name);
     }
-    jv_kstr(j, "kind", jv_section_kind_name(info->kind));
+    mc_jemit_kstr(&j->em, "kind", jv_section_kind_name(info->kind));
     jv_frame *f = jv_push(j, JF_SECTION);
     if (info->kind == MC_SECTION_RAM) {
         f->ram = true;
-        jv_open(j, "ram", false);
+        mc_jemit_open(&j->em, "ram", false);
         if (j->opts.ram_records) {
-            jv_open(j, "records_list", true);
+            mc_jemit_open(&j->em, "records_list", true);
         }
         if (header) {
             /* a new chain: QEMU names the first block again */
@@ -631,16 +400,16 @@ static bool jv_end_section(mc_visitor *v, bool footer, mc_error **errp)
     jv_frame *f = jv_top(j);
     if (f->ram) {
         if (j->opts.ram_records) {
-            jv_close(j); /* records_list */
+            mc_jemit_close(&j->em); /* records_list */
         }
         jv_kcounts(j, "records", f->counts);
-        jv_ku64(j, "bytes", f->bytes);
-        jv_close(j); /* ram */
+        mc_jemit_ku64(&j->em, "bytes", f->bytes);
+        mc_jemit_close(&j->em); /* ram */
     } else {
         jv_body_close(j, f);
     }
-    jv_kbool(j, "footer", footer);
-    jv_close(j);
+    mc_jemit_kbool(&j->em, "footer", footer);
+    mc_jemit_close(&j->em);
     j->nfr--;
     return jv_done(j, errp);
 }
@@ -655,8 +424,8 @@ static bool jv_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
         return false;
     }
     jv_wire_type(j, f, wt);
-    jv_kscalar(j, "value", wt, raw);
-    jv_close(j);
+    mc_jemit_kscalar(&j->em, "value", wt, raw);
+    mc_jemit_close(&j->em);
     return jv_done(j, errp);
 }
 
@@ -667,9 +436,9 @@ static bool jv_visit_bytes(mc_visitor *v, const mc_field *f,
     if (!jv_value(j, f, jv_type(f, "bytes"), errp)) {
         return false;
     }
-    jv_ku64(j, "length", len);
-    jv_khex(j, "hex", data, len);
-    jv_close(j);
+    mc_jemit_ku64(&j->em, "length", len);
+    mc_jemit_khex(&j->em, "hex", data, len);
+    mc_jemit_close(&j->em);
     return jv_done(j, errp);
 }
 
@@ -682,14 +451,14 @@ static bool jv_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
         return false;
     }
     jv_wire_type(j, f, wt);
-    jv_member(j, "packed");
+    mc_jemit_member(&j->em, "packed");
     unsigned w = mc_wire_type_width(wt);
     char buf[1024];
     size_t k = 0;
     buf[k++] = '[';
     for (uint32_t i = 0; i < count; i++) {
         if (k + 32 > sizeof(buf)) {
-            jv_write(j, buf, k);
+            mc_jemit_write(&j->em, buf, k);
             k = 0;
         }
         if (i) {
@@ -697,11 +466,11 @@ static bool jv_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
             buf[k++] = ' ';
         }
         uint64_t raw = mc_get_be(data + (size_t)i * w, w);
-        k += (size_t)jv_format_scalar(buf + k, sizeof(buf) - k, wt, raw);
+        k += (size_t)mc_jemit_format_scalar(buf + k, sizeof(buf) - k, wt, raw);
     }
     buf[k++] = ']';
-    jv_write(j, buf, k);
-    jv_close(j);
+    mc_jemit_write(&j->em, buf, k);
+    mc_jemit_close(&j->em);
     return jv_done(j, errp);
 }
 
@@ -722,7 +491,7 @@ static bool jv_end_struct(mc_visitor *v, mc_error **errp)
         return false;
     }
     jv_body_close(j, jv_top(j));
-    jv_close(j);
+    mc_jemit_close(&j->em);
     j->nfr--;
     return jv_done(j, errp);
 }
@@ -734,8 +503,8 @@ static bool jv_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
     if (!jv_value(j, f, jv_type(f, "array"), errp)) {
         return false;
     }
-    jv_ku64(j, "count", count);
-    jv_open(j, "array", true);
+    mc_jemit_ku64(&j->em, "count", count);
+    mc_jemit_open(&j->em, "array", true);
     jv_push(j, JF_ARRAY);
     return jv_done(j, errp);
 }
@@ -746,8 +515,8 @@ static bool jv_end_array(mc_visitor *v, mc_error **errp)
     if (!jv_end(j, JF_ARRAY, "end of array", errp)) {
         return false;
     }
-    jv_close(j); /* array */
-    jv_close(j); /* value */
+    mc_jemit_close(&j->em); /* array */
+    mc_jemit_close(&j->em); /* value */
     j->nfr--;
     return jv_done(j, errp);
 }
@@ -762,17 +531,17 @@ static bool jv_start_subsection(mc_visitor *v, const char *name,
     }
     if (top->body != JB_SUBSECTIONS) {
         if (top->body == JB_NONE) {
-            jv_open(j, "fields", true);
+            mc_jemit_open(&j->em, "fields", true);
         }
-        jv_close(j); /* fields */
-        jv_open(j, "subsections", true);
+        mc_jemit_close(&j->em); /* fields */
+        mc_jemit_open(&j->em, "subsections", true);
         top->body = JB_SUBSECTIONS;
     }
-    jv_open(j, NULL, false);
+    mc_jemit_open(&j->em, NULL, false);
     if (name) {
-        jv_kstr(j, "name", name);
+        mc_jemit_kstr(&j->em, "name", name);
     }
-    jv_ku64(j, "version_id", version_id);
+    mc_jemit_ku64(&j->em, "version_id", version_id);
     jv_push(j, JF_SUBSECTION);
     return jv_done(j, errp);
 }
@@ -784,7 +553,7 @@ static bool jv_end_subsection(mc_visitor *v, mc_error **errp)
         return false;
     }
     jv_body_close(j, jv_top(j));
-    jv_close(j);
+    mc_jemit_close(&j->em);
     j->nfr--;
     return jv_done(j, errp);
 }
@@ -900,51 +669,51 @@ static void jv_ram_summarize(mc_json_visitor *j, const mc_ram_record *rec)
 
 static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
 {
-    jv_open(j, NULL, false);
-    jv_kstr(j, "kind", mc_ram_kind_name(rec->kind));
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstr(&j->em, "kind", mc_ram_kind_name(rec->kind));
     switch (rec->kind) {
     case MC_RAM_MEM_SIZE:
-        jv_ku64(j, "total", rec->offset);
-        jv_open(j, "blocks", true);
+        mc_jemit_ku64(&j->em, "total", rec->offset);
+        mc_jemit_open(&j->em, "blocks", true);
         for (size_t i = 0; i < rec->n_blocks; i++) {
             const mc_ram_block *b = &rec->blocks[i];
-            jv_open(j, NULL, false);
-            jv_kstr(j, "idstr", b->idstr ? b->idstr : "");
-            jv_ku64(j, "used_length", b->used_length);
+            mc_jemit_open(&j->em, NULL, false);
+            mc_jemit_kstr(&j->em, "idstr", b->idstr ? b->idstr : "");
+            mc_jemit_ku64(&j->em, "used_length", b->used_length);
             if (b->has_page_size) {
-                jv_ku64(j, "page_size", b->page_size);
+                mc_jemit_ku64(&j->em, "page_size", b->page_size);
             }
             if (b->has_addr) {
-                jv_ku64(j, "addr", b->addr);
+                mc_jemit_ku64(&j->em, "addr", b->addr);
             }
-            jv_close(j);
+            mc_jemit_close(&j->em);
         }
-        jv_close(j);
+        mc_jemit_close(&j->em);
         break;
     case MC_RAM_ZERO:
     case MC_RAM_PAGE:
     case MC_RAM_XBZRLE:
     case MC_RAM_COMPRESS:
-        jv_ku64(j, "offset", rec->offset);
+        mc_jemit_ku64(&j->em, "offset", rec->offset);
         if (rec->block) {
-            jv_kstr(j, "block", rec->block);
+            mc_jemit_kstr(&j->em, "block", rec->block);
         }
         if (rec->kind == MC_RAM_ZERO) {
-            jv_ku64(j, "fill", rec->fill);
+            mc_jemit_ku64(&j->em, "fill", rec->fill);
             break;
         }
         if (rec->kind == MC_RAM_XBZRLE) {
-            jv_ku64(j, "encoding", rec->encoding);
+            mc_jemit_ku64(&j->em, "encoding", rec->encoding);
         }
-        jv_ku64(j, "length", rec->len);
+        mc_jemit_ku64(&j->em, "length", rec->len);
         break;
     default: /* EOS, MULTIFD_FLUSH: the offset is normally zero */
         if (rec->offset) {
-            jv_ku64(j, "offset", rec->offset);
+            mc_jemit_ku64(&j->em, "offset", rec->offset);
         }
         break;
     }
-    jv_close(j);
+    mc_jemit_close(&j->em);
 }
 
 static bool jv_ram_record(mc_visitor *v, const mc_ram_record *rec,
@@ -977,13 +746,13 @@ static bool jv_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
     if (!jv_in_items(j, "command", errp)) {
         return false;
     }
-    jv_open(j, NULL, false);
-    jv_kstr(j, "item", "command");
-    jv_ku64(j, "cmd", cmd);
-    jv_kstr(j, "name", mc_command_name(cmd));
-    jv_ku64(j, "length", len);
-    jv_khex(j, "hex", data, len);
-    jv_close(j);
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstr(&j->em, "item", "command");
+    mc_jemit_ku64(&j->em, "cmd", cmd);
+    mc_jemit_kstr(&j->em, "name", mc_command_name(cmd));
+    mc_jemit_ku64(&j->em, "length", len);
+    mc_jemit_khex(&j->em, "hex", data, len);
+    mc_jemit_close(&j->em);
     return jv_done(j, errp);
 }
 
@@ -993,10 +762,10 @@ static bool jv_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
     if (!jv_in_items(j, "package", errp)) {
         return false;
     }
-    jv_open(j, NULL, false);
-    jv_kstr(j, "item", "packaged");
-    jv_ku64(j, "length", len);
-    jv_open(j, "items", true);
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstr(&j->em, "item", "packaged");
+    mc_jemit_ku64(&j->em, "length", len);
+    mc_jemit_open(&j->em, "items", true);
     jv_push(j, JF_PACKAGED);
     return jv_done(j, errp);
 }
@@ -1007,8 +776,8 @@ static bool jv_end_packaged(mc_visitor *v, mc_error **errp)
     if (!jv_end(j, JF_PACKAGED, "end of package", errp)) {
         return false;
     }
-    jv_close(j); /* items */
-    jv_close(j);
+    mc_jemit_close(&j->em); /* items */
+    mc_jemit_close(&j->em);
     j->nfr--;
     return jv_done(j, errp);
 }
@@ -1019,9 +788,9 @@ static bool jv_eof(mc_visitor *v, mc_error **errp)
     if (!jv_in_items(j, "eof", errp)) {
         return false;
     }
-    jv_open(j, NULL, false);
-    jv_kstr(j, "item", "eof");
-    jv_close(j);
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstr(&j->em, "item", "eof");
+    mc_jemit_close(&j->em);
     return jv_done(j, errp);
 }
 
@@ -1032,17 +801,17 @@ static bool jv_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
     if (!jv_in_items(j, "vmdesc", errp)) {
         return false;
     }
-    jv_open(j, NULL, false);
-    jv_kstr(j, "item", "vmdesc");
-    jv_ku64(j, "length", len);
-    jv_close(j);
+    mc_jemit_open(&j->em, NULL, false);
+    mc_jemit_kstr(&j->em, "item", "vmdesc");
+    mc_jemit_ku64(&j->em, "length", len);
+    mc_jemit_close(&j->em);
     return jv_done(j, errp);
 }
 
 static bool jv_complete(mc_visitor *v, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    return jv_done(j, errp) && mc_sink_flush(j->out, errp);
+    return jv_done(j, errp) && mc_sink_flush(j->em.out, errp);
 }
 
 static void jv_free(mc_visitor *v)
@@ -1054,8 +823,7 @@ static void jv_free(mc_visitor *v)
     free(j->blocks);
     free(j->table);
     free(j->fr);
-    free(j->lev);
-    mc_error_free(j->err);
+    mc_jemit_release(&j->em);
     free(j);
 }
 
@@ -1087,7 +855,7 @@ mc_visitor *mc_json_visitor_new(mc_sink *out, const mc_json_opts *opts)
 {
     mc_json_visitor *j = mc_calloc(1, sizeof(*j));
     j->base.ops = &jv_ops;
-    j->out = out;
+    j->em.out = out;
     if (opts) {
         j->opts = *opts;
     }
