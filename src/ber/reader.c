@@ -12,7 +12,7 @@
  * only the encoding the format defines: the tags of the schema, minimal
  * definite lengths and minimal INTEGERs inside DER records, DEFAULT values
  * omitted, BOOLEANs 00/ff, values within their wire type's range.  It also
- * accepts only the one encoding the BER writer (visit/ber_writer.c) makes
+ * accepts only the one encoding the BER writer (ber/writer.c) makes
  * for a stream, so BER -> BER is byte for byte: no names or types in a
  * stream without names, no type that repeats the wire type, RAM runs
  * merged as far as the writer merges them, and a RAM section definite
@@ -22,7 +22,7 @@
  * decoded with libtasn1 against the compiled schema before it is used.
  *
  * This file holds the stream and its items; the DER cursor, section ids,
- * values and RAM have files of their own (read/ber_reader_impl.h).
+ * values and RAM have files of their own (ber/reader_impl.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,8 +36,8 @@
 #include "core/util.h"
 #include "core/visitor.h"
 #include "desc/desc.h"
-#include "read/ber_reader_impl.h"
-#include "read/readers.h"
+#include "ber/reader_impl.h"
+#include "format/readers.h"
 
 /* ---- sections ---- */
 

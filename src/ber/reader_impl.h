@@ -1,19 +1,19 @@
 /*
  * The BER reader's state, shared by its files:
- *  - ber_reader.c: the stream, items, sections, commands, packages, the
+ *  - reader.c: the stream, items, sections, commands, packages, the
  *    vmdesc;
- *  - ber_reader_der.c: TLV headers, the DER cursor over a record in
+ *  - reader_der.c: TLV headers, the DER cursor over a record in
  *    memory, primitive values and the source helpers (records, items,
  *    end-of-contents, nesting);
- *  - ber_reader_ids.c: section id -> idstr (for PART/END sections);
- *  - ber_reader_values.c: the values of configuration and device
+ *  - reader_ids.c: section id -> idstr (for PART/END sections);
+ *  - reader_values.c: the values of configuration and device
  *    sections;
- *  - ber_reader_ram.c: RAM sections and their records, with the checks
+ *  - reader_ram.c: RAM sections and their records, with the checks
  *    that runs are merged as the writer merges them.
  * Private to the reader.
  */
-#ifndef MC_READ_BER_READER_IMPL_H
-#define MC_READ_BER_READER_IMPL_H
+#ifndef MC_BER_READER_IMPL_H
+#define MC_BER_READER_IMPL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@
 #include "core/path.h"
 #include "core/stream.h"
 #include "core/visitor.h"
-#include "read/readers.h"
+#include "format/readers.h"
 
 /* Nesting of packages, structs, arrays and subsections. */
 #define MAX_DEPTH 64
@@ -110,12 +110,12 @@ static inline int mc_br_cur_peek(const cur *c)
     return c->n ? c->p[0] : -1;
 }
 
-/* ber_reader.c */
+/* reader.c */
 size_t mc_br_push_section_path(reader *r, const mc_section_info *info);
 bool mc_br_read_section_header(reader *r, cur *c, bool ram,
                                mc_section_info *info, mc_error **errp);
 
-/* ber_reader_der.c */
+/* reader_der.c */
 bool mc_br_at_eoc(reader *r, bool *eoc, mc_error **errp);
 bool mc_br_cur_end(reader *r, const cur *c, const char *what, mc_error **errp);
 bool mc_br_cur_expect(reader *r, cur *c, uint8_t tag, cur *val,
@@ -143,14 +143,14 @@ bool mc_br_take_item(reader *r, const tl *t, const uint8_t **p, size_t *total,
 bool mc_br_take_record(reader *r, const tl *t, const uint8_t **p,
                        size_t *total, mc_error **errp);
 
-/* ber_reader_ids.c */
+/* reader_ids.c */
 const char *mc_br_id_lookup(reader *r, uint32_t id);
 void mc_br_id_put(reader *r, uint32_t id, const char *idstr);
 
-/* ber_reader_values.c */
+/* reader_values.c */
 bool mc_br_read_body(reader *r, cur *c, mc_error **errp);
 
-/* ber_reader_ram.c */
+/* reader_ram.c */
 bool mc_br_read_ram_section(reader *r, const tl *t, mc_error **errp);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * The BER reader: RAM sections and their records.  Runs must be merged
- * exactly as far as the writer merges them (visit/ber_writer_ram.c), so
+ * exactly as far as the writer merges them (ber/writer_ram.c), so
  * that BER -> BER is byte for byte.
  */
 #include <stdarg.h>
@@ -15,8 +15,8 @@
 #include "core/util.h"
 #include "core/visitor.h"
 #include "desc/desc.h"
-#include "read/ber_reader_impl.h"
-#include "read/readers.h"
+#include "ber/reader_impl.h"
+#include "format/readers.h"
 
 /* ---- RAM ---- */
 

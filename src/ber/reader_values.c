@@ -14,8 +14,8 @@
 #include "core/util.h"
 #include "core/visitor.h"
 #include "desc/desc.h"
-#include "read/ber_reader_impl.h"
-#include "read/readers.h"
+#include "ber/reader_impl.h"
+#include "format/readers.h"
 
 /* ---- values ---- */
 

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "read/readers.h"
+#include "format/readers.h"
 
 /* Generated from asn1/migconv.asn at build time. */
 extern const asn1_static_node mc_asn1_tab[];

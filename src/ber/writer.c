@@ -33,7 +33,7 @@
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
-#include "visit/ber_writer_impl.h"
+#include "ber/writer_impl.h"
 #include "visit/visitors.h"
 
 /* ---- the writer ---- */

@@ -1,10 +1,10 @@
 /*
- * The BER writer's state, shared by its two files: ber_writer.c (stream,
- * sections, values, other items) and ber_writer_ram.c (RAM sections and
+ * The BER writer's state, shared by its two files: writer.c (stream,
+ * sections, values, other items) and writer_ram.c (RAM sections and
  * their page runs).  Private to the writer.
  */
-#ifndef MC_VISIT_BER_WRITER_IMPL_H
-#define MC_VISIT_BER_WRITER_IMPL_H
+#ifndef MC_BER_WRITER_IMPL_H
+#define MC_BER_WRITER_IMPL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -74,7 +74,7 @@ bool mc_bw_encode_section_header(ber_writer *w, mc_der_buf *d,
                                  const mc_section_info *info,
                                  mc_error **errp);
 
-/* ber_writer_ram.c */
+/* writer_ram.c */
 bool mc_bw_ram_record(mc_visitor *v, const mc_ram_record *rec,
                       mc_error **errp);
 /* Write out a RAM section at its end (the pending run, the records). */

@@ -1,5 +1,5 @@
 /*
- * BER writer, RAM sections (see ber_writer.c for the framing): records are
+ * BER writer, RAM sections (see writer.c for the framing): records are
  * buffered while the section stays within MC_BER_RAM_DEFINITE_MAX bytes
  * (definite form), else streamed (indefinite form).  Consecutive zero
  * pages and full pages that continue each other are merged into ZeroRun /
@@ -13,7 +13,7 @@
 #include "core/ber.h"
 #include "core/der.h"
 #include "core/util.h"
-#include "visit/ber_writer_impl.h"
+#include "ber/writer_impl.h"
 
 static bool ram_switch_indef(ber_writer *w, mc_error **errp)
 {

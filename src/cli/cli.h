@@ -9,7 +9,7 @@
 #include "core/io.h"
 #include "container/ber_container.h"
 #include "format/registry.h"
-#include "read/readers.h"
+#include "format/readers.h"
 
 /* Options common to every command. */
 typedef struct mc_cli_common {

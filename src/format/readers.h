@@ -3,8 +3,8 @@
  * (core/visitor.h).  Readers never print; errors carry the input offset and
  * the section/field path.
  */
-#ifndef MC_READ_READERS_H
-#define MC_READ_READERS_H
+#ifndef MC_FORMAT_READERS_H
+#define MC_FORMAT_READERS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -120,7 +120,7 @@ const mc_filter_ops *mc_filter_bid(const uint8_t *p, size_t n)
     return best;
 }
 
-/* ---- the enum interface of read/readers.h ---- */
+/* ---- the enum interface of format/readers.h ---- */
 
 mc_format mc_format_detect(const uint8_t *p, size_t n)
 {

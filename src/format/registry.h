@@ -23,7 +23,7 @@
 
 #include "core/io.h"
 #include "core/visitor.h"
-#include "read/readers.h"
+#include "format/readers.h"
 
 /* Options of the writers (a writer ignores those that do not apply). */
 typedef struct mc_write_opts {

@@ -1,7 +1,7 @@
-/* The registry of field codecs (read/field_codec.h). */
+/* The registry of field codecs (legacy/field_codec.h). */
 #include <string.h>
 
-#include "read/field_codec.h"
+#include "legacy/field_codec.h"
 
 static const mc_field_codec *const codecs[] = {
     &mc_virtio_codec,

@@ -11,8 +11,8 @@
  * the field as one run of bytes, as if it had no codec, and warns: a
  * codec never makes a stream fail that converts without it.
  */
-#ifndef MC_READ_FIELD_CODEC_H
-#define MC_READ_FIELD_CODEC_H
+#ifndef MC_LEGACY_FIELD_CODEC_H
+#define MC_LEGACY_FIELD_CODEC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,7 +46,7 @@ typedef struct mc_field_codec {
 /* The codec for a VMStateInfo name, or NULL. */
 const mc_field_codec *mc_field_codec_find(const char *type);
 
-/* "virtio" (QEMU hw/virtio/virtio.c virtio_save): see read/virtio.c. */
+/* "virtio" (QEMU hw/virtio/virtio.c virtio_save): see legacy/virtio.c. */
 extern const mc_field_codec mc_virtio_codec;
 
 #endif

@@ -1,5 +1,5 @@
 /* The table of live-section codecs (see live.h). */
-#include "read/live.h"
+#include "legacy/live.h"
 
 #include <string.h>
 

@@ -7,8 +7,8 @@
  * that every other part of migconv (BER, dump, the legacy writer) handles
  * it without knowing the codec.
  */
-#ifndef MC_READ_LIVE_H
-#define MC_READ_LIVE_H
+#ifndef MC_LEGACY_LIVE_H
+#define MC_LEGACY_LIVE_H
 
 #include <stdbool.h>
 #include <stdint.h>

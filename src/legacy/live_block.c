@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "read/live.h"
+#include "legacy/live.h"
 
 /* ---- block migration (migration/block.c) ---- */
 

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "read/live.h"
+#include "legacy/live.h"
 
 /* ---- dirty bitmaps (migration/block-dirty-bitmap.c) ---- */
 

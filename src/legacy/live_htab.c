@@ -10,7 +10,7 @@
 
 #include "core/stream.h"
 #include "core/util.h"
-#include "read/live.h"
+#include "legacy/live.h"
 
 #define DATA_ERR(env, off, ...) \
     mc_error_data(errp, (off), (env)->path, __VA_ARGS__)

@@ -21,7 +21,7 @@
  * exact opaque bytes bounded by its footer instead of being parsed wrongly.
  *
  * This file holds the framing; the configuration, device sections and RAM
- * have files of their own (read/legacy_reader_impl.h).
+ * have files of their own (legacy/reader_impl.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,10 +35,10 @@
 #include "desc/desc.h"
 #include "desc/builtin.h"
 #include "desc/tables.h"
-#include "read/field_codec.h"
-#include "read/legacy_reader_impl.h"
-#include "read/live.h"
-#include "read/readers.h"
+#include "legacy/field_codec.h"
+#include "legacy/reader_impl.h"
+#include "legacy/live.h"
+#include "format/readers.h"
 #include "visit/visitors.h"
 
 /* ---- paths ---- */

@@ -1,17 +1,17 @@
 /*
  * The legacy reader's state, shared by its files (QEMU keeps these jobs
  * in savevm.c, vmstate.c and ram.c):
- *  - legacy_reader.c: framing (header, the item loop, sections, commands,
+ *  - reader.c: framing (header, the item loop, sections, commands,
  *    packages, footers, the trailing vmdesc item);
- *  - legacy_reader_config.c: the configuration section;
- *  - legacy_reader_vmstate.c: device (VMState) sections, interpreted with
+ *  - reader_config.c: the configuration section;
+ *  - reader_vmstate.c: device (VMState) sections, interpreted with
  *    the vmdesc or the descriptor tables, the search for the vmdesc, and
  *    the carrying of undescribable sections as opaque bytes;
- *  - legacy_reader_ram.c: the "ram" live section.
+ *  - reader_ram.c: the "ram" live section.
  * Private to the reader.
  */
-#ifndef MC_READ_LEGACY_READER_IMPL_H
-#define MC_READ_LEGACY_READER_IMPL_H
+#ifndef MC_LEGACY_READER_IMPL_H
+#define MC_LEGACY_READER_IMPL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,8 +24,8 @@
 #include "desc/builtin.h"
 #include "desc/desc.h"
 #include "desc/tables.h"
-#include "read/live.h"
-#include "read/readers.h"
+#include "legacy/live.h"
+#include "format/readers.h"
 
 #define MAX_SECTIONS 65536
 #define MAX_PACKAGE_DEPTH 4
@@ -95,22 +95,22 @@ typedef struct reader {
 #define DATA_ERR(r, off, ...) \
     mc_error_data(errp, (off), (r)->path, __VA_ARGS__)
 
-/* legacy_reader.c */
+/* reader.c */
 bool mc_lr_read_counted(reader *r, char *buf, const char *what,
                         mc_error **errp);
 bool mc_lr_read_footer(reader *r, uint32_t id, bool *footer, mc_error **errp);
 bool mc_lr_valid_next_type(uint8_t t);
 size_t mc_lr_vmdesc_limit(const reader *r);
 
-/* legacy_reader_config.c */
+/* reader_config.c */
 bool mc_lr_parse_configuration(reader *r, mc_visitor *v, bool learn,
                                mc_error **errp);
 
-/* legacy_reader_vmstate.c */
+/* reader_vmstate.c */
 bool mc_lr_parse_device(reader *r, mc_visitor *v, mc_section_info *info,
                         mc_error **errp);
 
-/* legacy_reader_ram.c */
+/* reader_ram.c */
 bool mc_lr_parse_ram(reader *r, mc_visitor *v, mc_error **errp);
 
 #endif

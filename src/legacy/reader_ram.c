@@ -14,10 +14,10 @@
 #include "desc/desc.h"
 #include "desc/builtin.h"
 #include "desc/tables.h"
-#include "read/field_codec.h"
-#include "read/legacy_reader_impl.h"
-#include "read/live.h"
-#include "read/readers.h"
+#include "legacy/field_codec.h"
+#include "legacy/reader_impl.h"
+#include "legacy/live.h"
+#include "format/readers.h"
 #include "visit/visitors.h"
 
 /* ---- the "ram" live section (migration/ram.c) ---- */

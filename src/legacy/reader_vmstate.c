@@ -16,10 +16,10 @@
 #include "desc/desc.h"
 #include "desc/builtin.h"
 #include "desc/tables.h"
-#include "read/field_codec.h"
-#include "read/legacy_reader_impl.h"
-#include "read/live.h"
-#include "read/readers.h"
+#include "legacy/field_codec.h"
+#include "legacy/reader_impl.h"
+#include "legacy/live.h"
+#include "format/readers.h"
 #include "visit/visitors.h"
 
 /* ---- VMState device sections ---- */
@@ -27,7 +27,7 @@
 static bool parse_vmsd(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
                        int depth, mc_error **errp);
 
-/* A run of bytes: through its field codec (read/field_codec.h) when its
+/* A run of bytes: through its field codec (legacy/field_codec.h) when its
  * type has one; warnings only on the real run, not the dry run. */
 static bool field_codec_visit(reader *r, mc_visitor *v, const mc_field *f,
                               uint64_t off, const uint8_t *p, size_t len,

@@ -85,7 +85,7 @@
 
 #include "core/stream.h"
 #include "core/util.h"
-#include "read/field_codec.h"
+#include "legacy/field_codec.h"
 
 #define VIRTIO_QUEUE_MAX 1024
 #define PCI_CONFIG_SPACE_SIZE 0x100

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The virtio field of real QEMU 7.2 streams comes out as named fields
-# (src/read/virtio.c), checked with `migconv dump` and jq against what the
+# (src/legacy/virtio.c), checked with `migconv dump` and jq against what the
 # VMs of tests/qemu/fixtures.py have: q35-devices (-smp 2) with
 # virtio-net-pci, virtio-serial-pci, virtio-balloon-pci and virtio-scsi-pci,
 # x86-microvm with virtio-rng-device on virtio-mmio, q35-virtio-ran and

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the BER reader (read/ber_reader.c) over arbitrary
+ * libFuzzer target: the BER reader (ber/reader.c) over arbitrary
  * bytes, with and without libtasn1 validation, into the null visitor, the
  * legacy writer and the JSON dump, reading both from memory and from a
  * file descriptor.

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "desc/tables.h"
-#include "read/readers.h"
+#include "format/readers.h"
 #include "visit/visitors.h"
 
 static void count_warning(void *opaque, const mc_error *w)

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the legacy stream reader (read/legacy_reader.c) over
+ * libFuzzer target: the legacy stream reader (legacy/reader.c) over
  * arbitrary bytes, into the null visitor and into the JSON dump visitor,
  * reading both from memory and from a file descriptor.
  *

@@ -1,6 +1,6 @@
 /*
- * BER writer, reader and schema check (src/visit/ber_writer.c,
- * src/read/ber_reader.c, src/read/ber_schema.c).
+ * BER writer, reader and schema check (src/ber/writer.c,
+ * src/ber/reader.c, src/ber/schema.c).
  *
  * In the style of QEMU's tests/unit/test-vmstate.c: a small fake stream is
  * driven straight into the BER writer with the mc_visit_* calls, and the
@@ -21,7 +21,7 @@
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
-#include "read/readers.h"
+#include "format/readers.h"
 #include "testutil.h"
 #include "visit/visitors.h"
 

@@ -14,7 +14,7 @@
 #include "container/codec.h"
 #include "container/libvirt_save.h"
 #include "container/qcow2.h"
-#include "read/readers.h"
+#include "format/readers.h"
 #include "testutil.h"
 
 /* ---- libvirt header ---- */

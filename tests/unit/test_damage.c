@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "core/util.h"
-#include "read/readers.h"
+#include "format/readers.h"
 #include "testutil.h"
 #include "visit/visitors.h"
 

@@ -15,7 +15,7 @@
 
 #include "core/stream.h"
 #include "desc/tables.h"
-#include "read/readers.h"
+#include "format/readers.h"
 #include "recorder.h"
 #include "testutil.h"
 #include "visit/visitors.h"

@@ -1,5 +1,5 @@
 /*
- * The codecs of src/read/live_other.c: spapr/htab, s390-storage_attributes
+ * The codecs of src/legacy/live_other.c: spapr/htab, s390-storage_attributes
  * and s390-skeys.  Golden streams built byte by byte (annotated per field,
  * after hw/ppc/spapr.c, hw/s390x/s390-stattrib.c and hw/s390x/s390-skeys.c
  * of QEMU 7.2), the exact visitor calls they produce, the legacy writer and
@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "core/stream.h"
-#include "read/live.h"
-#include "read/readers.h"
+#include "legacy/live.h"
+#include "format/readers.h"
 #include "recorder.h"
 #include "testutil.h"
 #include "visit/visitors.h"

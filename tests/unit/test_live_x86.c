@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "core/stream.h"
-#include "read/readers.h"
+#include "format/readers.h"
 #include "recorder.h"
 #include "testutil.h"
 #include "visit/visitors.h"

@@ -1,5 +1,5 @@
 /*
- * The "virtio" field codec (src/read/virtio.c): golden fields built byte
+ * The "virtio" field codec (src/legacy/virtio.c): golden fields built byte
  * by byte after QEMU 7.2's virtio_save (hw/virtio/virtio.c),
  * virtio_pci_save_config / msix_save / vmstate_virtio_pci
  * (hw/virtio/virtio-pci.c, hw/pci/msix.c) and virtio_mmio_save_config /
@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "core/stream.h"
-#include "read/field_codec.h"
-#include "read/readers.h"
+#include "legacy/field_codec.h"
+#include "format/readers.h"
 #include "recorder.h"
 #include "testutil.h"
 #include "visit/visitors.h"

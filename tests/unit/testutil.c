@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "core/util.h"
-#include "read/readers.h"
+#include "format/readers.h"
 #include "visit/visitors.h"
 
 uint8_t *tu_read_file(const char *path, size_t *len)
