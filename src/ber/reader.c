@@ -554,6 +554,7 @@ bool mc_ber_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     }
     free(r->blocks);
     free(r->block_names);
+    mc_mapped_block_clear(&r->mapped);
     free(r);
     return ok;
 }

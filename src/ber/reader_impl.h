@@ -21,6 +21,7 @@
 
 #include "core/ber.h"
 #include "core/io.h"
+#include "core/mapped_ram.h"
 #include "core/path.h"
 #include "core/stream.h"
 #include "core/visitor.h"
@@ -80,6 +81,11 @@ typedef struct reader {
     uint64_t run_next;      /* offset a continuing page would have */
     bool run_next_ok;
     uint32_t run_max_pages;
+    /* mapped-ram: the block whose region is being read (mapped.end != 0),
+     * and the RAM of the last memSize not yet given to mappedBlocks */
+    mc_mapped_block mapped;
+    bool mapped_first;      /* no piece of its region read yet */
+    uint64_t mapped_left;
 } reader;
 
 /* A window of a record in memory; off is the input offset of p[0]. */

@@ -56,7 +56,7 @@ typedef struct retarget {
     char idstr[256];           /* the section being read */
     uint32_t section_id;
 
-    /* the virtio field's queue table, virtio/vq[N] (read/virtio.c):
+    /* the virtio field's queue table, virtio/vq[N] (legacy/virtio.c):
      * vring.num (and vring.align) are held back until vring.desc tells
      * whether the guest set the queue up */
     unsigned depth;            /* structs, arrays, subsections open */
