@@ -58,17 +58,6 @@ bool mc_bw_misuse(mc_error **errp, const char *what)
     return false;
 }
 
-static bool check_item_ok(ber_writer *w, mc_error **errp)
-{
-    if (!w->started || w->ended) {
-        return mc_bw_misuse(errp, "item outside the stream");
-    }
-    if (w->in_section) {
-        return mc_bw_misuse(errp, "item inside a section");
-    }
-    return true;
-}
-
 /* A counted name (RAM block, idstr, subsection): 1..255 bytes. */
 bool mc_bw_check_counted(const char *s, const char *what, mc_error **errp)
 {
@@ -88,9 +77,6 @@ static bool bw_start_stream(mc_visitor *v, const mc_stream_info *info,
                             mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (w->started) {
-        return mc_bw_misuse(errp, "stream started twice");
-    }
     unsigned source;
     switch (info->page_size_source) {
     case MC_PAGE_SIZE_DEFAULT:
@@ -138,12 +124,6 @@ static bool bw_start_stream(mc_visitor *v, const mc_stream_info *info,
 static bool bw_end_stream(mc_visitor *v, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!check_item_ok(w, errp)) {
-        return false;
-    }
-    if (w->packaged) {
-        return mc_bw_misuse(errp, "stream ended inside a package");
-    }
     w->ended = true;
     static const uint8_t eoc[4] = {0, 0, 0, 0};
     return mc_bw_out_write(w, eoc, sizeof(eoc), errp);
@@ -200,9 +180,6 @@ static bool bw_start_section(mc_visitor *v, const mc_section_info *info,
                              mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!check_item_ok(w, errp)) {
-        return false;
-    }
     switch (info->type) {
     case MC_VM_SECTION_START:
     case MC_VM_SECTION_PART:
@@ -260,16 +237,9 @@ static void close_body_list(ber_writer *w)
 static bool bw_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!w->in_section) {
-        return mc_bw_misuse(errp, "end of a section that was not started");
-    }
     if (w->kind == MC_SECTION_RAM) {
         w->in_section = false;
         return mc_bw_end_ram_section(w, footer, errp);
-    }
-    if (w->n_frames != 1) {
-        return mc_bw_misuse(errp, "section ended inside a struct, array or "
-                            "subsection");
     }
     w->n_frames = 0;
     w->in_section = false;
@@ -287,8 +257,7 @@ static bool bw_end_section(mc_visitor *v, bool footer, mc_error **errp)
 /* ---- values ---- */
 
 /*
- * Check that a value may be written here (array elements are counted) and
- * open its Element: a Field with the name and, unless it is the canonical
+ * Count an array element and open the value's Element: a Field with the name and, unless it is the canonical
  * one, the type; or, when there is neither, nothing (a bare Value).
  * *wrapped tells the caller whether a Field is open to close.
  */
@@ -296,16 +265,8 @@ static bool open_field(ber_writer *w, const mc_field *f, const char *canonical,
                        bool *wrapped, mc_error **errp)
 {
     frame *fr = top_frame(w);
-    if (!w->in_section || w->kind == MC_SECTION_RAM || !fr) {
-        return mc_bw_misuse(errp, "value outside a device section");
-    }
     if (fr->kind == FR_ARRAY) {
-        if (fr->left == 0) {
-            return mc_bw_misuse(errp, "more array elements than announced");
-        }
         fr->left--;
-    } else if (fr->in_subs) {
-        return mc_bw_misuse(errp, "value after a subsection");
     }
     mc_der_buf *d = &w->rec;
     bool name = w->names && f && f->name;
@@ -433,9 +394,6 @@ static bool bw_end_struct(mc_visitor *v, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
     frame *fr = top_frame(w);
-    if (!w->in_section || !fr || fr->kind != FR_STRUCT) {
-        return mc_bw_misuse(errp, "end of a struct that was not started");
-    }
     w->n_frames--;
     close_body_list(w);
     mc_der_close(&w->rec);              /* [10] struct */
@@ -464,12 +422,6 @@ static bool bw_end_array(mc_visitor *v, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
     frame *fr = top_frame(w);
-    if (!w->in_section || !fr || fr->kind != FR_ARRAY) {
-        return mc_bw_misuse(errp, "end of an array that was not started");
-    }
-    if (fr->left) {
-        return mc_bw_misuse(errp, "fewer array elements than announced");
-    }
     w->n_frames--;
     mc_der_close(&w->rec);              /* [11] array */
     if (fr->wrapped) {
@@ -483,11 +435,6 @@ static bool bw_start_subsection(mc_visitor *v, const char *name,
 {
     ber_writer *w = mc_bw_of(v);
     frame *fr = top_frame(w);
-    if (!w->in_section || w->kind == MC_SECTION_RAM || !fr ||
-        fr->kind == FR_ARRAY) {
-        return mc_bw_misuse(errp, "subsection outside a section, struct or "
-                            "subsection body");
-    }
     if (!mc_bw_check_counted(name, "subsection name", errp)) {
         return false;
     }
@@ -515,10 +462,6 @@ static bool bw_start_subsection(mc_visitor *v, const char *name,
 static bool bw_end_subsection(mc_visitor *v, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    frame *fr = top_frame(w);
-    if (!w->in_section || !fr || fr->kind != FR_SUBSECTION) {
-        return mc_bw_misuse(errp, "end of a subsection that was not started");
-    }
     w->n_frames--;
     close_body_list(w);
     mc_der_close(&w->rec);              /* body */
@@ -532,9 +475,6 @@ static bool bw_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
                        uint16_t len, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!check_item_ok(w, errp)) {
-        return false;
-    }
     uint8_t head[24];
     uint8_t icmd[11];
     unsigned ni = mc_der_uint_tlv(icmd, MC_BER_INTEGER, cmd);
@@ -551,9 +491,6 @@ static bool bw_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
 static bool bw_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!check_item_ok(w, errp)) {
-        return false;
-    }
     uint8_t head[2 + 7 + 2];
     head[0] = MC_BER_PACKAGED;
     head[1] = 0x80;
@@ -567,12 +504,6 @@ static bool bw_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 static bool bw_end_packaged(mc_visitor *v, mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!check_item_ok(w, errp)) {
-        return false;
-    }
-    if (!w->packaged) {
-        return mc_bw_misuse(errp, "end of a package that was not started");
-    }
     w->packaged--;
     static const uint8_t eoc[4] = {0, 0, 0, 0};
     return mc_bw_out_write(w, eoc, sizeof(eoc), errp);
@@ -583,16 +514,13 @@ static bool bw_eof(mc_visitor *v, mc_error **errp)
     ber_writer *w = mc_bw_of(v);
     /* eof [APPLICATION 5] INTEGER 0 */
     static const uint8_t tlv[3] = {MC_BER_EOF, 1, 0};
-    return check_item_ok(w, errp) && mc_bw_out_write(w, tlv, 3, errp);
+    return mc_bw_out_write(w, tlv, 3, errp);
 }
 
 static bool bw_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                       mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!check_item_ok(w, errp)) {
-        return false;
-    }
     /* vmdescDeflated [APPLICATION 7] {length, zlib}, unless compressing
      * does not make it smaller. */
     uLongf zlen = compressBound((uLong)len);

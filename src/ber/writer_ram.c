@@ -227,9 +227,6 @@ bool mc_bw_ram_record(mc_visitor *v, const mc_ram_record *rec,
                           mc_error **errp)
 {
     ber_writer *w = mc_bw_of(v);
-    if (!w->in_section || w->kind != MC_SECTION_RAM) {
-        return mc_bw_misuse(errp, "RAM record outside a RAM section");
-    }
     if (rec->block && !mc_bw_check_counted(rec->block, "RAM block name", errp)) {
         return false;
     }

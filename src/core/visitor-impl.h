@@ -6,6 +6,14 @@
  * a const mc_visitor_ops table written with designated initializers.  For
  * each slot, "must set" means the dispatcher calls it unconditionally;
  * "optional" names the fallback used when the slot is NULL.
+ *
+ * The call grammar (core/visitor.h) is checked once, in the dispatcher,
+ * when the program is built with -DMC_CHECKS=ON (tests, sanitizers,
+ * fuzzing): a call out of grammar fails there with an MC_ERR_INTERNAL
+ * error and never reaches the visitor.  Visitors therefore do not check
+ * the grammar themselves; they may assume it (a start_X before its end_X,
+ * values only inside a section body, RAM records only inside a RAM
+ * section, no value after a subsection, exactly count array elements).
  */
 #ifndef MC_CORE_VISITOR_IMPL_H
 #define MC_CORE_VISITOR_IMPL_H
@@ -63,8 +71,15 @@ typedef struct mc_visitor_ops {
     void (*free)(mc_visitor *v);
 } mc_visitor_ops;
 
+struct mc_checks;
+
 struct mc_visitor {
     const mc_visitor_ops *ops;
+#ifdef MC_CHECKS
+    /* The dispatcher's grammar checks (core/visitor.c), from start_stream
+     * on; NULL before.  Freed by mc_visitor_free. */
+    struct mc_checks *checks;
+#endif
 };
 
 /*

@@ -1,6 +1,202 @@
 #include "core/visitor-impl.h"
 
+#include <stdlib.h>
+
 #include "core/util.h"
+
+/*
+ * The grammar checks (core/visitor.h), with -DMC_CHECKS=ON: each mc_visit_*
+ * call of a walk is checked against the open frames before it reaches the
+ * visitor (ck_check), and the frames change only when the visitor accepted
+ * the call (ck_commit).  A walk starts at start_stream; calls before it
+ * (the dry runs the legacy reader makes into a null visitor) are not
+ * checked.
+ */
+#ifdef MC_CHECKS
+typedef enum ck_op {
+    OP_START_STREAM, OP_END_STREAM, OP_ITEM, OP_START_SECTION,
+    OP_END_SECTION, OP_VALUE, OP_START_STRUCT, OP_END_STRUCT,
+    OP_START_ARRAY, OP_END_ARRAY, OP_START_SUBSECTION, OP_END_SUBSECTION,
+    OP_RAM_RECORD, OP_START_PACKAGED, OP_END_PACKAGED,
+} ck_op;
+
+typedef enum ck_kind {
+    CK_PACKAGED, CK_BODY, CK_RAM, CK_STRUCT, CK_ARRAY, CK_SUBSECTION,
+} ck_kind;
+
+typedef struct ck_frame {
+    ck_kind kind;
+    bool subs;      /* body, struct, subsection: a subsection was seen */
+    uint32_t left;  /* array: elements still expected */
+} ck_frame;
+
+struct mc_checks {
+    bool ended;
+    ck_frame *fr;
+    size_t n, cap;
+};
+
+static const char *const ck_names[] = {
+    [CK_PACKAGED] = "package", [CK_BODY] = "section",
+    [CK_RAM] = "RAM section", [CK_STRUCT] = "struct",
+    [CK_ARRAY] = "array", [CK_SUBSECTION] = "subsection",
+};
+
+static const char *const op_names[] = {
+    [OP_START_STREAM] = "start_stream", [OP_END_STREAM] = "end_stream",
+    [OP_ITEM] = "item", [OP_START_SECTION] = "start_section",
+    [OP_END_SECTION] = "end_section", [OP_VALUE] = "value",
+    [OP_START_STRUCT] = "start_struct", [OP_END_STRUCT] = "end_struct",
+    [OP_START_ARRAY] = "start_array", [OP_END_ARRAY] = "end_array",
+    [OP_START_SUBSECTION] = "start_subsection",
+    [OP_END_SUBSECTION] = "end_subsection", [OP_RAM_RECORD] = "ram_record",
+    [OP_START_PACKAGED] = "start_packaged",
+    [OP_END_PACKAGED] = "end_packaged",
+};
+
+static bool ck_fail(mc_error **errp, ck_op op, const char *why,
+                    const char *what)
+{
+    mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
+                 "visitor call out of grammar: %s %s%s", op_names[op], why,
+                 what ? what : "");
+    return false;
+}
+
+/* The frame an end_X closes. */
+static bool ck_closes(const ck_frame *t, ck_op op)
+{
+    switch (op) {
+    case OP_END_SECTION: return t->kind == CK_BODY || t->kind == CK_RAM;
+    case OP_END_STRUCT: return t->kind == CK_STRUCT;
+    case OP_END_ARRAY: return t->kind == CK_ARRAY;
+    case OP_END_SUBSECTION: return t->kind == CK_SUBSECTION;
+    default: return t->kind == CK_PACKAGED;
+    }
+}
+
+static bool ck_check(mc_visitor *v, ck_op op, mc_error **errp)
+{
+    struct mc_checks *c = v->checks;
+    if (op == OP_START_STREAM) {
+        return !c || ck_fail(errp, op, "twice", NULL);
+    }
+    if (!c) {
+        return true;
+    }
+    const ck_frame *t = c->n ? &c->fr[c->n - 1] : NULL;
+    if (c->ended) {
+        return ck_fail(errp, op, "after end_stream", NULL);
+    }
+    switch (op) {
+    case OP_END_STREAM:
+        return !t || ck_fail(errp, op, "inside a ", ck_names[t->kind]);
+    case OP_ITEM:
+    case OP_START_SECTION:
+    case OP_START_PACKAGED:
+        return !t || t->kind == CK_PACKAGED ||
+               ck_fail(errp, op, "inside a ", ck_names[t->kind]);
+    case OP_VALUE:
+    case OP_START_STRUCT:
+    case OP_START_ARRAY:
+        if (!t || t->kind == CK_PACKAGED || t->kind == CK_RAM) {
+            return ck_fail(errp, op, t ? "inside a " : "outside a section",
+                           t ? ck_names[t->kind] : NULL);
+        }
+        if (t->kind == CK_ARRAY) {
+            return t->left ||
+                   ck_fail(errp, op, "beyond the announced array elements",
+                           NULL);
+        }
+        return !t->subs || ck_fail(errp, op, "after a subsection", NULL);
+    case OP_START_SUBSECTION:
+        return (t && (t->kind == CK_BODY || t->kind == CK_STRUCT ||
+                      t->kind == CK_SUBSECTION)) ||
+               ck_fail(errp, op, t ? "inside a " : "outside a section",
+                       t ? ck_names[t->kind] : NULL);
+    case OP_RAM_RECORD:
+        return (t && t->kind == CK_RAM) ||
+               ck_fail(errp, op, "outside a RAM section", NULL);
+    default: /* the end of a frame */
+        if (!t || !ck_closes(t, op)) {
+            return ck_fail(errp, op, t ? "inside a " : "with no open frame",
+                           t ? ck_names[t->kind] : NULL);
+        }
+        return op != OP_END_ARRAY || t->left == 0 ||
+               ck_fail(errp, op, "before all announced array elements",
+                       NULL);
+    }
+}
+
+static void ck_push(struct mc_checks *c, ck_kind kind, uint32_t left)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->fr = mc_realloc(c->fr, c->cap * sizeof(*c->fr));
+    }
+    c->fr[c->n++] = (ck_frame){kind, false, left};
+}
+
+/* After the visitor accepted the call.  arg: an array's count, or for a
+ * section whether it is a RAM section. */
+static void ck_commit(mc_visitor *v, ck_op op, uint32_t arg)
+{
+    if (op == OP_START_STREAM) {
+        v->checks = mc_calloc(1, sizeof(*v->checks));
+        return;
+    }
+    struct mc_checks *c = v->checks;
+    if (!c) {
+        return;
+    }
+    ck_frame *t = c->n ? &c->fr[c->n - 1] : NULL;
+    if (t && t->kind == CK_ARRAY &&
+        (op == OP_VALUE || op == OP_START_STRUCT || op == OP_START_ARRAY)) {
+        t->left--;
+    }
+    switch (op) {
+    case OP_END_STREAM: c->ended = true; break;
+    case OP_START_SECTION: ck_push(c, arg ? CK_RAM : CK_BODY, 0); break;
+    case OP_START_STRUCT: ck_push(c, CK_STRUCT, 0); break;
+    case OP_START_ARRAY: ck_push(c, CK_ARRAY, arg); break;
+    case OP_START_SUBSECTION:
+        t->subs = true;
+        ck_push(c, CK_SUBSECTION, 0);
+        break;
+    case OP_START_PACKAGED: ck_push(c, CK_PACKAGED, 0); break;
+    case OP_END_SECTION:
+    case OP_END_STRUCT:
+    case OP_END_ARRAY:
+    case OP_END_SUBSECTION:
+    case OP_END_PACKAGED: c->n--; break;
+    default: break;
+    }
+}
+
+static void ck_free(mc_visitor *v)
+{
+    if (v->checks) {
+        free(v->checks->fr);
+        free(v->checks);
+        v->checks = NULL;
+    }
+}
+
+/* Check operation op, make the call, record it if the visitor took it. */
+#define DISPATCH(v, op, arg, call, errp) \
+    do { \
+        if (!ck_check((v), (op), (errp))) { \
+            return false; \
+        } \
+        bool ok_ = (call); \
+        if (ok_) { \
+            ck_commit((v), (op), (arg)); \
+        } \
+        return ok_; \
+    } while (0)
+#else
+#define DISPATCH(v, op, arg, call, errp) return (call)
+#endif
 
 static const struct {
     unsigned width;
@@ -79,39 +275,43 @@ const char *mc_ram_kind_name(mc_ram_kind k)
 bool mc_visit_start_stream(mc_visitor *v, const mc_stream_info *info,
                            mc_error **errp)
 {
-    return v->ops->start_stream(v, info, errp);
+    DISPATCH(v, OP_START_STREAM, 0, v->ops->start_stream(v, info, errp), errp);
 }
 
 bool mc_visit_end_stream(mc_visitor *v, mc_error **errp)
 {
-    return v->ops->end_stream ? v->ops->end_stream(v, errp) : true;
+    DISPATCH(v, OP_END_STREAM, 0,
+             v->ops->end_stream ? v->ops->end_stream(v, errp) : true, errp);
 }
 
 bool mc_visit_start_section(mc_visitor *v, const mc_section_info *info,
                             mc_error **errp)
 {
-    return v->ops->start_section(v, info, errp);
+    DISPATCH(v, OP_START_SECTION, info->kind == MC_SECTION_RAM,
+             v->ops->start_section(v, info, errp), errp);
 }
 
 bool mc_visit_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
-    return v->ops->end_section(v, footer, errp);
+    DISPATCH(v, OP_END_SECTION, 0, v->ops->end_section(v, footer, errp),
+             errp);
 }
 
 bool mc_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
                   uint64_t raw, mc_error **errp)
 {
-    return v->ops->visit_int(v, f, wt, raw, errp);
+    DISPATCH(v, OP_VALUE, 0, v->ops->visit_int(v, f, wt, raw, errp), errp);
 }
 
 bool mc_visit_bytes(mc_visitor *v, const mc_field *f, const uint8_t *data,
                     size_t len, mc_error **errp)
 {
-    return v->ops->visit_bytes(v, f, data, len, errp);
+    DISPATCH(v, OP_VALUE, 0, v->ops->visit_bytes(v, f, data, len, errp),
+             errp);
 }
 
-bool mc_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
-                     uint32_t count, const uint8_t *data, mc_error **errp)
+static bool visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                         uint32_t count, const uint8_t *data, mc_error **errp)
 {
     if (v->ops->visit_packed) {
         return v->ops->visit_packed(v, f, wt, count, data, errp);
@@ -130,69 +330,78 @@ bool mc_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
     return v->ops->end_array(v, errp);
 }
 
+bool mc_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
+                     uint32_t count, const uint8_t *data, mc_error **errp)
+{
+    DISPATCH(v, OP_VALUE, 0, visit_packed(v, f, wt, count, data, errp), errp);
+}
+
 bool mc_visit_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
 {
-    return v->ops->start_struct(v, f, errp);
+    DISPATCH(v, OP_START_STRUCT, 0, v->ops->start_struct(v, f, errp), errp);
 }
 
 bool mc_visit_end_struct(mc_visitor *v, mc_error **errp)
 {
-    return v->ops->end_struct(v, errp);
+    DISPATCH(v, OP_END_STRUCT, 0, v->ops->end_struct(v, errp), errp);
 }
 
 bool mc_visit_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
                           mc_error **errp)
 {
-    return v->ops->start_array(v, f, count, errp);
+    DISPATCH(v, OP_START_ARRAY, count, v->ops->start_array(v, f, count, errp),
+             errp);
 }
 
 bool mc_visit_end_array(mc_visitor *v, mc_error **errp)
 {
-    return v->ops->end_array(v, errp);
+    DISPATCH(v, OP_END_ARRAY, 0, v->ops->end_array(v, errp), errp);
 }
 
 bool mc_visit_start_subsection(mc_visitor *v, const char *name,
                                uint32_t version_id, mc_error **errp)
 {
-    return v->ops->start_subsection(v, name, version_id, errp);
+    DISPATCH(v, OP_START_SUBSECTION, 0,
+             v->ops->start_subsection(v, name, version_id, errp), errp);
 }
 
 bool mc_visit_end_subsection(mc_visitor *v, mc_error **errp)
 {
-    return v->ops->end_subsection(v, errp);
+    DISPATCH(v, OP_END_SUBSECTION, 0, v->ops->end_subsection(v, errp), errp);
 }
 
 bool mc_visit_ram_record(mc_visitor *v, const mc_ram_record *rec,
                          mc_error **errp)
 {
-    return v->ops->ram_record(v, rec, errp);
+    DISPATCH(v, OP_RAM_RECORD, 0, v->ops->ram_record(v, rec, errp), errp);
 }
 
 bool mc_visit_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
                       uint16_t len, mc_error **errp)
 {
-    return v->ops->command(v, cmd, data, len, errp);
+    DISPATCH(v, OP_ITEM, 0, v->ops->command(v, cmd, data, len, errp), errp);
 }
 
 bool mc_visit_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 {
-    return v->ops->start_packaged(v, len, errp);
+    DISPATCH(v, OP_START_PACKAGED, 0, v->ops->start_packaged(v, len, errp),
+             errp);
 }
 
 bool mc_visit_end_packaged(mc_visitor *v, mc_error **errp)
 {
-    return v->ops->end_packaged(v, errp);
+    DISPATCH(v, OP_END_PACKAGED, 0, v->ops->end_packaged(v, errp), errp);
 }
 
 bool mc_visit_eof(mc_visitor *v, mc_error **errp)
 {
-    return v->ops->eof(v, errp);
+    DISPATCH(v, OP_ITEM, 0, v->ops->eof(v, errp), errp);
 }
 
 bool mc_visit_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                      mc_error **errp)
 {
-    return v->ops->vmdesc(v, json, len, errp);
+    DISPATCH(v, OP_ITEM, 0, v->ops->vmdesc(v, json, len, errp), errp);
 }
 
 bool mc_visitor_complete(mc_visitor *v, mc_error **errp)
@@ -203,6 +412,9 @@ bool mc_visitor_complete(mc_visitor *v, mc_error **errp)
 void mc_visitor_free(mc_visitor *v)
 {
     if (v) {
+#ifdef MC_CHECKS
+        ck_free(v);
+#endif
         v->ops->free(v);
     }
 }

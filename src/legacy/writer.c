@@ -239,51 +239,16 @@ static bool lw_check_name(mc_legacy_writer *w, const char *s,
 
 /* ---- structure checks ---- */
 
-static bool lw_in_items(mc_legacy_writer *w, const char *what,
-                        mc_error **errp)
-{
-    const lw_frame *top = lw_top(w);
-    if (top && top->kind != LW_PACKAGED) {
-        lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), NULL,
-                 "%s inside an open section", what);
-        return false;
-    }
-    return true;
-}
-
 /*
- * A value (int, bytes, packed, struct, array) is about to be written: it
- * must be inside a section, and inside an array it is one more element.
+ * A value (int, bytes, packed, struct, array) is about to be written:
+ * inside an array it is one more element (for error paths).  The call
+ * grammar is the dispatcher's to check (core/visitor-impl.h).
  */
 static bool lw_value(mc_legacy_writer *w, const mc_field *f, mc_error **errp)
 {
     lw_frame *top = lw_top(w);
-    const char *name = f ? f->name : NULL;
-    if (!top || top->kind == LW_PACKAGED) {
-        lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), name,
-                 "value outside a section");
-        return false;
-    }
     if (top->kind == LW_ARRAY) {
-        if (top->seen == top->count) {
-            lw_error(w, errp, MC_ERR_DATA, mc_sink_offset(w->out), NULL,
-                     "array declares %" PRIu32 " elements but more follow",
-                     top->count);
-            return false;
-        }
         top->seen++;
-    }
-    return true;
-}
-
-static bool lw_end(mc_legacy_writer *w, lw_frame_kind kind, const char *what,
-                   mc_error **errp)
-{
-    const lw_frame *top = lw_top(w);
-    if (!top || top->kind != kind) {
-        lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), NULL,
-                 "%s without a matching start", what);
-        return false;
     }
     return true;
 }
@@ -294,23 +259,12 @@ static bool lw_start_stream(mc_visitor *v, const mc_stream_info *info,
                             mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (w->depth) {
-        lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), NULL,
-                 "start of stream inside an open section");
-        return false;
-    }
     w->page_size = info->page_size;
     return lw_be32(w, info->magic, errp) && lw_be32(w, info->version, errp);
 }
 
 static bool lw_end_stream(mc_visitor *v, mc_error **errp)
 {
-    mc_legacy_writer *w = lw_of(v);
-    if (w->depth) {
-        lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), NULL,
-                 "stream ended inside an open section or package");
-        return false;
-    }
     return true;
 }
 
@@ -318,9 +272,6 @@ static bool lw_start_section(mc_visitor *v, const mc_section_info *info,
                              mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_in_items(w, "section", errp)) {
-        return false;
-    }
     bool ok;
     switch (info->type) {
     case MC_VM_CONFIGURATION:
@@ -357,9 +308,6 @@ static bool lw_start_section(mc_visitor *v, const mc_section_info *info,
 static bool lw_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_end(w, LW_SECTION, "end of section", errp)) {
-        return false;
-    }
     const lw_frame *sec = lw_top(w);
     if (footer) {
         if (sec->type == MC_VM_CONFIGURATION) {
@@ -437,9 +385,6 @@ static bool lw_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
 static bool lw_end_struct(mc_visitor *v, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_end(w, LW_STRUCT, "end of struct", errp)) {
-        return false;
-    }
     lw_pop(w);
     return true;
 }
@@ -459,16 +404,6 @@ static bool lw_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
 static bool lw_end_array(mc_visitor *v, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_end(w, LW_ARRAY, "end of array", errp)) {
-        return false;
-    }
-    lw_frame *top = lw_top(w);
-    if (top->seen != top->count) {
-        lw_error(w, errp, MC_ERR_DATA, top->start, NULL,
-                 "array declares %" PRIu32 " elements but has %" PRIu32,
-                 top->count, top->seen);
-        return false;
-    }
     lw_pop(w);
     return true;
 }
@@ -477,12 +412,6 @@ static bool lw_start_subsection(mc_visitor *v, const char *name,
                                 uint32_t version_id, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    const lw_frame *top = lw_top(w);
-    if (!top || top->kind == LW_PACKAGED || top->kind == LW_ARRAY) {
-        lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), name,
-                 "subsection outside a section, struct or subsection");
-        return false;
-    }
     if (!lw_check_name(w, name, "subsection name", errp)) {
         return false;
     }
@@ -497,9 +426,6 @@ static bool lw_start_subsection(mc_visitor *v, const char *name,
 static bool lw_end_subsection(mc_visitor *v, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_end(w, LW_SUBSECTION, "end of subsection", errp)) {
-        return false;
-    }
     lw_pop(w);
     return true;
 }
@@ -636,12 +562,6 @@ static bool lw_ram_record(mc_visitor *v, const mc_ram_record *rec,
                           mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    const lw_frame *top = lw_top(w);
-    if (!top || top->kind != LW_SECTION) {
-        lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), NULL,
-                 "ram record outside a section body");
-        return false;
-    }
     if (rec->kind == MC_RAM_MAPPED_BLOCK || rec->kind == MC_RAM_MAPPED_BYTES ||
         rec->kind == MC_RAM_MAPPED_ZEROS) {
         return lw_mapped(w, rec, errp);
@@ -700,16 +620,14 @@ static bool lw_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
                        uint16_t len, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    return lw_in_items(w, "command", errp) &&
-           lw_u8(w, MC_VM_COMMAND, errp) && lw_be16(w, cmd, errp) &&
+    return lw_u8(w, MC_VM_COMMAND, errp) && lw_be16(w, cmd, errp) &&
            lw_be16(w, len, errp) && lw_put(w, data, len, errp);
 }
 
 static bool lw_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_in_items(w, "package", errp) ||
-        !lw_u8(w, MC_VM_COMMAND, errp) ||
+    if (!lw_u8(w, MC_VM_COMMAND, errp) ||
         !lw_be16(w, MC_MIG_CMD_PACKAGED, errp) || !lw_be16(w, 4, errp) ||
         !lw_be32(w, len, errp)) {
         return false;
@@ -722,9 +640,6 @@ static bool lw_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 static bool lw_end_packaged(mc_visitor *v, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_end(w, LW_PACKAGED, "end of package", errp)) {
-        return false;
-    }
     const lw_frame *top = lw_top(w);
     uint64_t got = mc_sink_offset(w->out) - top->start;
     if (got != top->count) {
@@ -740,16 +655,13 @@ static bool lw_end_packaged(mc_visitor *v, mc_error **errp)
 static bool lw_eof(mc_visitor *v, mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    return lw_in_items(w, "eof", errp) && lw_u8(w, MC_VM_EOF, errp);
+    return lw_u8(w, MC_VM_EOF, errp);
 }
 
 static bool lw_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                       mc_error **errp)
 {
     mc_legacy_writer *w = lw_of(v);
-    if (!lw_in_items(w, "vmdesc", errp)) {
-        return false;
-    }
     if (len > UINT32_MAX) {
         lw_error(w, errp, MC_ERR_DATA, mc_sink_offset(w->out), NULL,
                  "vmdesc of %zu bytes is longer than a be32 length can say",

@@ -164,13 +164,6 @@ static jv_frame *jv_push(mc_json_visitor *j, jv_frame_kind kind)
     return f;
 }
 
-/* Does f hold fields and subsections (a non-RAM section, struct, sub)? */
-static bool jv_is_body(const jv_frame *f)
-{
-    return f->kind == JF_STRUCT || f->kind == JF_SUBSECTION ||
-           (f->kind == JF_SECTION && !f->ram);
-}
-
 /* Close a body: its "fields" (written empty if nothing came) or its
  * "subsections" array. */
 static void jv_body_close(mc_json_visitor *j, jv_frame *f)
@@ -179,30 +172,6 @@ static void jv_body_close(mc_json_visitor *j, jv_frame *f)
         mc_jemit_open(&j->em, "fields", true);
     }
     mc_jemit_close(&j->em);
-}
-
-static bool jv_end(mc_json_visitor *j, jv_frame_kind kind, const char *what,
-                   mc_error **errp)
-{
-    const jv_frame *top = jv_top(j);
-    if (!top || top->kind != kind) {
-        char msg[64];
-        snprintf(msg, sizeof(msg), "%s without a matching start", what);
-        return jv_fail(j, NULL, msg, errp);
-    }
-    return true;
-}
-
-static bool jv_in_items(mc_json_visitor *j, const char *what,
-                        mc_error **errp)
-{
-    const jv_frame *top = jv_top(j);
-    if (!top || (top->kind != JF_ROOT && top->kind != JF_PACKAGED)) {
-        char msg[64];
-        snprintf(msg, sizeof(msg), "%s outside the stream's items", what);
-        return jv_fail(j, NULL, msg, errp);
-    }
-    return true;
 }
 
 /*
@@ -214,13 +183,7 @@ static bool jv_value(mc_json_visitor *j, const mc_field *f, const char *type,
 {
     jv_frame *top = jv_top(j);
     const char *name = f ? f->name : NULL;
-    if (!top || (top->kind != JF_ARRAY && !jv_is_body(top))) {
-        return jv_fail(j, name, "value outside a section body", errp);
-    }
     if (top->kind != JF_ARRAY) {
-        if (top->body == JB_SUBSECTIONS) {
-            return jv_fail(j, name, "value after a subsection", errp);
-        }
         if (top->body == JB_NONE) {
             mc_jemit_open(&j->em, "fields", true);
             top->body = JB_FIELDS;
@@ -286,9 +249,6 @@ static bool jv_start_stream(mc_visitor *v, const mc_stream_info *info,
                             mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (j->nfr) {
-        return jv_fail(j, NULL, "start of stream inside the stream", errp);
-    }
     uint8_t magic[4];
     mc_put_be32(magic, info->magic);
     mc_jemit_open(&j->em, NULL, false);
@@ -335,9 +295,6 @@ static void jv_block_out(mc_json_visitor *j, const jv_block *b,
 static bool jv_end_stream(mc_visitor *v, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_end(j, JF_ROOT, "end of stream", errp)) {
-        return false;
-    }
     mc_jemit_close(&j->em); /* items */
     mc_jemit_open(&j->em, "ram_summary", false);
     mc_jemit_open(&j->em, "blocks", true);
@@ -373,9 +330,6 @@ static bool jv_start_section(mc_visitor *v, const mc_section_info *info,
                              mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_in_items(j, "section", errp)) {
-        return false;
-    }
     bool header = info->type == MC_VM_SECTION_START ||
                   info->type == MC_VM_SECTION_FULL;
     mc_jemit_open(&j->em, NULL, false);
@@ -413,9 +367,6 @@ static bool jv_start_section(mc_visitor *v, const mc_section_info *info,
 static bool jv_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_end(j, JF_SECTION, "end of section", errp)) {
-        return false;
-    }
     jv_frame *f = jv_top(j);
     if (f->ram) {
         if (j->opts.ram_records) {
@@ -506,9 +457,6 @@ static bool jv_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
 static bool jv_end_struct(mc_visitor *v, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_end(j, JF_STRUCT, "end of struct", errp)) {
-        return false;
-    }
     jv_body_close(j, jv_top(j));
     mc_jemit_close(&j->em);
     j->nfr--;
@@ -531,9 +479,6 @@ static bool jv_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
 static bool jv_end_array(mc_visitor *v, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_end(j, JF_ARRAY, "end of array", errp)) {
-        return false;
-    }
     mc_jemit_close(&j->em); /* array */
     mc_jemit_close(&j->em); /* value */
     j->nfr--;
@@ -545,9 +490,6 @@ static bool jv_start_subsection(mc_visitor *v, const char *name,
 {
     mc_json_visitor *j = jv_of(v);
     jv_frame *top = jv_top(j);
-    if (!top || !jv_is_body(top)) {
-        return jv_fail(j, name, "subsection outside a section body", errp);
-    }
     if (top->body != JB_SUBSECTIONS) {
         if (top->body == JB_NONE) {
             mc_jemit_open(&j->em, "fields", true);
@@ -568,9 +510,6 @@ static bool jv_start_subsection(mc_visitor *v, const char *name,
 static bool jv_end_subsection(mc_visitor *v, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_end(j, JF_SUBSECTION, "end of subsection", errp)) {
-        return false;
-    }
     jv_body_close(j, jv_top(j));
     mc_jemit_close(&j->em);
     j->nfr--;
@@ -800,9 +739,6 @@ static bool jv_ram_record(mc_visitor *v, const mc_ram_record *rec,
 {
     mc_json_visitor *j = jv_of(v);
     jv_frame *f = jv_top(j);
-    if (!f || f->kind != JF_SECTION || !f->ram) {
-        return jv_fail(j, "ram", "ram record outside a ram section", errp);
-    }
     if ((unsigned)rec->kind >= MC_RAM__COUNT) {
         return jv_fail(j, "ram", "invalid ram record kind", errp);
     }
@@ -822,9 +758,6 @@ static bool jv_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
                        uint16_t len, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_in_items(j, "command", errp)) {
-        return false;
-    }
     mc_jemit_open(&j->em, NULL, false);
     mc_jemit_kstr(&j->em, "item", "command");
     mc_jemit_ku64(&j->em, "cmd", cmd);
@@ -838,9 +771,6 @@ static bool jv_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
 static bool jv_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_in_items(j, "package", errp)) {
-        return false;
-    }
     mc_jemit_open(&j->em, NULL, false);
     mc_jemit_kstr(&j->em, "item", "packaged");
     mc_jemit_ku64(&j->em, "length", len);
@@ -852,9 +782,6 @@ static bool jv_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 static bool jv_end_packaged(mc_visitor *v, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_end(j, JF_PACKAGED, "end of package", errp)) {
-        return false;
-    }
     mc_jemit_close(&j->em); /* items */
     mc_jemit_close(&j->em);
     j->nfr--;
@@ -864,9 +791,6 @@ static bool jv_end_packaged(mc_visitor *v, mc_error **errp)
 static bool jv_eof(mc_visitor *v, mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_in_items(j, "eof", errp)) {
-        return false;
-    }
     mc_jemit_open(&j->em, NULL, false);
     mc_jemit_kstr(&j->em, "item", "eof");
     mc_jemit_close(&j->em);
@@ -877,9 +801,6 @@ static bool jv_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                       mc_error **errp)
 {
     mc_json_visitor *j = jv_of(v);
-    if (!jv_in_items(j, "vmdesc", errp)) {
-        return false;
-    }
     mc_jemit_open(&j->em, NULL, false);
     mc_jemit_kstr(&j->em, "item", "vmdesc");
     mc_jemit_ku64(&j->em, "length", len);

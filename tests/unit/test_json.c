@@ -620,8 +620,13 @@ static void test_large_bytes(void **state)
     free(big);
 }
 
+/* Calls out of grammar: the dispatcher refuses them (core/visitor.c, with
+ * -DMC_CHECKS=ON) before the visitor sees them. */
 static void test_errors(void **state)
 {
+#ifndef MC_CHECKS
+    skip();
+#endif
     fx *f = *state;
     mc_section_info dev = sec(MC_VM_SECTION_FULL, MC_SECTION_VMSTATE, 1,
                               "dev", 0, 1);
@@ -630,7 +635,7 @@ static void test_errors(void **state)
     assert_false(mc_visit_ram_record(f->v, &(mc_ram_record){
         .kind = MC_RAM_EOS}, &f->err));
     assert_int_equal(f->err->cls, MC_ERR_INTERNAL);
-    assert_non_null(strstr(f->err->msg, "outside a ram section"));
+    assert_non_null(strstr(f->err->msg, "ram_record outside a RAM section"));
 
     fx_open(f, false);
     mc_error_free(f->err);
