@@ -52,7 +52,12 @@ static bool trailer_from_ber(mc_input *in, void *opaque, mc_error **errp)
 
 static void set_blame(mc_cli_convert_result *res, const char *name)
 {
-    snprintf(res->errfile, sizeof(res->errfile), "%s", name);
+    size_t n = strlen(name);
+    if (n >= sizeof(res->errfile)) {
+        n = sizeof(res->errfile) - 1;
+    }
+    memcpy(res->errfile, name, n);
+    res->errfile[n] = 0;
 }
 
 bool mc_cli_convert_one(const char *inpath, const char *outpath,
@@ -90,6 +95,22 @@ bool mc_cli_convert_one(const char *inpath, const char *outpath,
         res->container = in.container.kind == MC_CONTAINER_LIBVIRT
                              ? "libvirt"
                              : mc_codec_name(in.container.codec);
+    }
+    char named[4096];
+    if (o->name_output) {
+        bool skip = false;
+        if (!o->name_output(o->name_opaque, in.format, named, sizeof(named),
+                            &skip, errp)) {
+            mc_input_close(&in);
+            if (skip) {
+                res->skipped = true;
+                return true;
+            }
+            set_blame(res, named);
+            res->blame_output = true;
+            return false;
+        }
+        outpath = named;
     }
     mc_output out;
     if (!mc_output_open(&out, outpath, true, c, &in, errp)) {

@@ -35,6 +35,7 @@
 #include "read/field_codec.h"
 #include "read/live.h"
 #include "read/readers.h"
+#include "read/vmdesc_scan.h"
 #include "visit/visitors.h"
 
 #define MAX_SECTIONS 65536
@@ -630,8 +631,12 @@ static bool plausible_next(reader *r)
     }
     switch (p[0]) {
     case MC_VM_EOF:
+        /* With keep_trailer, bytes may follow the vmdesc. */
         return n == 1 || (p[1] == MC_VM_VMDESCRIPTION &&
-                          (n < 6 || (mc_be32(p + 2) == n - 6 && p[6] == '{')));
+                          (n < 6 || ((r->opts && r->opts->keep_trailer
+                                          ? mc_be32(p + 2) <= n - 6
+                                          : mc_be32(p + 2) == n - 6) &&
+                                     p[6] == '{')));
     case MC_VM_SECTION_START:
     case MC_VM_SECTION_FULL: {
         if (n < 6) {
@@ -732,14 +737,26 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     r->vmdesc_searched = true;
     size_t cap = r->opts && r->opts->tail_cap ? r->opts->tail_cap
                                                : MC_DEFAULT_TAIL_CAP;
-    if (!mc_src_slurp(r->src, cap, errp)) {
+    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
+     * may follow it: then the first candidate that parses, and the input
+     * is buffered only up to it (mc_vmdesc_scan), not to its end. */
+    bool trail = r->opts && r->opts->keep_trailer;
+    mc_vmdesc_scan scan = {.limit = vmdesc_limit(r)};
+    if (!(trail ? mc_src_slurp_until(r->src, cap, mc_vmdesc_scan_enough,
+                                     &scan, errp)
+                : mc_src_slurp(r->src, cap, errp))) {
+        return false;
+    }
+    if (scan.found && scan.end > cap) {
+        /* What the limit counts: the rest of the stream, not what follows
+         * it (and not less because it happened to be read already). */
+        mc_error_data(errp, mc_src_offset(r->src), r->src->path,
+                      "the device state after this point exceeds the "
+                      "buffering limit of %zu bytes", cap);
         return false;
     }
     const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
-    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
-     * may follow it: then the first candidate that parses. */
-    bool trail = r->opts && r->opts->keep_trailer;
     for (int pass = 0; pass < (trail ? 2 : 1) && !r->vmdesc; pass++)
     for (size_t i = 1; i + 5 < n; i++) {
         if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
@@ -1493,6 +1510,17 @@ static bool parse_items(reader *r, bool top, mc_error **errp)
             }
             if (!mc_src_at_end(r->src, &at_end, errp)) {
                 return false;
+            }
+            if (!at_end && !r->vmdesc && r->opts && r->opts->keep_trailer) {
+                /* A stream without a vmdesc, then other bytes (a state
+                 * volume's): they are the trailer. */
+                const uint8_t *p;
+                if (!mc_src_peek(r->src, 1, &p, errp)) {
+                    return false;
+                }
+                if (p[0] != MC_VM_VMDESCRIPTION) {
+                    return true;
+                }
             }
             return at_end || parse_vmdesc(r, errp);
         case MC_VM_CONFIGURATION:
