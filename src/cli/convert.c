@@ -74,17 +74,12 @@ bool mc_cli_convert_one(const char *inpath, const char *outpath,
     set_blame(res, in.name);
     if (in.format == MC_FORMAT_UNKNOWN ||
         (from != MC_FORMAT_UNKNOWN && in.format != from)) {
-        if (from == MC_FORMAT_UNKNOWN) {
+        if (in.format == MC_FORMAT_UNKNOWN) {
             mc_error_data(errp, 0, NULL, "not a QEMU migration stream or BER");
         } else {
             mc_error_data(errp, 0, NULL, "this is %s, not %s input (use %s)",
-                          in.format == MC_FORMAT_UNKNOWN
-                              ? "not a migration stream"
-                              : mc_format_name(in.format),
-                          mc_format_name(from),
-                          in.format == MC_FORMAT_BER      ? "ber-to-legacy"
-                          : in.format == MC_FORMAT_LEGACY ? "legacy-to-ber"
-                                                          : "a QEMU stream or BER");
+                          mc_format_name(in.format), mc_format_name(from),
+                          mc_format_get(in.format)->convert_cmd);
         }
         mc_input_close(&in);
         return false;

@@ -188,6 +188,42 @@ qemu-img create -q -f qcow2 "$WORK/e.qcow2" 1M 2>/dev/null && {
     expect_exit "qcow2 without --snapshot" 2 "$M" legacy-to-ber "$WORK/e.qcow2" "$WORK/e.ber"
     expect_err "qcow2 without --snapshot: message" "--snapshot"
     expect_exit "snapshots of an image without any" 0 "$M" snapshots "$WORK/e.qcow2"
+    # Damaged qcow2 images (a disk-only snapshot made by qemu-img, then
+    # its header and snapshot table damaged): one line, exit 1, no output.
+    # Snapshots with vmstate, made by real QEMU, are in tests/qemu.
+    cp "$WORK/e.qcow2" "$WORK/s.qcow2"
+    qemu-img snapshot -c s1 "$WORK/s.qcow2"
+    qdamage() { # OUT PYTHON-EXPR-ON-d-AND-off
+        python3 - "$WORK/s.qcow2" "$1" "$2" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+off = struct.unpack('>Q', d[64:72])[0]
+exec(sys.argv[3])
+open(sys.argv[2], 'wb').write(d)
+PY
+    }
+    qd() { # NAME FILE PATTERN
+        rm -f "$WORK/d.ber"
+        expect_exit "$1: exit 1" 1 "$M" legacy-to-ber -q --snapshot s1 "$2" "$WORK/d.ber"
+        expect_err "$1: message" "$3"
+        check "$1: one line" test "$(wc -l < "$WORK/err")" = 1
+        check "$1: no output" test ! -e "$WORK/d.ber"
+    }
+    qd "qcow2: a disk-only snapshot" "$WORK/s.qcow2" "s.qcow2: offset [0-9]+: qcow2 snapshot table: snapshot '1' \\(s1\\) has no vmstate"
+    head -c 50 "$WORK/s.qcow2" > "$WORK/qcut.qcow2"
+    qd "qcow2: cut header" "$WORK/qcut.qcow2" "offset 50: qcow2 header: .*the image ends inside the qcow2 header"
+    qdamage "$WORK/qoff.qcow2" "d[64:72] = struct.pack('>Q', len(d) + 4096)"
+    qd "qcow2: snapshot table offset" "$WORK/qoff.qcow2" "offset 64: qcow2 header/snapshots_offset: "
+    qdamage "$WORK/qend.qcow2" "d[64:72] = struct.pack('>Q', (len(d) + 65535) // 65536 * 65536)"
+    qd "qcow2: snapshot table past the end" "$WORK/qend.qcow2" "qcow2 snapshot table"
+    qdamage "$WORK/qextra.qcow2" "d[off + 36:off + 40] = struct.pack('>I', 5000)"
+    qd "qcow2: snapshot extra data size" "$WORK/qextra.qcow2" "qcow2 snapshot table/extra_data_size: snapshot 0: extra data of 5000 bytes"
+    qdamage "$WORK/qnb.qcow2" "d[60:64] = struct.pack('>I', 1 << 20)"
+    qd "qcow2: snapshot count" "$WORK/qnb.qcow2" "qcow2 header/nb_snapshots"
+    # The vmstate of a snapshot whose table says it has one, but which
+    # reads as zeros: not a stream, said once.
+    qdamage "$WORK/qzero.qcow2" "d[off + 32:off + 36] = struct.pack('>I', 100000); d[off + 40:off + 48] = struct.pack('>Q', 100000)"
+    qd "qcow2: vmstate of zeros" "$WORK/qzero.qcow2" "vmstate of snapshot 1 \\(s1\\): offset 0: not a QEMU migration stream or BER"
 }
 # --help says what the man page says.
 check "legacy-to-ber --help: --snapshot and --drop-trailer" bash -c "'$M' legacy-to-ber --help | grep -q -- --snapshot && '$M' legacy-to-ber --help | grep -q -- --drop-trailer"
