@@ -151,6 +151,9 @@ bool mc_output_commit(mc_output *out, mc_error **errp);
  * when too many outputs are open at once. */
 bool mc_cleanup_add(const char *path);
 void mc_cleanup_remove(const char *path);
+/* The CLI's out-of-memory handler: one line, temporary outputs removed,
+ * exit 4 (installed by mc_cli_startup). */
+_Noreturn void mc_cleanup_oom(size_t n);
 void mc_output_abort(mc_output *out);
 
 /* Throttled progress on stderr. */

@@ -1,12 +1,14 @@
 /* compat and retarget: a stream and another QEMU version (desc/compat.h). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 #include "desc/builtin.h"
 #include "desc/compat.h"
+#include "visit/normalize.h"
 
 enum { OPT_TO = 0x200, OPT_ALLOW_LOSS, OPT_RULES };
 
@@ -29,7 +31,9 @@ static void usage(bool compat, FILE *f)
 "Rewrite the stream IN (legacy or BER) so that QEMU V (5.2, 7.2, 10.0,\n"
 "11.1) loads it, keeping all state; OUT is a legacy stream.  Each rewrite\n"
 "is one line on stderr.  What cannot be rewritten without losing state is\n"
-"refused (exit 1, no output) unless --allow-loss names it.\n"
+"refused (exit 1, no output) unless --allow-loss names it.  COMPRESS_PAGE\n"
+"and XBZRLE records become PAGE records, as with normalize (page contents\n"
+"are kept in unlinked temporary files in TMPDIR).\n"
 "\n"
 "Options:\n"
 "      --to V           the QEMU version that is to load OUT\n"
@@ -182,11 +186,19 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         mc_run_cleanup(&run);
         return code;
     }
-    mc_visitor *w = mc_legacy_writer_new(&out.sink);
-    mc_visitor *v = mc_retarget_new(w, &ro);
+    /* retarget -> normalize (COMPRESS_PAGE and XBZRLE to PAGE, pages in
+     * unnamed temporary files) -> the legacy writer */
+    const char *tmpdir = getenv("TMPDIR");
+    mc_normalize_opts no = {
+        .tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp",
+        .src = in.src,
+    };
+    mc_visitor *n = mc_normalize_visitor_new(&no,
+                                             mc_legacy_writer_new(&out.sink));
+    mc_visitor *v = mc_retarget_new(n, &ro);
     bool ok = mc_run_read(&run, &in, in.fmt, v, false, &err);
     mc_visitor_free(v);
-    mc_visitor_free(w);
+    mc_visitor_free(n);
     if (ok) {
         ok = mc_output_commit(&out, &err);
         mc_error_set_side(&err, MC_SIDE_OUTPUT);

@@ -35,6 +35,40 @@ static const mc_compat_rule rules[] = {
                "and older ones need the capability on the destination",
     },
     {
+        .id = "vring-num",
+        .from = "QEMU 10.0 (it writes vring.num 1024, the most a ring can "
+                "have, for every queue, also the ones the guest never set "
+                "up)",
+        .to = "QEMU 11.1 (11.0 not measured), which refuses a vring.num "
+              "above the size it allocates ('VQ 0 vring.num 1024 exceeds "
+              "allocated max 256')",
+        .to_min = 1101, .to_max = 9999,
+        .action = MC_COMPAT_REWRITE,
+        .change = "virtio/vq[N]/vring.num of a queue whose vring.desc is 0 "
+                  "(never set up) becomes the size QEMU allocates for it "
+                  "(the ring size table of migconv(1)); a queue the guest "
+                  "set up with a larger ring is refused",
+        .why = "a queue without a ring address holds no state but its size, "
+               "and QEMU gives a queue that size when the device resets; a "
+               "guest that sets the queue up later reads the size from the "
+               "device (legacy) or has its own in the transport's state "
+               "(virtio 1), so no state is lost; a ring in use cannot be "
+               "shrunk",
+    },
+    {
+        .id = "xbzrle-page",
+        .from = "streams saved with the xbzrle capability",
+        .to = "every version",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REWRITE,
+        .change = "every XBZRLE record becomes a PAGE record holding the "
+                  "page decoded against its previous content",
+        .why = "the same page contents reach guest RAM; the destination "
+               "then needs no XBZRLE decoder and the stream no previous "
+               "content (retarget keeps the pages in unnamed temporary "
+               "files, as normalize does, not in memory)",
+    },
+    {
         .id = "block",
         .from = "block-migration streams (migrate with blk, QEMU 9.0 and "
                 "older)",
@@ -129,4 +163,40 @@ bool mc_compat_machine_known(const char *machine, unsigned to)
         }
     }
     return true;
+}
+
+/* The size QEMU allocates for each queue of the virtio devices the q35
+ * device set has, the defaults of their queue-size properties
+ * (virtio_add_queue in hw/net/virtio-net.c, hw/char/virtio-serial-bus.c,
+ * hw/virtio/virtio-balloon.c, hw/scsi/virtio-scsi.c, hw/block/virtio-blk.c),
+ * the same in QEMU 5.2, 7.2 and 11.1: what their streams hold for every
+ * queue (checked by tests/qemu/test_retarget.sh).  Machine types before
+ * 5.0 give virtio-scsi and virtio-blk 128 (hw_compat_4_2). */
+bool mc_compat_ring_size(const char *device, const char *machine,
+                         uint32_t index, uint32_t num_queues, uint32_t *size)
+{
+    if (strcmp(device, "virtio-net") == 0) {
+        /* rx/tx pairs (rx_queue_size, tx_queue_size 256), then the
+         * control queue (64) when there is one (an odd count) */
+        *size = num_queues % 2 == 1 && index == num_queues - 1 ? 64 : 256;
+        return true;
+    }
+    if (strcmp(device, "virtio-console") == 0) {
+        /* virtio-serial: port 0's pair, the control pair (32), the other
+         * ports' pairs (128) */
+        *size = index == 2 || index == 3 ? 32 : 128;
+        return true;
+    }
+    if (strcmp(device, "virtio-balloon") == 0 && index < 3) {
+        *size = 128;   /* inflate, deflate, stats */
+        return true;
+    }
+    if (strcmp(device, "virtio-scsi") == 0 ||
+        strcmp(device, "virtio-blk") == 0) {
+        /* virtqueue_size, queue-size */
+        unsigned mv = machine ? mc_machine_version(machine) : 0;
+        *size = mv != 0 && mv < 500 ? 128 : 256;
+        return true;
+    }
+    return false;
 }

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum mc_compat_action {
     MC_COMPAT_REWRITE, /* retarget rewrites it, keeping all state */
@@ -45,5 +46,11 @@ bool mc_compat_rule_applies(const mc_compat_rule *r, unsigned to);
  * s390-ccw-virtio-X.Y) from a table of the oldest each version keeps, up
  * to its own; names without a version (microvm, riscv64 virt) always. */
 bool mc_compat_machine_known(const char *machine, unsigned to);
+
+/* The ring size QEMU gives queue index (of num_queues) of a virtio device
+ * (its vmsd name: "virtio-net", ...) on machine type machine (may be
+ * NULL): false when the table does not know the device or queue. */
+bool mc_compat_ring_size(const char *device, const char *machine,
+                         uint32_t index, uint32_t num_queues, uint32_t *size);
 
 #endif

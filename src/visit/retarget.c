@@ -1,7 +1,10 @@
 /*
  * The retarget visitor: checks a stream against a target QEMU version with
  * the rules of desc/compat.h and, in rewrite mode, passes a rewritten
- * stream on to the next visitor (the legacy writer).
+ * stream on to the next visitor: normalize's (visit/normalize.h), which
+ * turns the COMPRESS_PAGE and XBZRLE records it passes on into PAGE
+ * records (keeping page contents in unnamed temporary files, not in
+ * memory), and then the legacy writer.
  *
  * Check mode (compat) reports every finding and changes nothing.  Rewrite
  * mode (retarget) applies the rewrites, drops what --allow-loss allows,
@@ -18,11 +21,19 @@
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
-#include "core/zpage.h"
 #include "desc/builtin.h"
 #include "desc/compat.h"
 #include "desc/tables.h"
 #include "visit/visitors.h"
+
+/* An int held back (its field's strings copied). */
+typedef struct held {
+    bool on;
+    char name[32];
+    char type[32];
+    mc_wire_type wt;
+    uint64_t raw;
+} held;
 
 typedef struct retarget {
     mc_visitor base;
@@ -31,8 +42,6 @@ typedef struct retarget {
     mc_retarget_opts o;
     unsigned to;               /* target version number */
 
-    uint32_t page_size;
-    uint8_t *page;             /* an inflated COMPRESS_PAGE */
     bool in_config;
     bool machine_seen;
     const char *target;        /* of the machine type */
@@ -43,8 +52,27 @@ typedef struct retarget {
     bool dropping;             /* inside a section left out */
     uint64_t dropped_records;
 
+    char machine[256];         /* the configuration's machine type */
+    char idstr[256];           /* the section being read */
+    uint32_t section_id;
+
+    /* the virtio field's queue table, virtio/vq[N] (read/virtio.c):
+     * vring.num (and vring.align) are held back until vring.desc tells
+     * whether the guest set the queue up */
+    unsigned depth;            /* structs, arrays, subsections open */
+    unsigned virtio_depth;     /* depth inside the virtio struct, or 0 */
+    unsigned vq_depth;         /* depth inside its vq array, or 0 */
+    uint32_t vq_count, vq_next, vq_index;
+    held h_num, h_align;
+    unsigned vq_fixed;         /* queues of the section rewritten */
+    uint32_t vq_fixed_index, vq_fixed_from, vq_fixed_to;
+    unsigned vq_unknown;       /* size not in the ring size table */
+    unsigned vq_smaller;       /* unused, smaller than the table says */
+    uint32_t vq_smaller_index, vq_smaller_num, vq_smaller_size;
+
     unsigned slirp_renumbered;
     uint64_t compress_pages;
+    uint64_t xbzrle_pages;
     unsigned blockers;         /* check mode: findings that block */
 } retarget;
 
@@ -142,13 +170,144 @@ static bool version_newer(const retarget *r, const char *vmsd,
     return false;
 }
 
+/* Pass a call on unless the section is left out. */
+#define PASS(r) (rewriting(r) && !(r)->dropping)
+
+/* VIRTQUEUE_MAX_SIZE: the largest ring, what QEMU 10.0 writes. */
+#define MC_VIRTQUEUE_MAX_SIZE 1024u
+
+/* ---- virtio ring sizes (rule vring-num) ---- */
+
+static void hold(held *h, const mc_field *f, mc_wire_type wt, uint64_t raw)
+{
+    h->on = true;
+    snprintf(h->name, sizeof(h->name), "%s", f->name ? f->name : "");
+    snprintf(h->type, sizeof(h->type), "%s", f->type ? f->type : "");
+    h->wt = wt;
+    h->raw = raw;
+}
+
+static bool release(retarget *r, held *h, mc_error **errp)
+{
+    if (!h->on) {
+        return true;
+    }
+    h->on = false;
+    mc_field f = {h->name, h->type[0] ? h->type : NULL};
+    return !PASS(r) || mc_visit_int(r->down, &f, h->wt, h->raw, errp);
+}
+
+/* Pass on what is held, unchanged. */
+static bool flush(retarget *r, mc_error **errp)
+{
+    return release(r, &r->h_num, errp) && release(r, &r->h_align, errp);
+}
+
+/* The device's vmsd name: the idstr's last component. */
+static const char *device_name(const retarget *r)
+{
+    const char *slash = strrchr(r->idstr, '/');
+    return slash ? slash + 1 : r->idstr;
+}
+
+/* vring.desc of the queue whose vring.num is held: decide on vring.num. */
+static bool vq_decide(retarget *r, uint64_t desc, mc_error **errp)
+{
+    const mc_compat_rule *rule = mc_compat_rule_get("vring-num");
+    if (!mc_compat_rule_applies(rule, r->to)) {
+        return true;
+    }
+    uint64_t num = r->h_num.raw;
+    uint32_t size;
+    if (!mc_compat_ring_size(device_name(r), r->machine[0] ? r->machine : NULL,
+                             r->vq_index, r->vq_count, &size)) {
+        if (num == MC_VIRTQUEUE_MAX_SIZE) {
+            r->vq_unknown++;
+        }
+        return true;
+    }
+    if (num <= size) {
+        if (num < size && desc == 0 && r->vq_smaller++ == 0) {
+            r->vq_smaller_index = r->vq_index;
+            r->vq_smaller_num = (uint32_t)num;
+            r->vq_smaller_size = size;
+        }
+        return true;
+    }
+    if (desc != 0 && !rewriting(r)) {
+        say(r, MC_RETARGET_BLOCKS, rule->id,
+            "section '%s' (id %u): virtio queue %u is in use with vring.num "
+            "%llu, more than the %u QEMU %s allocates; a ring in use cannot "
+            "be shrunk", r->idstr, r->section_id, r->vq_index,
+            (unsigned long long)num, size, r->o.to);
+        return true;
+    }
+    if (desc != 0) {
+        char path[320];
+        snprintf(path, sizeof(path), "%s/virtio/vq[%u]/vring.num", r->idstr,
+                 r->vq_index);
+        mc_error_data(errp, MC_NO_OFFSET, path,
+                      "virtio queue in use with vring.num %llu, more than "
+                      "the %u QEMU %s allocates: refused (rule vring-num)",
+                      (unsigned long long)num, size, r->o.to);
+        return false;
+    }
+    if (r->vq_fixed++ == 0) {
+        r->vq_fixed_index = r->vq_index;
+        r->vq_fixed_from = (uint32_t)num;
+        r->vq_fixed_to = size;
+    }
+    if (rewriting(r)) {
+        r->h_num.raw = size;
+    }
+    return true;
+}
+
+/* The end of a section: one line for its queues. */
+static void vq_report(retarget *r)
+{
+    const char *id = "vring-num";
+    if (r->vq_fixed) {
+        if (rewriting(r)) {
+            say(r, MC_RETARGET_REWRITE, id,
+                "section '%s' (id %u): vring.num of %u virtio queues never "
+                "set up -> the ring sizes QEMU %s allocates (queue %u: %u -> "
+                "%u)", r->idstr, r->section_id, r->vq_fixed, r->o.to,
+                r->vq_fixed_index, r->vq_fixed_from, r->vq_fixed_to);
+        } else {
+            say(r, MC_RETARGET_BLOCKS, id,
+                "section '%s' (id %u): %u virtio queues never set up have a "
+                "vring.num larger than the ring QEMU %s allocates (queue %u: "
+                "%u > %u); retarget sets them to QEMU's sizes", r->idstr,
+                r->section_id, r->vq_fixed, r->o.to, r->vq_fixed_index,
+                r->vq_fixed_from, r->vq_fixed_to);
+        }
+    }
+    if (r->vq_unknown) {
+        say(r, MC_RETARGET_NOTE, id,
+            "section '%s' (id %u): %u virtio queues have vring.num %u; the "
+            "ring size table does not know device '%s', and QEMU %s refuses "
+            "a vring.num above the size it allocates", r->idstr,
+            r->section_id, r->vq_unknown, MC_VIRTQUEUE_MAX_SIZE,
+            device_name(r), r->o.to);
+    }
+    if (r->vq_smaller && !rewriting(r)) {
+        say(r, MC_RETARGET_NOTE, id,
+            "section '%s' (id %u): %u virtio queues never set up have a "
+            "vring.num smaller than the ring size table's (queue %u: %u < "
+            "%u): the device was started with other queue sizes", r->idstr,
+            r->section_id, r->vq_smaller, r->vq_smaller_index,
+            r->vq_smaller_num, r->vq_smaller_size);
+    }
+    r->vq_fixed = r->vq_unknown = r->vq_smaller = 0;
+}
+
 /* ---- callbacks ---- */
 
 static bool rt_start_stream(mc_visitor *v, const mc_stream_info *info,
                             mc_error **errp)
 {
     retarget *r = (retarget *)v;
-    r->page_size = info->page_size;
     return !rewriting(r) || mc_visit_start_stream(r->down, info, errp);
 }
 
@@ -161,6 +320,9 @@ static bool rt_end_stream(mc_visitor *v, mc_error **errp)
 static bool check_machine(retarget *r, const char *machine, mc_error **errp)
 {
     r->machine_seen = true;
+    if (machine) {
+        snprintf(r->machine, sizeof(r->machine), "%s", machine);
+    }
     r->target = mc_machine_target(machine);
     if (r->target && !mc_builtin_tables_for(r->o.to, r->target, &r->tables,
                                             errp)) {
@@ -194,6 +356,9 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
     bool first = info->type == MC_VM_SECTION_START ||
                  info->type == MC_VM_SECTION_FULL;
     const char *idstr = info->idstr ? info->idstr : "";
+    snprintf(r->idstr, sizeof(r->idstr), "%s", idstr);
+    r->section_id = info->section_id;
+    r->depth = r->virtio_depth = r->vq_depth = 0;
     if (!first && is_dropped(r, info->section_id)) {
         r->dropping = true;
         return true;
@@ -263,6 +428,10 @@ static bool rt_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
     retarget *r = (retarget *)v;
     r->in_config = false;
+    if (!flush(r, errp)) {
+        return false;
+    }
+    vq_report(r);
     if (r->dropping) {
         r->dropping = false;
         return true;
@@ -270,14 +439,28 @@ static bool rt_end_section(mc_visitor *v, bool footer, mc_error **errp)
     return !rewriting(r) || mc_visit_end_section(r->down, footer, errp);
 }
 
-/* Pass a call on unless the section is left out. */
-#define PASS(r) (rewriting(r) && !(r)->dropping)
-
 static bool rt_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
                    uint64_t raw, mc_error **errp)
 {
     retarget *r = (retarget *)v;
-    return !PASS(r) || mc_visit_int(r->down, f, wt, raw, errp);
+    const char *name = f->name ? f->name : "";
+    if (r->vq_depth && r->depth == r->vq_depth + 1) {
+        if (strcmp(name, "vring.num") == 0 && !r->h_num.on) {
+            hold(&r->h_num, f, wt, raw);
+            return true;
+        }
+        if (strcmp(name, "vring.align") == 0 && r->h_num.on &&
+            !r->h_align.on) {
+            hold(&r->h_align, f, wt, raw);
+            return true;
+        }
+        if (strcmp(name, "vring.desc") == 0 && r->h_num.on &&
+            !vq_decide(r, raw, errp)) {
+            return false;
+        }
+    }
+    return flush(r, errp) &&
+           (!PASS(r) || mc_visit_int(r->down, f, wt, raw, errp));
 }
 
 static bool rt_bytes(mc_visitor *v, const mc_field *f, const uint8_t *data,
@@ -294,25 +477,45 @@ static bool rt_bytes(mc_visitor *v, const mc_field *f, const uint8_t *data,
             return false;
         }
     }
-    return !PASS(r) || mc_visit_bytes(r->down, f, data, len, errp);
+    return flush(r, errp) &&
+           (!PASS(r) || mc_visit_bytes(r->down, f, data, len, errp));
 }
 
 static bool rt_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
                       uint32_t count, const uint8_t *data, mc_error **errp)
 {
     retarget *r = (retarget *)v;
-    return !PASS(r) || mc_visit_packed(r->down, f, wt, count, data, errp);
+    return flush(r, errp) &&
+           (!PASS(r) || mc_visit_packed(r->down, f, wt, count, data, errp));
 }
 
 static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    if (!flush(r, errp)) {
+        return false;
+    }
+    if (r->vq_depth && r->depth == r->vq_depth) {
+        r->vq_index = r->vq_next++;
+    }
+    r->depth++;
+    if (!r->virtio_depth && f->name && strcmp(f->name, "virtio") == 0 &&
+        f->type && strcmp(f->type, "virtio") == 0) {
+        r->virtio_depth = r->depth;
+    }
     return !PASS(r) || mc_visit_start_struct(r->down, f, errp);
 }
 
 static bool rt_end_struct(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    if (!flush(r, errp)) {
+        return false;
+    }
+    if (r->depth == r->virtio_depth) {
+        r->virtio_depth = 0;
+    }
+    r->depth--;
     return !PASS(r) || mc_visit_end_struct(r->down, errp);
 }
 
@@ -320,12 +523,29 @@ static bool rt_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
                            mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    if (!flush(r, errp)) {
+        return false;
+    }
+    r->depth++;
+    if (r->virtio_depth && r->depth == r->virtio_depth + 1 && f->name &&
+        strcmp(f->name, "vq") == 0) {
+        r->vq_depth = r->depth;
+        r->vq_count = count;
+        r->vq_next = 0;
+    }
     return !PASS(r) || mc_visit_start_array(r->down, f, count, errp);
 }
 
 static bool rt_end_array(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    if (!flush(r, errp)) {
+        return false;
+    }
+    if (r->depth == r->vq_depth) {
+        r->vq_depth = 0;
+    }
+    r->depth--;
     return !PASS(r) || mc_visit_end_array(r->down, errp);
 }
 
@@ -333,6 +553,10 @@ static bool rt_start_subsection(mc_visitor *v, const char *name,
                                 uint32_t version_id, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    if (!flush(r, errp)) {
+        return false;
+    }
+    r->depth++;
     return !PASS(r) || mc_visit_start_subsection(r->down, name, version_id,
                                                  errp);
 }
@@ -340,6 +564,10 @@ static bool rt_start_subsection(mc_visitor *v, const char *name,
 static bool rt_end_subsection(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    if (!flush(r, errp)) {
+        return false;
+    }
+    r->depth--;
     return !PASS(r) || mc_visit_end_subsection(r->down, errp);
 }
 
@@ -350,6 +578,13 @@ static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
     if (r->dropping) {
         r->dropped_records++;
         return true;
+    }
+    if (rec->kind == MC_RAM_XBZRLE && r->xbzrle_pages++ == 0 &&
+        !rewriting(r)) {
+        say(r, MC_RETARGET_NOTE, "xbzrle-page",
+            "section 'ram': XBZRLE records (QEMU %s decodes them without "
+            "the capability); retarget decodes them into PAGE records",
+            r->o.to);
     }
     if (rec->kind != MC_RAM_COMPRESS) {
         return !rewriting(r) || mc_visit_ram_record(r->down, rec, errp);
@@ -368,21 +603,8 @@ static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
                 "inflates them into PAGE records", r->o.to);
         }
     }
-    if (!rewriting(r)) {
-        return true;
-    }
-    if (!r->page) {
-        r->page = mc_malloc(r->page_size);
-    }
-    if (!mc_zpage_inflate(rec->data, rec->len, r->page, r->page_size, errp)) {
-        mc_error_prepend(errp, "section 'ram': COMPRESS_PAGE");
-        return false;
-    }
-    mc_ram_record page = *rec;
-    page.kind = MC_RAM_PAGE;
-    page.data = r->page;
-    page.len = r->page_size;
-    return mc_visit_ram_record(r->down, &page, errp);
+    /* the next visitor (normalize) decodes the page */
+    return !rewriting(r) || mc_visit_ram_record(r->down, rec, errp);
 }
 
 static bool rt_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
@@ -411,6 +633,11 @@ static bool rt_eof(mc_visitor *v, mc_error **errp)
         say(r, MC_RETARGET_REWRITE, "compress-page",
             "section 'ram': %llu COMPRESS_PAGE records -> PAGE",
             (unsigned long long)r->compress_pages);
+    }
+    if (rewriting(r) && r->xbzrle_pages) {
+        say(r, MC_RETARGET_REWRITE, "xbzrle-page",
+            "section 'ram': %llu XBZRLE records -> PAGE",
+            (unsigned long long)r->xbzrle_pages);
     }
     return !rewriting(r) || mc_visit_eof(r->down, errp);
 }
@@ -467,7 +694,6 @@ static bool rt_complete(mc_visitor *v, mc_error **errp)
 static void rt_free(mc_visitor *v)
 {
     retarget *r = (retarget *)v;
-    free(r->page);
     free(r->dropped);
     free(r);
 }

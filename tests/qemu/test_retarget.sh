@@ -66,6 +66,66 @@ for pair in 11.1:7.2 10.0:5.2; do
     qemu "$s -> $t: QEMU $t loads the retargeted stream" accepts q35-5.2-devices "$WORK/rt.mig" "$t"
 done
 
+# 10.0 -> 11.1 (an upgrade): 10.0 writes vring.num 1024 for every queue,
+# 11.1 refuses more than it allocates; retarget sets the unused queues'
+# vring.num to the ring size table's sizes
+in=$F/qemu-10.0/q35-5.2-devices.mig
+check "10.0 -> 11.1: compat names the vring.num of four virtio devices" \
+    compat_is "$in" 11.1 vring-num vring-num vring-num vring-num
+check "10.0 -> 11.1: compat names virtio-net's queue 0 first (what QEMU 11.1 names)" \
+    grep -q "^[^ ]*: blocks: section '0000:00:01.0/virtio-net' (id [0-9]*): 3 virtio queues never set up .*(queue 0: 1024 > 256)" "$WORK/compat"
+check "10.0 -> 10.0 and -> 7.2: no vring.num finding (they load it)" \
+    eval '! "$MIGCONV" compat --to 10.0 "$in" | grep -q vring-num && ! "$MIGCONV" compat --to 7.2 "$in" | grep -q vring-num'
+qemu "10.0 -> 11.1: QEMU 11.1 rejects the stream as it is" rejects q35-5.2-devices "$in" 11.1 'vring.num 1024 exceeds'
+expect_exit "10.0 -> 11.1: retarget" 0 "$MIGCONV" retarget -f --to 11.1 "$in" "$WORK/rt.mig"
+check "10.0 -> 11.1: one rewrite line per virtio device" \
+    test "$(grep -c 'vring.num of [0-9]* virtio queues never set up -> .*\[vring-num\]' "$WORK/err")" -eq 4
+check "10.0 -> 11.1: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
+# every queue now holds the size 5.2, 7.2 and 11.1 write; nothing else moved
+"$MIGCONV" dump "$WORK/rt.mig" >"$WORK/rt.json" 2>/dev/null
+"$MIGCONV" dump "$F/qemu-11.1/q35-5.2-devices.mig" >"$WORK/t11.json" 2>/dev/null
+"$MIGCONV" dump "$in" >"$WORK/s10.json" 2>/dev/null
+nums='[.items[] | select(.fields?) | .fields[] | select(.name == "virtio") | [.fields[] | select(.name == "vq") | .array[] | .fields[] | select(.name == "vring.num") | .value]]'
+check "10.0 -> 11.1: the ring sizes are those QEMU 11.1 writes for the same VM" \
+    test "$(jq -c "$nums" "$WORK/rt.json")" = "$(jq -c "$nums" "$WORK/t11.json")"
+check "10.0 -> 11.1: negative control: the 10.0 stream's sizes differ" \
+    test "$(jq -c "$nums" "$WORK/s10.json")" != "$(jq -c "$nums" "$WORK/t11.json")"
+novq='walk(if type == "object" and .name? == "vring.num" then del(.value) else . end)'
+check "10.0 -> 11.1: everything but vring.num is as the input has it" \
+    test "$(jq -c "$novq" "$WORK/rt.json" | md5sum)" = "$(jq -c "$novq" "$WORK/s10.json" | md5sum)"
+qemu "10.0 -> 11.1: QEMU 11.1 loads the retargeted stream" accepts q35-5.2-devices "$WORK/rt.mig" 11.1
+in=$F/qemu-10.0/q35-5.2-devices-suppress.mig
+expect_exit "10.0 -> 11.1 without a vmdesc: retarget (built-in tables)" 0 "$MIGCONV" retarget -f --to 11.1 "$in" "$WORK/rt.mig"
+check "10.0 -> 11.1 without a vmdesc: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
+qemu "10.0 -> 11.1 without a vmdesc: QEMU 11.1 loads it" accepts q35-5.2-devices-suppress "$WORK/rt.mig" 11.1
+
+# The ring size table agrees with every queue of what 5.2, 7.2 and 11.1
+# write (compat would note a smaller size, block a larger one)
+for v in 5.2 7.2 11.1; do
+    for n in q35-5.2-devices q35-5.2-devices-suppress; do
+        "$MIGCONV" compat --to 11.1 "$F/qemu-$v/$n.mig" >"$WORK/compat" 2>&1
+        check "$v $n: every ring size is the table's (no vring-num line)" \
+            eval '! grep -q vring-num "$WORK/compat"'
+    done
+done
+# a 7.2 stream after SeaBIOS ran: virtio-blk's queue 0 is set up (vring.desc
+# != 0); its size 256 fits, but made 1024 it is refused, not rewritten
+in=$F/streams/q35-virtio-ran.mig
+check "q35-virtio-ran: the queue in use fits QEMU 11.1" compat_is "$in" 11.1
+python3 - "$in" "$WORK/used.mig" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+desc = (0x3fdd000).to_bytes(8, 'big')  # virtio-blk vq[0].vring.desc
+old = (256).to_bytes(4, 'big') + desc
+assert d.count(old) == 1
+open(sys.argv[2], 'wb').write(d.replace(old, (1024).to_bytes(4, 'big') + desc))
+PY
+check "a used queue of 1024: compat blocks it" compat_is "$WORK/used.mig" 11.1 vring-num
+check "a used queue of 1024: compat says it is in use" grep -q "virtio queue 0 is in use with vring.num 1024" "$WORK/compat"
+expect_exit "a used queue of 1024: retarget refuses" 1 "$MIGCONV" retarget --to 11.1 "$WORK/used.mig" "$WORK/used-rt.mig"
+expect_err "a used queue of 1024: the refusal names the field" "virtio-blk/virtio/vq\[0\]/vring.num: virtio queue in use .*refused"
+check "a used queue of 1024: no output left" test ! -e "$WORK/used-rt.mig"
+
 # An upgrade that needs nothing: compat says so and QEMU 11.1 loads it
 in=$F/qemu-7.2/q35-5.2-devices.mig
 check "7.2 -> 11.1: compat finds no blocker" compat_is "$in" 11.1
@@ -80,6 +140,22 @@ expect_err "compress -> 11.1: the rewrite is reported" 'COMPRESS_PAGE records ->
 check "compress -> 11.1: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
 qemu "compress -> 11.1: QEMU 11.1 loads the retargeted stream" accepts pc-5.2-loader "$WORK/rt.mig" 11.1
 qemu "compress -> 7.2: and QEMU 7.2 without the capability" accepts pc-5.2-loader "$WORK/rt.mig" 7.2
+
+# A 7.2 xbzrle stream: XBZRLE records become PAGE records (a note for
+# compat: every version decodes XBZRLE without the capability)
+in=$F/streams/pc-xbzrle.mig
+check "xbzrle -> 7.2: compat finds no blocker" compat_is "$in" 7.2
+check "xbzrle -> 7.2: compat notes the XBZRLE records" grep -q 'note: .*XBZRLE records.*\[xbzrle-page\]' "$WORK/compat"
+expect_exit "xbzrle -> 7.2: retarget" 0 "$MIGCONV" retarget -f --to 7.2 "$in" "$WORK/rt.mig"
+expect_err "xbzrle -> 7.2: the rewrite is reported" 'section .ram.: [0-9]+ XBZRLE records -> PAGE \[xbzrle-page\]'
+records() { "$MIGCONV" dump "$1" | jq -c '.ram_summary.records | [.xbzrle // 0, .page // 0]'; }
+check "xbzrle -> 7.2: negative control: the input has XBZRLE records" \
+    eval 'test "$(records "$in" | jq ".[0] > 0")" = true'
+check "xbzrle -> 7.2: the output has none, one PAGE for each" \
+    eval 'test "$(records "$WORK/rt.mig")" = "$(records "$in" | jq -c "[0, .[0] + .[1]]")"'
+expect_exit "xbzrle: normalize of the same input" 0 "$MIGCONV" normalize -f "$in" "$WORK/nz.mig"
+check "xbzrle -> 7.2: the pages are normalize's, byte for byte" cmp -s "$WORK/rt.mig" "$WORK/nz.mig"
+qemu "xbzrle -> 7.2: QEMU 7.2 loads the retargeted stream" accepts pc-xbzrle "$WORK/rt.mig" 7.2
 
 # A 7.2 block-migration stream: refused, then converted with --allow-loss block
 in=$F/qemu-7.2/pc-5.2-block.mig
@@ -100,5 +176,5 @@ expect_exit "an unknown version is a usage error" 2 "$MIGCONV" compat --to 9.0 "
 expect_exit "an unknown loss is a usage error" 2 "$MIGCONV" retarget --to 11.1 --allow-loss ram "$in" "$WORK/x.mig"
 expect_exit "compat --rules lists the rule table" 0 "$MIGCONV" compat --rules
 check "the rule table names every rule" \
-    test "$(grep -cE '^(slirp-instance|compress-page|block|machine-type|section-version) ' "$WORK/out")" -eq 5
+    test "$(grep -cE '^(slirp-instance|compress-page|vring-num|xbzrle-page|block|machine-type|section-version) ' "$WORK/out")" -eq 7
 finish
