@@ -24,13 +24,22 @@ bool mc_vmdesc_scan_enough(void *opaque, const uint8_t *p, size_t n, bool eof)
             break; /* look again when the rest of it is buffered */
         }
         mc_vmdesc *d = NULL;
-        if (mc_vmdesc_parse(p + i + 5, len, sc->limit, &d, NULL)) {
-            mc_vmdesc_free(d);
+        mc_error *err = NULL;
+        if (mc_vmdesc_parse(p + i + 5, len, sc->limit, &d, &err)) {
             sc->next = i;
-            sc->found = true;
+            sc->at = i;
             sc->end = i + 5 + len;
+            sc->vmdesc = d;
+            sc->found = true;
             return true;
         }
+        if (err->cls != MC_ERR_DATA) {
+            sc->next = i;
+            sc->at = i;
+            sc->err = err;
+            return true;
+        }
+        mc_error_free(err);
     }
     sc->next = i;
     return false;

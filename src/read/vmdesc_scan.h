@@ -12,11 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
+
 typedef struct mc_vmdesc_scan {
     size_t limit;   /* --vmdesc-limit: longer candidates are not vmdescs */
     size_t next;    /* the first window position not looked at yet */
     bool found;
+    size_t at;      /* found (or err): window position of the
+                     * QEMU_VM_VMDESCRIPTION byte */
     size_t end;     /* found: where the vmdesc ends in the window */
+    struct mc_vmdesc *vmdesc;  /* found: parsed, now the caller's */
+    mc_error *err;  /* a failure not about the bytes (out of memory): the
+                     * scan stops, the caller reports and frees it */
 } mc_vmdesc_scan;
 
 /* An mc_src_enough_fn: true once a whole vmdesc that parses is buffered. */

@@ -17,6 +17,7 @@
 
 #include "core/io.h"
 #include "core/util.h"
+#include "desc/desc.h"
 #include "format/registry.h"
 #include "read/vmdesc_scan.h"
 #include "testutil.h"
@@ -280,8 +281,10 @@ static void test_slurp_stops_at_the_vmdesc(void **state)
             assert_true(mc_src_slurp_until(&s, 4u << 20, mc_vmdesc_scan_enough,
                                            &sc, &err));
             assert_true(sc.found);
-            assert_int_equal(sc.next, 4);
+            assert_int_equal(sc.at, 4);
             assert_int_equal(sc.end, v.head_len);
+            assert_non_null(sc.vmdesc);
+            mc_vmdesc_free(sc.vmdesc);
             /* One step of reading, not the 64 MiB that follow. */
             assert_true(mc_src_buffered(&s) <= 2 * MC_SRC_BUFSIZE);
         } else {
