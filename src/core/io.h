@@ -124,6 +124,9 @@ void mc_src_unpin(mc_src *s, uint64_t saved);
  * limit for mc_src_pop_limit(). */
 uint64_t mc_src_push_limit(mc_src *s, uint64_t end);
 void mc_src_pop_limit(mc_src *s, uint64_t saved);
+/* The size of the input when s reads a regular file directly (from the
+ * start of the file: offsets are file offsets), else UINT64_MAX. */
+uint64_t mc_src_file_size(const mc_src *s);
 /* The field path named in truncation errors; returns the previous one. */
 const char *mc_src_set_path(mc_src *s, const char *path);
 
@@ -143,6 +146,9 @@ struct mc_sink {
     /* fd sinks: the output's name for write errors (mc_error_set_file),
      * e.g. "(stdout)"; NULL to leave them unnamed. */
     const char *name;
+    /* fd sinks: 1 regular file (holes by seeking), -1 not, 0 unknown */
+    int seekable;
+    bool hole_at_end;    /* the last bytes written were a hole */
 };
 
 /* A comparing sink: instead of writing, compares the bytes with those of
@@ -161,6 +167,9 @@ void mc_sink_init_mem(mc_sink *k);
 void mc_sink_init_fn(mc_sink *k, mc_sink_write_fn fn, void *opaque);
 void mc_sink_cleanup(mc_sink *k);
 bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp);
+/* n zero bytes: a hole (seek forward, the file's size fixed by the next
+ * flush) when the sink writes a regular file through its fd, else written. */
+bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp);
 bool mc_sink_flush(mc_sink *k, mc_error **errp);
 static inline uint64_t mc_sink_offset(const mc_sink *k)
 {

@@ -34,6 +34,7 @@
 #include "desc/tables.h"
 #include "read/field_codec.h"
 #include "read/live.h"
+#include "read/mapped_ram_read.h"
 #include "read/readers.h"
 #include "read/vmdesc_scan.h"
 #include "visit/visitors.h"
@@ -1101,14 +1102,15 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
 {
     uint64_t left = total;
     size_t n = 0;
+    /* mapped-ram (QEMU >= 9.0 file: migration): each block entry is
+     * followed by its MappedRamHeader and region (read/mapped_ram_read.h),
+     * so the MEM_SIZE record goes out first, without its blocks. */
+    mc_mapped_block mapped = {0};
     if (r->mapped_ram) {
-        /* QEMU >= 9.0 file: migration with mapped-ram: each block entry
-         * is followed by a MappedRamHeader and the pages lie at fixed
-         * file offsets (migration/ram.c mapped_ram_setup_ramblock). */
-        DATA_ERR(r, mc_src_offset(r->src), "mapped-ram files (the "
-                 "configuration lists the mapped-ram capability) are not "
-                 "supported");
-        return false;
+        mc_ram_record head = {.kind = MC_RAM_MEM_SIZE, .offset = total};
+        if (!mc_visit_ram_record(v, &head, errp)) {
+            return false;
+        }
     }
     while (left > 0) {
         uint64_t off = mc_src_offset(r->src);
@@ -1166,8 +1168,17 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
         }
         b->has_addr = r->ignore_shared;
         n++;
+        if (r->mapped_ram &&
+            !mc_mapped_ram_read_block(r->src, v, b, r->page_size, &mapped,
+                                      r->path, errp)) {
+            mc_mapped_block_clear(&mapped);
+            return false;
+        }
     }
     r->ram_total = total;
+    if (r->mapped_ram) {
+        return true;
+    }
     mc_ram_record rec = {
         .kind = MC_RAM_MEM_SIZE, .offset = total, .blocks = r->blocks,
         .n_blocks = n,
