@@ -35,6 +35,36 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* Out of memory (mc_set_oom_handler): one line on stderr, the temporary
+ * outputs removed (an unnamed O_TMPFILE output vanishes by itself), exit 4
+ * without running atexit handlers or flushing stdio, which could allocate.
+ * Only async-signal-safe calls, so no allocation. */
+_Noreturn void mc_cleanup_oom(size_t n)
+{
+    char msg[80] = "migconv: out of memory (";
+    size_t len = strlen(msg);
+    char digits[24];
+    size_t d = 0;
+    do {
+        digits[d++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (d) {
+        msg[len++] = digits[--d];
+    }
+    memcpy(msg + len, " bytes)\n", 8);
+    len += 8;
+    ssize_t w = write(STDERR_FILENO, msg, len);
+    (void)w;
+    for (size_t i = 0; i < MC_CLEANUP_SLOTS; i++) {
+        const char *p = atomic_load(&slots[i]);
+        if (p) {
+            unlink(p);
+        }
+    }
+    _exit(MC_EXIT_INTERNAL);
+}
+
 static void install(void)
 {
     struct sigaction sa;

@@ -368,6 +368,7 @@ void mc_cli_startup(void)
         }
     }
     signal(SIGXFSZ, SIG_IGN);
+    mc_set_oom_handler(mc_cleanup_oom);
 }
 
 static void block_signals(sigset_t *old)

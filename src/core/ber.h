@@ -39,6 +39,9 @@ enum {
     MC_BER_RAM_COMPRESSED = 0xa4,  /* RamRecord.compressed [4] */
     MC_BER_RAM_EOS = 0x85,         /* RamRecord.eos [5] */
     MC_BER_RAM_FLUSH = 0x86,       /* RamRecord.multifdFlush [6] */
+    MC_BER_RAM_MAPPED_BLOCK = 0xa7, /* RamRecord.mappedBlock [7] */
+    MC_BER_RAM_MAPPED_BYTES = 0xa8, /* RamRecord.mappedBytes [8] */
+    MC_BER_RAM_MAPPED_ZEROS = 0xa9, /* RamRecord.mappedZeros [9] */
 };
 
 /* The records of a RAM section up to this size are written with definite

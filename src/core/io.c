@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -245,11 +246,27 @@ uint64_t mc_src_left_in_limit(const mc_src *s)
 
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
 {
+    return mc_src_slurp_until(s, cap, NULL, NULL, errp);
+}
+
+bool mc_src_slurp_until(mc_src *s, size_t cap, mc_src_enough_fn enough,
+                        void *opaque, mc_error **errp)
+{
     if (!s->read) {
+        if (enough) {
+            (void)enough(opaque, s->buf + s->pos, s->len - s->pos, true);
+        }
         return true;
     }
     /* Grow in steps; each fill() reads until the buffer is full or EOF. */
-    while (!s->eof) {
+    for (;;) {
+        if (enough &&
+            enough(opaque, s->buf + s->pos, s->len - s->pos, s->eof)) {
+            return true;
+        }
+        if (s->eof) {
+            break;
+        }
         size_t have = s->len - s->pos;
         if (have > cap) {
             mc_error_data(errp, mc_src_offset(s), s->path,
@@ -267,7 +284,7 @@ bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
         if (!fill(s, step, &err)) {
             if (s->eof) {
                 mc_error_free(err);
-                break;
+                continue; /* enough() is told of the end */
             }
             mc_error_propagate(errp, err);
             return false;
@@ -401,8 +418,27 @@ void mc_sink_cleanup(mc_sink *k)
     k->buf = NULL;
 }
 
+static bool sink_fix_hole(mc_sink *k, mc_error **errp)
+{
+    /* a hole at the end of the file exists only once the size says so */
+    off_t at = lseek(k->fd, 0, SEEK_CUR);
+    struct stat st;
+    if (at < 0 || fstat(k->fd, &st) != 0 ||
+        (st.st_size < at && ftruncate(k->fd, at) != 0)) {
+        mc_error_set_errno(errp, errno, "write error");
+        mc_error_set_side(errp, MC_SIDE_OUTPUT);
+        mc_error_set_file(errp, k->name);
+        return false;
+    }
+    k->hole_at_end = false;
+    return true;
+}
+
 bool mc_sink_flush(mc_sink *k, mc_error **errp)
 {
+    if (k->hole_at_end && k->len == 0) {
+        return sink_fix_hole(k, errp);
+    }
     if (k->mem || k->len == 0) {
         return true;
     }
@@ -411,12 +447,58 @@ bool mc_sink_flush(mc_sink *k, mc_error **errp)
     return ok;
 }
 
+bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp)
+{
+    static const uint8_t zeros[65536];
+    if (k->seekable == 0) {
+        struct stat st;
+        k->seekable = !k->mem && k->write == sink_fd_write &&
+                      fstat(k->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                      lseek(k->fd, 0, SEEK_CUR) >= 0 ? 1 : -1;
+    }
+    if (k->seekable > 0 && n >= sizeof(zeros)) {
+        if (!mc_sink_flush(k, errp)) {
+            return false;
+        }
+        if (n > (uint64_t)INT64_MAX || lseek(k->fd, (off_t)n, SEEK_CUR) < 0) {
+            mc_error_set_errno(errp, errno ? errno : EOVERFLOW,
+                               "write error");
+            mc_error_set_side(errp, MC_SIDE_OUTPUT);
+            mc_error_set_file(errp, k->name);
+            return false;
+        }
+        k->written += n;
+        k->hole_at_end = true;
+        return true;
+    }
+    while (n > 0) {
+        size_t c = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+        if (!mc_sink_write(k, zeros, c, errp)) {
+            return false;
+        }
+        n -= c;
+    }
+    return true;
+}
+
+uint64_t mc_src_file_size(const mc_src *s)
+{
+    struct stat st;
+    if (s->read != fd_read ||
+        fstat((int)(intptr_t)s->read_opaque, &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+        return UINT64_MAX;
+    }
+    return (uint64_t)st.st_size;
+}
+
 bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp)
 {
     if (n == 0) {
         return true;
     }
     k->written += n;
+    k->hole_at_end = false;
     if (k->mem) {
         if (n > SIZE_MAX - k->len) {
             mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,

@@ -97,6 +97,13 @@ uint64_t mc_src_left_in_limit(const mc_src *s);
 /* Buffer all remaining input (at most cap bytes past the read position;
  * cap must be below SIZE_MAX - MC_SRC_BUFSIZE, as --buffer-limit's range is). */
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp);
+/* The same, stopping as soon as enough(opaque, window, buffered, eof)
+ * says what is buffered suffices (it is asked again after each step of
+ * MC_SRC_BUFSIZE, and once at the end of the input). */
+typedef bool (*mc_src_enough_fn)(void *opaque, const uint8_t *p, size_t n,
+                                 bool eof);
+bool mc_src_slurp_until(mc_src *s, size_t cap, mc_src_enough_fn enough,
+                        void *opaque, mc_error **errp);
 /* Bytes buffered past the read position (after slurp: all that is left). */
 static inline size_t mc_src_buffered(const mc_src *s)
 {
@@ -117,6 +124,9 @@ void mc_src_unpin(mc_src *s, uint64_t saved);
  * limit for mc_src_pop_limit(). */
 uint64_t mc_src_push_limit(mc_src *s, uint64_t end);
 void mc_src_pop_limit(mc_src *s, uint64_t saved);
+/* The size of the input when s reads a regular file directly (from the
+ * start of the file: offsets are file offsets), else UINT64_MAX. */
+uint64_t mc_src_file_size(const mc_src *s);
 /* The field path named in truncation errors; returns the previous one. */
 const char *mc_src_set_path(mc_src *s, const char *path);
 
@@ -136,6 +146,9 @@ struct mc_sink {
     /* fd sinks: the output's name for write errors (mc_error_set_file),
      * e.g. "(stdout)"; NULL to leave them unnamed. */
     const char *name;
+    /* fd sinks: 1 regular file (holes by seeking), -1 not, 0 unknown */
+    int seekable;
+    bool hole_at_end;    /* the last bytes written were a hole */
 };
 
 /* A comparing sink: instead of writing, compares the bytes with those of
@@ -154,6 +167,9 @@ void mc_sink_init_mem(mc_sink *k);
 void mc_sink_init_fn(mc_sink *k, mc_sink_write_fn fn, void *opaque);
 void mc_sink_cleanup(mc_sink *k);
 bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp);
+/* n zero bytes: a hole (seek forward, the file's size fixed by the next
+ * flush) when the sink writes a regular file through its fd, else written. */
+bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp);
 bool mc_sink_flush(mc_sink *k, mc_error **errp);
 static inline uint64_t mc_sink_offset(const mc_sink *k)
 {

@@ -1,13 +1,27 @@
 #include "core/util.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static _Atomic(mc_oom_handler) oom_handler;
+
+void mc_set_oom_handler(mc_oom_handler handler)
+{
+    atomic_store(&oom_handler, handler);
+}
+
 static void oom(size_t n)
 {
     /* The one place below the CLI that may end the process: there is no
-     * sensible way to report an allocation failure of a bounded size. */
+     * sensible way to report an allocation failure of a bounded size.  A
+     * program's handler (the CLI's: one message line, temporary outputs
+     * removed, exit 4) does not return; without one, abort. */
+    mc_oom_handler handler = atomic_load(&oom_handler);
+    if (handler) {
+        handler(n);
+    }
     fprintf(stderr, "migconv: out of memory (%zu bytes)\n", n);
     abort();
 }

@@ -1,9 +1,17 @@
-/* Small helpers: allocation that aborts on OOM, big-endian access. */
+/* Small helpers: allocation that never returns NULL (see
+ * mc_set_oom_handler), big-endian access. */
 #ifndef MC_CORE_UTIL_H
 #define MC_CORE_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* What an allocation failure of mc_malloc, mc_calloc, mc_realloc or
+ * mc_strdup does: call the handler set at start-up (which must not return:
+ * the CLI's prints one line and exits 4), or without one print a line and
+ * abort. */
+typedef void (*mc_oom_handler)(size_t n);
+void mc_set_oom_handler(mc_oom_handler handler);
 
 void *mc_malloc(size_t n);
 void *mc_calloc(size_t n, size_t size);

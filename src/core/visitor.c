@@ -69,6 +69,9 @@ const char *mc_ram_kind_name(mc_ram_kind k)
         [MC_RAM_PAGE] = "page",         [MC_RAM_XBZRLE] = "xbzrle",
         [MC_RAM_COMPRESS] = "compress", [MC_RAM_EOS] = "eos",
         [MC_RAM_MULTIFD_FLUSH] = "multifd_flush",
+        [MC_RAM_MAPPED_BLOCK] = "mapped_block",
+        [MC_RAM_MAPPED_BYTES] = "mapped_bytes",
+        [MC_RAM_MAPPED_ZEROS] = "mapped_zeros",
     };
     return k < MC_RAM__COUNT ? names[k] : "unknown";
 }

@@ -117,10 +117,19 @@ typedef enum mc_ram_kind {
     MC_RAM_COMPRESS,
     MC_RAM_EOS,
     MC_RAM_MULTIFD_FLUSH,
+    /* mapped-ram (core/mapped_ram.h): in a MEM_SIZE record's place, a
+     * MEM_SIZE with no blocks, then per block MAPPED_BLOCK and the
+     * MAPPED_BYTES/MAPPED_ZEROS records that cover its region in order */
+    MC_RAM_MAPPED_BLOCK,
+    MC_RAM_MAPPED_BYTES,
+    MC_RAM_MAPPED_ZEROS,
     MC_RAM__COUNT
 } mc_ram_kind;
 
 const char *mc_ram_kind_name(mc_ram_kind k);
+
+struct mc_mapped_block;
+struct mc_mapped_ram_header;
 
 typedef struct mc_ram_block {
     const char *idstr;     /* NUL-terminated, 1..255 bytes */
@@ -140,8 +149,14 @@ typedef struct mc_ram_record {
     uint8_t encoding;      /* XBZRLE: the encoding byte (1) */
     const uint8_t *data;   /* PAGE: page_size bytes; XBZRLE, COMPRESS: payload */
     size_t len;
-    const mc_ram_block *blocks; /* MEM_SIZE */
+    const mc_ram_block *blocks; /* MEM_SIZE; MAPPED_BLOCK: its entry (one) */
     size_t n_blocks;
+    /* MAPPED_BLOCK: the MappedRamHeader; MAPPED_BYTES/ZEROS: offset is the
+     * file offset, data/len the bytes (ZEROS: len zero bytes, data NULL) */
+    const struct mc_mapped_ram_header *mapped_hdr;
+    /* MAPPED_*: the block's region as the reader follows it: for BYTES and
+     * ZEROS already fed with the record (its bitmap, present pages) */
+    const struct mc_mapped_block *mapped;
 } mc_ram_record;
 
 /* ---- client API: readers call these ---- */

@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "core/ber.h"
+#include "core/mapped_ram.h"
 #include "core/path.h"
 #include "core/stream.h"
 #include "core/util.h"
@@ -90,6 +91,11 @@ typedef struct reader {
     uint64_t run_next;      /* offset a continuing page would have */
     bool run_next_ok;
     uint32_t run_max_pages;
+    /* mapped-ram: the block whose region is being read (mapped.end != 0),
+     * and the RAM of the last memSize not yet given to mappedBlocks */
+    mc_mapped_block mapped;
+    bool mapped_first;      /* no piece of its region read yet */
+    uint64_t mapped_left;
 } reader;
 
 /* A window of a record in memory; off is the input offset of p[0]. */
@@ -942,6 +948,7 @@ static bool read_mem_size(reader *r, cur *c, mc_error **errp)
         return false;
     }
     r->ram_total = rec.offset;
+    r->mapped_left = rec.offset;
     size_t n = 0;
     while (list.n) {
         uint64_t boff = list.off;
@@ -981,6 +988,9 @@ static bool read_mem_size(reader *r, cur *c, mc_error **errp)
     }
     rec.blocks = r->blocks;
     rec.n_blocks = n;
+    if (n) {
+        r->mapped_left = 0;   /* mapped blocks follow only an empty list */
+    }
     return mc_visit_ram_record(r->v, &rec, errp);
 }
 
@@ -1146,6 +1156,127 @@ static bool read_compressed(reader *r, cur *c, mc_error **errp)
     return mc_visit_ram_record(r->v, &rec, errp);
 }
 
+/* mapped-ram (core/mapped_ram.h): MappedBlock, MappedBytes, MappedZeros */
+static bool read_mapped_block(reader *r, cur *c, uint64_t off,
+                              mc_error **errp)
+{
+    cur b, s;
+    const char *name;
+    bool present;
+    uint64_t v;
+    mc_ram_block blk = {0};
+    mc_mapped_ram_header h;
+    if (r->mapped.end && !mc_mapped_block_complete(&r->mapped)) {
+        return DATA_ERR(r, off, "mapped block before the region of block "
+                        "'%s' is complete", r->mapped.idstr);
+    }
+    if (!cur_expect(r, c, MC_BER_SEQ, &b, "RAM block", errp) ||
+        !cur_expect(r, &b, MC_BER_UTF8, &s, "RAM block name", errp) ||
+        !cur_string(r, &s, S_BLOCK, 1, MC_MAX_COUNTED, &name,
+                    "RAM block name", errp) ||
+        !cur_uint(r, &b, MC_BER_INTEGER, UINT64_MAX, &blk.used_length,
+                  "used length", errp) ||
+        !cur_opt_uint(r, &b, MC_BER_CTX | 0, UINT64_MAX, &blk.has_page_size,
+                      &blk.page_size, "block page size", errp) ||
+        !cur_opt_uint(r, &b, MC_BER_CTX | 1, UINT64_MAX, &present, &blk.addr,
+                      "block address", errp) ||
+        !cur_end(r, &b, "RAM block", errp) ||
+        !cur_uint(r, c, MC_BER_INTEGER, UINT32_MAX, &v, "mapped-ram version",
+                  errp)) {
+        return false;
+    }
+    blk.has_addr = present;
+    blk.idstr = name;
+    h.version = (uint32_t)v;
+    if (!cur_uint(r, c, MC_BER_INTEGER, UINT64_MAX, &h.page_size,
+                  "mapped-ram page size", errp) ||
+        !cur_uint(r, c, MC_BER_INTEGER, UINT64_MAX, &h.bitmap_offset,
+                  "bitmap offset", errp) ||
+        !cur_uint(r, c, MC_BER_INTEGER, UINT64_MAX, &h.pages_offset,
+                  "pages offset", errp) ||
+        !cur_end(r, c, "mapped block", errp)) {
+        return false;
+    }
+    if (blk.used_length > r->mapped_left) {
+        return DATA_ERR(r, off, "mapped block '%s' of %llu bytes exceeds the "
+                        "%llu bytes left of the memSize total", name,
+                        (unsigned long long)blk.used_length,
+                        (unsigned long long)r->mapped_left);
+    }
+    /* Where the header ends in the legacy file is not known here: the
+     * first region piece says (at or before the bitmap). */
+    if (!mc_mapped_block_begin(&r->mapped, name, blk.used_length, &h, 0,
+                               r->info.page_size, UINT64_MAX, r->path,
+                               errp)) {
+        return false;
+    }
+    r->mapped_first = true;
+    r->mapped_left -= blk.used_length;
+    mc_ram_record rec = {
+        .kind = MC_RAM_MAPPED_BLOCK, .blocks = &blk, .n_blocks = 1,
+        .mapped_hdr = &h, .mapped = &r->mapped,
+    };
+    return mc_visit_ram_record(r->v, &rec, errp);
+}
+
+static bool read_mapped_piece(reader *r, cur *c, uint8_t tag, uint64_t off,
+                              mc_error **errp)
+{
+    mc_ram_record rec = {.kind = tag == MC_BER_RAM_MAPPED_BYTES
+                                     ? MC_RAM_MAPPED_BYTES
+                                     : MC_RAM_MAPPED_ZEROS};
+    uint64_t len;
+    cur data = {0};
+    if (!r->mapped.end) {
+        return DATA_ERR(r, off, "mapped-ram region bytes outside a mapped "
+                        "block");
+    }
+    if (!cur_uint(r, c, MC_BER_INTEGER, UINT64_MAX, &rec.offset,
+                  "file offset", errp)) {
+        return false;
+    }
+    if (rec.kind == MC_RAM_MAPPED_BYTES) {
+        if (!cur_expect(r, c, MC_BER_OCTETS, &data, "region bytes", errp)) {
+            return false;
+        }
+        len = data.n;
+    } else if (!cur_uint(r, c, MC_BER_INTEGER, UINT64_MAX, &len,
+                         "zero bytes", errp)) {
+        return false;
+    }
+    if (!cur_end(r, c, "mapped region piece", errp)) {
+        return false;
+    }
+    if (len == 0) {
+        return DATA_ERR(r, off, "empty mapped-ram region piece");
+    }
+    if (r->mapped_first) {
+        if (rec.offset > r->mapped.hdr.bitmap_offset) {
+            return DATA_ERR(r, off, "the region of mapped block '%s' starts "
+                            "at file offset 0x%llx, after its bitmap",
+                            r->mapped.idstr,
+                            (unsigned long long)rec.offset);
+        }
+        if (rec.offset >= r->mapped.start) {
+            r->mapped.start = r->mapped.pos = rec.offset;
+        }
+        r->mapped_first = false;
+    }
+    if (!mc_mapped_block_feed(&r->mapped, rec.offset, data.p, len, off,
+                              r->path, errp)) {
+        return false;
+    }
+    rec.data = data.p;
+    rec.len = (size_t)len;
+    rec.mapped = &r->mapped;
+    bool done = mc_mapped_block_complete(&r->mapped);
+    bool ok = mc_visit_ram_record(r->v, &rec, errp);
+    if (done) {
+        mc_mapped_block_clear(&r->mapped);
+    }
+    return ok;
+}
+
 /* One RamRecord at the read position. */
 static bool read_ram_record(reader *r, mc_error **errp)
 {
@@ -1168,7 +1299,19 @@ static bool read_ram_record(reader *r, mc_error **errp)
     if (t.tag != MC_BER_RAM_ZERO && t.tag != MC_BER_RAM_PAGES) {
         r->run_tag = 0;
     }
+    if (r->mapped.end && t.tag != MC_BER_RAM_MAPPED_BYTES &&
+        t.tag != MC_BER_RAM_MAPPED_ZEROS) {
+        return DATA_ERR(r, off, "the region of mapped block '%s' ends at "
+                        "file offset 0x%llx before 0x%llx", r->mapped.idstr,
+                        (unsigned long long)r->mapped.pos,
+                        (unsigned long long)r->mapped.end);
+    }
     switch (t.tag) {
+    case MC_BER_RAM_MAPPED_BLOCK:
+        return read_mapped_block(r, &c, off, errp);
+    case MC_BER_RAM_MAPPED_BYTES:
+    case MC_BER_RAM_MAPPED_ZEROS:
+        return read_mapped_piece(r, &c, t.tag, off, errp);
     case MC_BER_RAM_MEMSIZE:
         return read_mem_size(r, &c, errp);
     case MC_BER_RAM_ZERO:
@@ -1733,6 +1876,7 @@ bool mc_ber_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     }
     free(r->blocks);
     free(r->block_names);
+    mc_mapped_block_clear(&r->mapped);
     free(r);
     return ok;
 }

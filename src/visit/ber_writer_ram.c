@@ -12,6 +12,7 @@
 
 #include "core/ber.h"
 #include "core/der.h"
+#include "core/mapped_ram.h"
 #include "core/util.h"
 #include "visit/ber_writer_impl.h"
 
@@ -187,6 +188,41 @@ static bool encode_mem_size(ber_writer *w, const mc_ram_record *rec,
     return true;
 }
 
+/* MappedBlock: the block entry and its MappedRamHeader. */
+static bool encode_mapped_block(ber_writer *w, const mc_ram_record *rec,
+                                mc_error **errp)
+{
+    if (rec->n_blocks != 1 || !rec->blocks || !rec->mapped_hdr) {
+        return mc_bw_misuse(errp, "mapped_block record without its block "
+                            "and header");
+    }
+    const mc_ram_block *b = rec->blocks;
+    const mc_mapped_ram_header *h = rec->mapped_hdr;
+    mc_der_buf *d = &w->scratch;
+    d->len = 0;
+    d->n_open = 0;
+    if (!mc_bw_check_counted(b->idstr, "RAM block name", errp) ||
+        !mc_der_open(d, MC_BER_RAM_MAPPED_BLOCK, errp) ||
+        !mc_der_open(d, MC_BER_SEQ, errp)) {
+        return false;
+    }
+    mc_der_put_str(d, MC_BER_UTF8, b->idstr);
+    mc_der_put_uint(d, MC_BER_INTEGER, b->used_length);
+    if (b->has_page_size) {
+        mc_der_put_uint(d, MC_BER_CTX | 0, b->page_size);
+    }
+    if (b->has_addr) {
+        mc_der_put_uint(d, MC_BER_CTX | 1, b->addr);
+    }
+    mc_der_close(d);
+    mc_der_put_uint(d, MC_BER_INTEGER, h->version);
+    mc_der_put_uint(d, MC_BER_INTEGER, h->page_size);
+    mc_der_put_uint(d, MC_BER_INTEGER, h->bitmap_offset);
+    mc_der_put_uint(d, MC_BER_INTEGER, h->pages_offset);
+    mc_der_close(d);
+    return ram_emit(w, d->p, d->len, NULL, 0, errp);
+}
+
 bool mc_bw_ram_record(mc_visitor *v, const mc_ram_record *rec,
                           mc_error **errp)
 {
@@ -261,6 +297,20 @@ bool mc_bw_ram_record(mc_visitor *v, const mc_ram_record *rec,
                          true, rec->len);
         return ram_emit(w, w->scratch.p, w->scratch.len, rec->data, rec->len,
                         errp);
+    case MC_RAM_MAPPED_BLOCK:
+        return encode_mapped_block(w, rec, errp);
+    case MC_RAM_MAPPED_BYTES:
+        encode_page_head(w, MC_BER_RAM_MAPPED_BYTES, rec->offset, NULL, NULL,
+                         0, true, rec->len);
+        return ram_emit(w, w->scratch.p, w->scratch.len, rec->data, rec->len,
+                        errp);
+    case MC_RAM_MAPPED_ZEROS: {
+        uint8_t extra[11];
+        size_t en = mc_der_uint_tlv(extra, MC_BER_INTEGER, rec->len);
+        encode_page_head(w, MC_BER_RAM_MAPPED_ZEROS, rec->offset, NULL, extra,
+                         en, false, 0);
+        return ram_emit(w, w->scratch.p, w->scratch.len, NULL, 0, errp);
+    }
     case MC_RAM_EOS:
     case MC_RAM_MULTIFD_FLUSH: {
         if (rec->offset != 0 || rec->block) {

@@ -28,6 +28,7 @@
 
 #include "container/ber_container.h"
 #include "container/libvirt_save.h"
+#include "core/mapped_ram.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
@@ -78,6 +79,11 @@ typedef struct jv_block {
     uint64_t used_length;
     uint64_t counts[MC_RAM__COUNT];
     uint64_t data_bytes;
+    /* mapped-ram: the MappedRamHeader and its bitmap */
+    bool mapped;
+    mc_mapped_ram_header hdr;
+    uint64_t pages, bitmap_size, present;
+    bool bitmap_done;
 } jv_block;
 
 typedef struct mc_json_visitor {
@@ -541,6 +547,19 @@ static void jv_block_out(mc_json_visitor *j, const jv_block *b,
     }
     jv_kcounts(j, "records", b->counts);
     jv_ku64(j, "data_bytes", b->data_bytes);
+    if (b->mapped) {
+        jv_open(j, "mapped_ram", false);
+        jv_ku64(j, "version", b->hdr.version);
+        jv_ku64(j, "page_size", b->hdr.page_size);
+        jv_ku64(j, "bitmap_offset", b->hdr.bitmap_offset);
+        jv_ku64(j, "bitmap_size", b->bitmap_size);
+        jv_ku64(j, "pages_offset", b->hdr.pages_offset);
+        jv_ku64(j, "pages", b->pages);
+        if (b->bitmap_done) {
+            jv_ku64(j, "pages_present", b->present);
+        }
+        jv_close(j);
+    }
     jv_close(j);
 }
 
@@ -864,6 +883,13 @@ static uint64_t jv_ram_wire_size(const mc_ram_record *rec)
     case MC_RAM_PAGE: return n + rec->len;
     case MC_RAM_XBZRLE: return n + 3 + rec->len;
     case MC_RAM_COMPRESS: return n + 4 + rec->len;
+    case MC_RAM_MAPPED_BLOCK:
+        return jv_counted_len(rec->blocks->idstr) + 8 +
+               (rec->blocks->has_page_size ? 8 : 0) +
+               (rec->blocks->has_addr ? 8 : 0) + MC_MAPPED_RAM_HDR_SIZE;
+    case MC_RAM_MAPPED_BYTES:
+    case MC_RAM_MAPPED_ZEROS:
+        return rec->len;
     default: return 8;
     }
 }
@@ -881,6 +907,32 @@ static void jv_ram_summarize(mc_json_visitor *j, const mc_ram_record *rec)
                 b->used_length = rb->used_length;
             }
         }
+        return;
+    }
+    if (rec->kind == MC_RAM_MAPPED_BLOCK || rec->kind == MC_RAM_MAPPED_BYTES ||
+        rec->kind == MC_RAM_MAPPED_ZEROS) {
+        const mc_mapped_block *mb = rec->mapped;
+        if (!mb) {
+            return;
+        }
+        long idx = jv_block_index(j, mb->idstr);
+        jv_block *b = jv_block_at(j, idx);
+        b->counts[rec->kind]++;
+        if (idx < 0) {
+            return;
+        }
+        if (rec->kind == MC_RAM_MAPPED_BLOCK) {
+            b->has_used_length = true;
+            b->used_length = mb->used_length;
+            b->mapped = true;
+            b->hdr = mb->hdr;
+            b->pages = mb->pages;
+            b->bitmap_size = mb->bitmap_size;
+        } else if (rec->kind == MC_RAM_MAPPED_BYTES) {
+            b->data_bytes += rec->len;
+        }
+        b->bitmap_done = mb->bitmap_done;
+        b->present = mb->present;
         return;
     }
     if (rec->kind != MC_RAM_ZERO && rec->kind != MC_RAM_PAGE &&
@@ -936,6 +988,31 @@ static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
         if (rec->kind == MC_RAM_XBZRLE) {
             jv_ku64(j, "encoding", rec->encoding);
         }
+        jv_ku64(j, "length", rec->len);
+        break;
+    case MC_RAM_MAPPED_BLOCK: {
+        const mc_ram_block *b = rec->blocks;
+        jv_kstr(j, "idstr", b->idstr ? b->idstr : "");
+        jv_ku64(j, "used_length", b->used_length);
+        if (b->has_page_size) {
+            jv_ku64(j, "page_size", b->page_size);
+        }
+        if (b->has_addr) {
+            jv_ku64(j, "addr", b->addr);
+        }
+        if (rec->mapped_hdr) {
+            jv_open(j, "header", false);
+            jv_ku64(j, "version", rec->mapped_hdr->version);
+            jv_ku64(j, "page_size", rec->mapped_hdr->page_size);
+            jv_ku64(j, "bitmap_offset", rec->mapped_hdr->bitmap_offset);
+            jv_ku64(j, "pages_offset", rec->mapped_hdr->pages_offset);
+            jv_close(j);
+        }
+        break;
+    }
+    case MC_RAM_MAPPED_BYTES:
+    case MC_RAM_MAPPED_ZEROS:
+        jv_ku64(j, "file_offset", rec->offset);
         jv_ku64(j, "length", rec->len);
         break;
     default: /* EOS, MULTIFD_FLUSH: the offset is normally zero */

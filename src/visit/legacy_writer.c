@@ -21,6 +21,7 @@
 
 #include "core/path.h"
 #include "core/stream.h"
+#include "core/mapped_ram.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
 #include "visit/visitors.h"
@@ -595,6 +596,42 @@ static bool lw_check_ram(mc_legacy_writer *w, const mc_ram_record *rec,
     return true;
 }
 
+/* mapped-ram: a block entry with its MappedRamHeader, or region bytes
+ * that must land at their file offset (the output starts at offset 0). */
+static bool lw_mapped(mc_legacy_writer *w, const mc_ram_record *rec,
+                      mc_error **errp)
+{
+    uint64_t at = mc_sink_offset(w->out);
+    if (rec->kind == MC_RAM_MAPPED_BLOCK) {
+        if (rec->n_blocks != 1 || !rec->blocks || !rec->mapped_hdr) {
+            lw_error(w, errp, MC_ERR_INTERNAL, at, NULL,
+                     "mapped_block record without its block and header");
+            return false;
+        }
+        const mc_ram_block *b = rec->blocks;
+        uint8_t hdr[MC_MAPPED_RAM_HDR_SIZE];
+        mc_mapped_ram_header_encode(rec->mapped_hdr, hdr);
+        return lw_check_name(w, b->idstr, "ram block name", errp) &&
+               lw_counted(w, b->idstr, errp) &&
+               lw_be64(w, b->used_length, errp) &&
+               (!b->has_page_size || lw_be64(w, b->page_size, errp)) &&
+               (!b->has_addr || lw_be64(w, b->addr, errp)) &&
+               lw_put(w, hdr, sizeof(hdr), errp);
+    }
+    if (rec->offset != at) {
+        lw_error(w, errp, MC_ERR_DATA, at, NULL,
+                 "mapped-ram region bytes of file offset 0x%" PRIx64
+                 " would be written at output offset 0x%" PRIx64
+                 " (a mapped-ram stream must start its file)",
+                 rec->offset, at);
+        return false;
+    }
+    if (rec->kind == MC_RAM_MAPPED_ZEROS) {
+        return mc_sink_write_zeros(w->out, rec->len, errp);
+    }
+    return lw_put(w, rec->data, rec->len, errp);
+}
+
 static bool lw_ram_record(mc_visitor *v, const mc_ram_record *rec,
                           mc_error **errp)
 {
@@ -604,6 +641,10 @@ static bool lw_ram_record(mc_visitor *v, const mc_ram_record *rec,
         lw_error(w, errp, MC_ERR_INTERNAL, mc_sink_offset(w->out), NULL,
                  "ram record outside a section body");
         return false;
+    }
+    if (rec->kind == MC_RAM_MAPPED_BLOCK || rec->kind == MC_RAM_MAPPED_BYTES ||
+        rec->kind == MC_RAM_MAPPED_ZEROS) {
+        return lw_mapped(w, rec, errp);
     }
     if (!lw_check_ram(w, rec, errp)) {
         return false;

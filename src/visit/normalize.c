@@ -26,6 +26,20 @@ typedef struct nz_visitor {
     bool squashed;       /* the pages went out */
     bool ram_pages_seen; /* a page record was read */
     bool after_squash_page; /* a page record after the pages went out */
+    /* configuration/capabilities, held to drop (or add) mapped-ram */
+    bool in_config;
+    bool caps_held;      /* inside the held subsection */
+    bool caps_seen;
+    uint32_t caps_version;
+    uint32_t n_caps;
+    uint8_t caps[256][257]; /* counted names: length byte, name */
+    bool cfg_mapped;     /* the input lists mapped-ram */
+    /* mapped-ram input: the MEM_SIZE held until its blocks are known */
+    bool mapped_pending;
+    uint64_t mapped_total;
+    mc_ram_block *mblocks;
+    char (*mnames)[256];
+    size_t n_mblocks;
 } nz_visitor;
 
 static nz_visitor *nz_of(mc_visitor *v)
@@ -34,7 +48,18 @@ static nz_visitor *nz_of(mc_visitor *v)
 }
 
 /* Every page sent, once, with its final content. */
+static bool nz_emit_pages(nz_visitor *x, mc_error **errp);
+
 static bool nz_emit_all(nz_visitor *x, mc_error **errp)
+{
+    if (!nz_emit_pages(x, errp)) {
+        return false;
+    }
+    x->squashed = true;
+    return true;
+}
+
+static bool nz_emit_pages(nz_visitor *x, mc_error **errp)
 {
     size_t n = mc_ram_image_count(x->img);
     for (size_t i = 0; i < n; i++) {
@@ -66,7 +91,25 @@ static bool nz_emit_all(nz_visitor *x, mc_error **errp)
             named = true;
         }
     }
-    x->squashed = true;
+    return true;
+}
+
+/* mapped-ram input: the MEM_SIZE record with every block, then every page
+ * the bitmaps mark (core/mapped_ram.h), before the record that follows
+ * the blocks' regions (the RAM START section's EOS). */
+static bool nz_mapped_flush(nz_visitor *x, mc_error **errp)
+{
+    x->mapped_pending = false;
+    mc_ram_record m = {
+        .kind = MC_RAM_MEM_SIZE, .offset = x->mapped_total,
+        .blocks = x->mblocks, .n_blocks = x->n_mblocks,
+    };
+    if (!mc_visit_ram_record(x->out, &m, errp) || !nz_emit_pages(x, errp)) {
+        return false;
+    }
+    if (x->o.squash) {
+        x->squashed = true;
+    }
     return true;
 }
 
@@ -77,6 +120,39 @@ static bool nz_ram_record(mc_visitor *v, const mc_ram_record *rec,
     uint64_t at = mc_extract_record_offset(x->o.src, rec);
     const uint8_t *page = NULL;
     if (!mc_ram_image_apply(x->img, rec, at, &page, errp)) {
+        return false;
+    }
+    if (rec->kind == MC_RAM_MEM_SIZE && rec->n_blocks == 0 && x->cfg_mapped) {
+        x->mapped_pending = true;
+        x->mapped_total = rec->offset;
+        return true;
+    }
+    if (rec->kind == MC_RAM_MAPPED_BLOCK) {
+        if (!x->mapped_pending) {
+            mc_error_data(errp, at, "ram", "mapped-ram block without its "
+                          "MEM_SIZE record");
+            return false;
+        }
+        if (x->n_mblocks >= MC_MAX_RAM_BLOCKS) {
+            mc_error_data(errp, at, "ram", "more than %d RAM blocks",
+                          MC_MAX_RAM_BLOCKS);
+            return false;
+        }
+        size_t n = x->n_mblocks++;
+        x->mblocks = mc_realloc(x->mblocks, x->n_mblocks * sizeof(*x->mblocks));
+        x->mnames = mc_realloc(x->mnames, x->n_mblocks * sizeof(*x->mnames));
+        x->mblocks[n] = rec->blocks[0];
+        snprintf(x->mnames[n], sizeof(x->mnames[n]), "%s",
+                 rec->blocks[0].idstr);
+        for (size_t i = 0; i <= n; i++) {
+            x->mblocks[i].idstr = x->mnames[i];
+        }
+        return true;
+    }
+    if (rec->kind == MC_RAM_MAPPED_BYTES || rec->kind == MC_RAM_MAPPED_ZEROS) {
+        return true;
+    }
+    if (x->mapped_pending && !nz_mapped_flush(x, errp)) {
         return false;
     }
     bool is_page = rec->kind == MC_RAM_ZERO || rec->kind == MC_RAM_PAGE ||
@@ -141,6 +217,7 @@ static bool nz_start_section(mc_visitor *v, const mc_section_info *info,
                              mc_error **errp)
 {
     nz_visitor *x = nz_of(v);
+    x->in_config = info->kind == MC_SECTION_CONFIG;
     x->in_ram_end = info->kind == MC_SECTION_RAM &&
                     info->type == MC_VM_SECTION_END;
     return mc_visit_start_section(x->out, info, errp);
@@ -150,19 +227,40 @@ static bool nz_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
     nz_visitor *x = nz_of(v);
     x->in_ram_end = false;
+    x->in_config = false;
     return mc_visit_end_section(x->out, footer, errp);
 }
 
 static bool nz_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
                          uint64_t raw, mc_error **errp)
 {
-    return mc_visit_int(nz_of(v)->out, f, wt, raw, errp);
+    nz_visitor *x = nz_of(v);
+    if (x->caps_held) {
+        return true;    /* caps_count: written again from the list */
+    }
+    return mc_visit_int(x->out, f, wt, raw, errp);
 }
 
 static bool nz_visit_bytes(mc_visitor *v, const mc_field *f,
                            const uint8_t *data, size_t len, mc_error **errp)
 {
-    return mc_visit_bytes(nz_of(v)->out, f, data, len, errp);
+    nz_visitor *x = nz_of(v);
+    if (x->caps_held) {
+        static const char mr[] = "\012mapped-ram";
+        if (len == sizeof(mr) - 1 && memcmp(data, mr, len) == 0) {
+            x->cfg_mapped = true;   /* dropped */
+            return true;
+        }
+        if (len == 0 || len > 256 || data[0] != len - 1 || x->n_caps >= 256) {
+            mc_error_data(errp, MC_NO_OFFSET, "configuration/capabilities",
+                          "unexpected capability list");
+            return false;
+        }
+        memcpy(x->caps[x->n_caps], data, len);
+        x->n_caps++;
+        return true;
+    }
+    return mc_visit_bytes(x->out, f, data, len, errp);
 }
 
 static bool nz_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
@@ -185,23 +283,70 @@ static bool nz_end_struct(mc_visitor *v, mc_error **errp)
 static bool nz_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
                            mc_error **errp)
 {
-    return mc_visit_start_array(nz_of(v)->out, f, count, errp);
+    nz_visitor *x = nz_of(v);
+    if (x->caps_held) {
+        return true;
+    }
+    return mc_visit_start_array(x->out, f, count, errp);
 }
 
 static bool nz_end_array(mc_visitor *v, mc_error **errp)
 {
-    return mc_visit_end_array(nz_of(v)->out, errp);
+    nz_visitor *x = nz_of(v);
+    if (x->caps_held) {
+        return true;
+    }
+    return mc_visit_end_array(x->out, errp);
 }
 
 static bool nz_start_subsection(mc_visitor *v, const char *name,
                                 uint32_t version_id, mc_error **errp)
 {
-    return mc_visit_start_subsection(nz_of(v)->out, name, version_id, errp);
+    nz_visitor *x = nz_of(v);
+    if (x->in_config && strcmp(name, "configuration/capabilities") == 0) {
+        x->caps_held = true;
+        x->caps_seen = true;
+        x->caps_version = version_id;
+        x->n_caps = 0;
+        return true;
+    }
+    return mc_visit_start_subsection(x->out, name, version_id, errp);
+}
+
+/* The capability list without mapped-ram; none at all when it was the only
+ * one (QEMU sends the subsection only when it has capabilities). */
+static bool nz_emit_caps(nz_visitor *x, mc_error **errp)
+{
+    if (x->n_caps == 0) {
+        return true;
+    }
+    mc_field fc = {"caps_count", "uint32"};
+    mc_field fa = {"capabilities", "capability"};
+    mc_field fe = {NULL, "capability"};
+    if (!mc_visit_start_subsection(x->out, "configuration/capabilities",
+                                   x->caps_version, errp) ||
+        !mc_visit_int(x->out, &fc, MC_WT_U32, x->n_caps, errp) ||
+        !mc_visit_start_array(x->out, &fa, x->n_caps, errp)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < x->n_caps; i++) {
+        if (!mc_visit_bytes(x->out, &fe, x->caps[i], 1u + x->caps[i][0],
+                            errp)) {
+            return false;
+        }
+    }
+    return mc_visit_end_array(x->out, errp) &&
+           mc_visit_end_subsection(x->out, errp);
 }
 
 static bool nz_end_subsection(mc_visitor *v, mc_error **errp)
 {
-    return mc_visit_end_subsection(nz_of(v)->out, errp);
+    nz_visitor *x = nz_of(v);
+    if (x->caps_held) {
+        x->caps_held = false;
+        return nz_emit_caps(x, errp);
+    }
+    return mc_visit_end_subsection(x->out, errp);
 }
 
 static bool nz_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
@@ -250,6 +395,8 @@ static void nz_free(mc_visitor *v)
     mc_ram_image_free(x->img);
     mc_visitor_free(x->out);
     free(x->page);
+    free(x->mblocks);
+    free(x->mnames);
     free(x);
 }
 

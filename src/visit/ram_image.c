@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/mapped_ram.h"
 #include "core/page.h"
 #include "core/util.h"
 #include "visit/ram_image.h"
@@ -275,12 +276,50 @@ static bool ri_queue(mc_ram_image *img, size_t i, const uint8_t *page,
     return true;
 }
 
+typedef struct ri_mapped_ctx {
+    mc_ram_image *img;
+    const char *idstr;
+    uint64_t offset;
+} ri_mapped_ctx;
+
+/* A page of a mapped-ram region: present pages are applied as PAGE (or,
+ * for a hole, ZERO) records; the others are what QEMU does not load. */
+static bool ri_mapped_page(void *opaque, uint64_t idx, const uint8_t *data,
+                           bool present, mc_error **errp)
+{
+    ri_mapped_ctx *c = opaque;
+    if (!present) {
+        return true;
+    }
+    mc_ram_record r = {
+        .kind = data ? MC_RAM_PAGE : MC_RAM_ZERO,
+        .offset = idx * c->img->page_size, .block = c->idstr,
+        .data = data, .len = c->img->page_size,
+    };
+    return mc_ram_image_apply(c->img, &r, c->offset, NULL, errp);
+}
+
 bool mc_ram_image_apply(mc_ram_image *img, const mc_ram_record *rec,
                         uint64_t offset, const uint8_t **page,
                         mc_error **errp)
 {
     if (page) {
         *page = NULL;
+    }
+    if (rec->kind == MC_RAM_MAPPED_BLOCK) {
+        mc_ram_record m = {
+            .kind = MC_RAM_MEM_SIZE, .offset = rec->blocks->used_length,
+            .blocks = rec->blocks, .n_blocks = 1,
+        };
+        return ri_flush(img, errp) && ri_mem_size(img, &m, offset, errp);
+    }
+    if ((rec->kind == MC_RAM_MAPPED_BYTES ||
+         rec->kind == MC_RAM_MAPPED_ZEROS) && rec->mapped) {
+        ri_mapped_ctx c = {img, rec->mapped->idstr, offset};
+        return mc_mapped_block_pages(rec->mapped, rec->offset,
+                                     rec->kind == MC_RAM_MAPPED_BYTES
+                                         ? rec->data : NULL,
+                                     rec->len, ri_mapped_page, &c, errp);
     }
     if (rec->kind == MC_RAM_MEM_SIZE) {
         return ri_flush(img, errp) && ri_mem_size(img, rec, offset, errp);

@@ -651,6 +651,7 @@ def slim_fixture(data, keep_records=3):
 
 
 VALID_NEXT = (VM_EOF, VM_START, VM_PART, VM_END, VM_FULL, VM_COMMAND)
+LIVE = object()  # split_tail's idstr of an iterative section
 
 
 def split_tail(tail):
@@ -677,6 +678,25 @@ def split_tail(tail):
                     break
                 q += 1
             items.append((idstr, inst, tail[pos:q + 5]))
+            pos = q + 5
+        elif t in (VM_START, VM_PART, VM_END):
+            # an iterative section after the RAM part (the POWER hash
+            # table, s390 storage attributes, RAM pages sent after them):
+            # delimited by its footer like a FULL one, left out of the
+            # groups (its device-specific body is not slimmed here)
+            sid, = struct.unpack_from(">I", tail, pos + 1)
+            q = pos + 5
+            if t == VM_START:
+                q += 1 + tail[q] + 8
+            footer = bytes([VM_FOOTER]) + struct.pack(">I", sid)
+            while True:
+                q = tail.find(footer, q)
+                if q < 0:
+                    return None
+                if q + 5 < len(tail) and tail[q + 5] in VALID_NEXT:
+                    break
+                q += 1
+            items.append((LIVE, None, tail[pos:q + 5]))
             pos = q + 5
         elif t == VM_COMMAND:
             cmd, n = struct.unpack_from(">HH", tail, pos + 1)
@@ -730,6 +750,8 @@ def device_groups(prefix, tail, limit, max_groups, big=()):
     out = []
     sections, devs = [], []
     for idstr, inst, raw in items:
+        if idstr is LIVE:
+            continue
         dev = entry_for(idstr, inst) if idstr is not None and vmdesc else None
         if idstr is not None and vmdesc is not None and dev is None:
             return out
@@ -765,6 +787,21 @@ BIG_SECTIONS = ("0000:00:01.0/virtio-net", "0000:00:1f.0/ICH9LPC",
                 "hda-audio")
 
 
+HEADS = ("pc-bare", "q35-ignore-shared", "pc-xbzrle", "pc-block",
+         "pc-dirty-bitmap", "pc-postcopy-switched", "ppc64-pseries",
+         "s390x-ccw")
+
+
+def fixture_kind(stem):
+    """The fixture a stream of another QEMU version stands for: the
+    version directories (tests/fixtures/qemu-V) name the machine type they
+    pin, "pc-5.2-bare" for pc-bare, "q35-5.2-devices" for q35-devices."""
+    parts = stem.split("-")
+    if len(parts) > 2 and parts[1].replace(".", "").isdigit():
+        del parts[1]
+    return "-".join(parts)
+
+
 def convert(migconv, src, dst, no_names):
     cmd = [migconv, "legacy-to-ber", "-q", "-f"]
     if no_names:
@@ -798,6 +835,7 @@ def main():
         with open(os.path.join(args.fixtures, name), "rb") as f:
             data = f.read()
         base = "real-" + (args.tag + "-" if args.tag else "") + name[:-4]
+        kind = fixture_kind(name[:-4])
         split = slim_fixture(data)
         if split is None:
             print("make-seeds: %s: unexpected shape, skipped" % name,
@@ -806,13 +844,15 @@ def main():
         prefix, tail = split
         if len(prefix) + len(tail) <= MAX_SEED:
             files[base + "-slim.mig"] = prefix + tail
-            continue
+            if len(prefix) + len(tail) <= RT_MAX_SEED:
+                continue
+            # its BER can be too big for a seed: section-sized slices too
         # Too big whole: the RAM part with groups of its real devices.
-        if name == "q35-devices.mig":
+        if kind == "q35-devices":
             groups = device_groups(prefix, tail, len(prefix) + 16384, 64,
                                    big=BIG_SECTIONS)
         else:
-            limit = len(prefix) + GROUP_LIMIT.get(name[:-4], 4096)
+            limit = len(prefix) + GROUP_LIMIT.get(kind, 4096)
             groups = device_groups(prefix, tail, limit, 1)
         for i, g in enumerate(groups):
             files["%s-dev%02d.mig" % (base, i)] = g
@@ -822,14 +862,11 @@ def main():
     # Heads: the start of streams whose live sections (block migration,
     # dirty bitmaps, the POWER hash table, s390 storage attributes, a
     # postcopy package) this script cannot slim.
-    for name in ("pc-bare", "q35-ignore-shared", "pc-xbzrle", "pc-block",
-                 "pc-dirty-bitmap", "pc-postcopy-switched", "ppc64-pseries",
-                 "s390x-ccw"):
-        path = os.path.join(args.fixtures, name + ".mig")
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                files["real-" + (args.tag + "-" if args.tag else "") + name
-                      + "-head.mig"] = f.read(12 * 1024)
+    for name in names:
+        if fixture_kind(name[:-4]) in HEADS:
+            with open(os.path.join(args.fixtures, name), "rb") as f:
+                files["real-" + (args.tag + "-" if args.tag else "") +
+                      name[:-4] + "-head.mig"] = f.read(12 * 1024)
 
     for name, data in sorted(files.items()):
         assert len(data) <= MAX_SEED, name

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# mapped-ram files (QEMU >= 9.0 `migrate file:` with mapped-ram=on, with
-# and without multifd) made by QEMU 11.1 in the sid root: not supported
-# yet, so every command stops with one clear error and leaves no output.
+# mapped-ram files (QEMU >= 9.0 `migrate file:` with mapped-ram=on) made by
+# QEMU 11.1 in the sid root, with and without multifd (2 channels): round
+# trips byte for byte (from a file and from a pipe), dump shows the
+# MappedRamHeaders and the bitmaps, extract equals the memory QEMU 11.1
+# loads from the file (pmemsave), normalize gives a sequential stream QEMU
+# 7.2 loads into the same memory, and damaged headers and bitmaps get one
+# clear error each with no output left.
 # The sid root is made and mounted by tests/qemu/roots.sh (skipped when not
-# root).
+# root).  The guest is pc-i440fx-7.2, a machine type both 11.1 and 7.2 know.
 set -u
 . "$(dirname "$0")/../cli/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "chroot needs root: skipped"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed: skipped"; exit 77; }
 # make the QEMU 11.1 root if needed and mount /tmp and /proc in it
 "$here/../qemu/roots.sh" mount 11.1 >/dev/null || { echo "FAIL: QEMU 11.1 chroot (tests/qemu/roots.sh mount 11.1)"; exit 1; }
 root=$("$here/../qemu/roots.sh" path 11.1)
@@ -19,17 +24,184 @@ rm -f "$probe"
 printf '#!/bin/sh\nexec chroot %s /usr/bin/qemu-system-x86_64 "$@"\n' "$root" >"$WORK/qemu-11.1"
 chmod +x "$WORK/qemu-11.1"
 M=$MIGCONV
+MACHINE=pc-i440fx-7.2
+
+# same_ram A B: equal outside [0xA0000, 0x100000) and of equal size
+same_ram() {
+    [ "$(stat -c %s "$1")" = "$(stat -c %s "$2")" ] &&
+        cmp -s -n $((0xA0000)) "$1" "$2" &&
+        cmp -s -i $((0x100000)) "$1" "$2"
+}
+export -f same_ram
+
+# the MappedRamHeaders and bitmap bit counts, read by Python from the file:
+# "idstr bitmap_offset pages_offset present" per block
+headers() {
+    python3 - "$1" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+p = d.index(b'\x03ram') + 4 + 8          # START ram: idstr, instance, version
+total = struct.unpack('>Q', d[p:p + 8])[0] & ~0xfff
+p += 8
+while total:
+    n = d[p]; name = d[p + 1:p + 1 + n].decode(); p += 1 + n
+    used = struct.unpack('>Q', d[p:p + 8])[0]; p += 8
+    ver, ps, bo, po = struct.unpack('>IQQQ', d[p:p + 28])
+    pages = used // ps
+    bm = d[bo:bo + (pages + 63) // 64 * 8]
+    print(name, bo, po, sum(bin(x).count('1') for x in bm))
+    p = po + used
+    total -= used
+EOF
+}
+
 for mf in 0 2; do
     f=$WORK/mr-$mf.bin
-    python3 "$here/make-mapped-ram.py" --multifd $mf "$WORK/qemu-11.1" "$f" >"$WORK/mk" 2>&1 ||
+    python3 "$here/make-mapped-ram.py" --machine $MACHINE --multifd $mf "$WORK/qemu-11.1" "$f" >"$WORK/mk" 2>&1 ||
         { bad "QEMU 11.1 writes a mapped-ram file (multifd $mf)" "$(tail -3 "$WORK/mk")"; continue; }
     check "mapped-ram file (multifd $mf) has holes" test "$(du -k "$f" | cut -f1)" -lt $(( $(stat -c %s "$f") / 1024 / 4 ))
-    for cmd in "dump" "extract" "normalize" "legacy-to-ber" "verify"; do
-        args=("$f")
-        case $cmd in extract|normalize|legacy-to-ber) args+=("$WORK/out-$cmd") ;; esac
-        expect_exit "$cmd: mapped-ram (multifd $mf) refused" 1 "$M" $cmd -q "${args[@]}"
-        expect_err "$cmd: mapped-ram (multifd $mf): says why" "offset [0-9]+: start ram \(id 1\): mapped-ram files \(the configuration lists the mapped-ram capability\) are not supported"
-        check "$cmd: mapped-ram (multifd $mf): no output left" bash -c "! ls -d '$WORK'/out-$cmd* 2>/dev/null"
-    done
+
+    # round trips
+    expect_exit "verify mapped-ram (multifd $mf)" 0 "$M" verify -q "$f"
+    expect_exit "verify mapped-ram (multifd $mf) from a pipe" 0 bash -c "cat '$f' | '$M' verify -q -"
+    expect_exit "legacy-to-ber (multifd $mf)" 0 "$M" legacy-to-ber -q "$f" "$WORK/mr-$mf.ber"
+    expect_exit "ber-to-legacy (multifd $mf)" 0 "$M" ber-to-legacy -q "$WORK/mr-$mf.ber" "$WORK/mr-$mf.back"
+    check "mapped-ram (multifd $mf) comes back byte for byte" cmp -s "$f" "$WORK/mr-$mf.back"
+    check "mapped-ram (multifd $mf): holes come back as holes" test "$(du -k "$WORK/mr-$mf.back" | cut -f1)" -lt $(( $(stat -c %s "$f") / 1024 / 4 ))
+    check "mapped-ram (multifd $mf): the BER is small (zeros as counts)" test "$(stat -c %s "$WORK/mr-$mf.ber")" -lt $(( $(stat -c %s "$f") / 8 ))
+    expect_exit "legacy-to-ber from a pipe (multifd $mf)" 0 bash -c "cat '$f' | '$M' legacy-to-ber -q - '$WORK/mr-$mf.pipe.ber'"
+    check "legacy-to-ber from a pipe gives the same BER (multifd $mf)" cmp -s "$WORK/mr-$mf.ber" "$WORK/mr-$mf.pipe.ber"
+
+    # dump: headers and bitmap summary agree with Python's reading
+    headers "$f" >"$WORK/hdr.py"
+    "$M" dump "$f" | python3 -c "
+import json, sys
+for b in json.load(sys.stdin)['ram_summary']['blocks']:
+    m = b['mapped_ram']
+    print(b['name'], m['bitmap_offset'], m['pages_offset'], m['pages_present'])" >"$WORK/hdr.mc"
+    check "dump shows the MappedRamHeaders and bitmap counts (multifd $mf)" cmp -s "$WORK/hdr.py" "$WORK/hdr.mc"
+    check "dump: pc.ram has pages present (multifd $mf)" grep -Eq '^pc.ram [0-9]+ [0-9]+ [1-9]' "$WORK/hdr.py"
+    "$M" dump "$WORK/mr-$mf.ber" | python3 -c "
+import json, sys
+for b in json.load(sys.stdin)['ram_summary']['blocks']:
+    m = b['mapped_ram']
+    print(b['name'], m['bitmap_offset'], m['pages_offset'], m['pages_present'])" >"$WORK/hdr.ber"
+    check "dump of the BER shows the same headers (multifd $mf)" cmp -s "$WORK/hdr.py" "$WORK/hdr.ber"
+
+    # extract equals what QEMU 11.1 loads from the file
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE --mapped-ram --multifd $mf "$WORK/qemu-11.1" "$f" "$WORK/q11-$mf.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "QEMU 11.1 loads the mapped-ram file (multifd $mf)" test $rc = 0
+    expect_exit "extract mapped-ram (multifd $mf)" 0 "$M" extract -q "$f" "$WORK/x-$mf"
+    [ $rc = 0 ] && check "extract's pc.ram equals QEMU 11.1's memory (multifd $mf)" same_ram "$WORK/x-$mf/pc.ram.ram" "$WORK/q11-$mf.mem"
+    expect_exit "extract mapped-ram from a pipe (multifd $mf)" 0 bash -c "cat '$f' | '$M' extract -q - '$WORK/xp-$mf'"
+    check "extract from a pipe: same pc.ram (multifd $mf)" cmp -s "$WORK/x-$mf/pc.ram.ram" "$WORK/xp-$mf/pc.ram.ram"
+    expect_exit "extract the BER (multifd $mf)" 0 "$M" extract -q "$WORK/mr-$mf.ber" "$WORK/xb-$mf"
+    check "extract of the BER: same pc.ram (multifd $mf)" cmp -s "$WORK/x-$mf/pc.ram.ram" "$WORK/xb-$mf/pc.ram.ram"
+
+    # normalize: a sequential stream QEMU 7.2 loads into the same memory
+    expect_exit "normalize mapped-ram (multifd $mf)" 0 "$M" normalize -q "$f" "$WORK/n-$mf.mig"
+    "$M" dump --ram-records "$WORK/n-$mf.mig" >"$WORK/n.json"
+    check "normalize: no mapped-ram records, MEM_SIZE with every block (multifd $mf)" python3 -c "
+import json
+d = json.load(open('$WORK/n.json'))
+r = d['ram_summary']['records']
+assert not any(k.startswith('mapped') for k in r), r
+assert r['mem_size'] == 1 and r['page'] > 0, r
+names = [l.split()[0] for l in open('$WORK/hdr.py')]
+def walk(o):
+    if isinstance(o, dict):
+        if o.get('kind') == 'mem_size':
+            yield o
+        for v in o.values():
+            yield from walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from walk(v)
+ms = list(walk(d))
+assert [b['idstr'] for b in ms[0]['blocks']] == names, ms"
+    check "normalize: the capability is gone from the configuration (multifd $mf)" bash -c "! grep -q mapped-ram '$WORK/n-$mf.mig'"
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE qemu-system-x86_64 "$WORK/n-$mf.mig" "$WORK/q72-$mf.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "QEMU 7.2 loads the normalized file (multifd $mf)" test $rc = 0 || cat "$WORK/ld"
+    [ $rc = 0 ] && [ -e "$WORK/q11-$mf.mem" ] && check "normalized: QEMU 7.2 has the same memory as 11.1 (multifd $mf)" same_ram "$WORK/q72-$mf.mem" "$WORK/q11-$mf.mem"
 done
+
+f=$WORK/mr-0.bin
+if [ -e "$f" ] && [ -e "$WORK/q11-0.mem" ]; then
+    # negative controls: the comparison sees one changed byte of the loader
+    # blob, the memory compared is not all zero, QEMU 7.2 refuses the
+    # mapped-ram file itself
+    cp "$WORK/x-0/pc.ram.ram" "$WORK/neg"
+    printf '\x55' | dd of="$WORK/neg" bs=1 seek=$((0x100010)) conv=notrunc status=none
+    check "negative control: a changed byte is seen" bash -c "! same_ram '$WORK/neg' '$WORK/q11-0.mem'"
+    check "negative control: the loader blob at 1 MiB is in memory" python3 -c "
+d = open('$WORK/q11-0.mem', 'rb').read()[0x100000:0x101000]
+assert any(d)"
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE qemu-system-x86_64 "$f" "$WORK/neg.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "negative control: QEMU 7.2 rejects the mapped-ram file itself" test $rc = 1
+
+    # damaged headers and bitmaps: one error each, no output left
+    # damage NAME BLOCK FIELD VALUE: set a header field (version, page_size,
+    # bitmap_offset, pages_offset) or "bit" (set bit VALUE of the bitmap)
+    damage() {
+        python3 - "$f" "$WORK/d-$1.bin" "$2" "$3" "$4" <<'EOF'
+import struct, sys
+src, dst, block, field, value = sys.argv[1:]
+d = bytearray(open(src, 'rb').read())
+p = d.index(b'\x03ram') + 4 + 8
+total = struct.unpack('>Q', d[p:p + 8])[0] & ~0xfff
+p += 8
+while total:
+    n = d[p]; name = d[p + 1:p + 1 + n].decode(); p += 1 + n
+    used = struct.unpack('>Q', d[p:p + 8])[0]; p += 8
+    ver, ps, bo, po = struct.unpack('>IQQQ', d[p:p + 28])
+    if name == block:
+        v = int(value, 0)
+        if field == 'bit':
+            d[bo + v // 8] |= 1 << (v % 8)
+        else:
+            at = {'version': 0, 'page_size': 4, 'bitmap_offset': 12,
+                  'pages_offset': 20}[field]
+            fmt = '>I' if field == 'version' else '>Q'
+            struct.pack_into(fmt, d, p + at, v)
+        break
+    p = po + used
+    total -= used
+open(dst, 'wb').write(d)
+EOF
+    }
+    size=$(stat -c %s "$f")
+    bad_case() {
+        local name=$1 pattern=$2
+        for cmd in verify extract normalize legacy-to-ber dump; do
+            local args=("$WORK/d-$name.bin")
+            case $cmd in extract|normalize|legacy-to-ber) args+=("$WORK/o-$cmd-$name") ;; esac
+            expect_exit "bad mapped-ram ($name): $cmd refuses it" 1 "$M" $cmd -q "${args[@]}"
+            expect_err "bad mapped-ram ($name): $cmd says why" "$pattern"
+            check "bad mapped-ram ($name): $cmd: one line" test "$(wc -l <"$WORK/err")" = 1
+            check "bad mapped-ram ($name): $cmd: no output left" bash -c "! ls -d '$WORK'/o-$cmd-$name* 2>/dev/null"
+        done
+    }
+    damage past-end pc.rom pages_offset $(( (size / 4096 + 1) * 4096 ))
+    bad_case past-end "offset [0-9]+: .*mapped-ram header of block 'pc.rom': the pages at 0x[0-9a-f]+ \(131072 bytes\) point past the end of the file \($size bytes\)"
+    damage overlap pc.ram pages_offset 0x400
+    bad_case overlap "offset 113: .*mapped-ram header of block 'pc.ram': the bitmap at 0x8d \(1024 bytes for 8192 pages\) overlaps the pages at pages_offset 0x400"
+    damage overlap-header pc.ram bitmap_offset 0x80
+    bad_case overlap-header "offset 113: .*mapped-ram header of block 'pc.ram': bitmap_offset 0x80 overlaps the header"
+    damage bitmap-past-block /rom@etc/acpi/rsdp bit 1
+    bad_case bitmap-past-block "offset [0-9]+: .*mapped-ram bitmap of block '/rom@etc/acpi/rsdp' marks page 1, past the block's 1 pages"
+    damage version pc.ram version 2
+    bad_case version "offset 113: .*mapped-ram header of block 'pc.ram': version 2 \(only 1 is known\)"
+    damage page-size pc.ram page_size 512
+    bad_case page-size "offset 113: .*mapped-ram header of block 'pc.ram': page size 512 is not the stream's 4096"
+    # negative control: the same script without damage gives a good file
+    damage none pc.ram version 1
+    expect_exit "negative control: the undamaged copy verifies" 0 "$M" verify -q "$WORK/d-none.bin"
+    # a truncated file: the pages of the last block are missing
+    last=$(headers "$f" | tail -1 | cut -d' ' -f3)
+    head -c $((last + 2048)) "$f" >"$WORK/d-trunc.bin"
+    bad_case trunc "mapped-ram header of block '/rom@etc/acpi/rsdp': the pages at 0x[0-9a-f]+ \(4096 bytes\) point past the end of the file \($((last + 2048)) bytes\)"
+fi
 finish
