@@ -107,6 +107,12 @@ int mc_cmd_normalize(int argc, char **argv)
     const char *tmpdir = getenv("TMPDIR");
     no.tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp";
     no.src = in.src;
+    /* pages are read back from the input file instead of copied: only for
+     * a regular file read from its start, with no layer in between */
+    no.src_fd = -1;
+    if (strcmp(inpath, "-") != 0 && mc_src_file_size(in.src) != UINT64_MAX) {
+        no.src_fd = mc_src_fd(in.src);
+    }
     mc_visitor *v = mc_normalize_visitor_new(&no,
                                              mc_legacy_writer_new(&out.sink));
     bool ok = mc_cli_read(&in, in.format, v, &c, false, &err);

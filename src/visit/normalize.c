@@ -380,7 +380,11 @@ static bool nz_start_stream(mc_visitor *v, const mc_stream_info *info,
     x->page_size = info->page_size;
     free(x->page);
     x->page = mc_malloc(x->page_size);
-    mc_ram_image_opts io = {.dirfd = -1, .tmpdir = x->o.tmpdir, .only_fd = -1};
+    mc_ram_image_opts io = {
+        .dirfd = -1, .tmpdir = x->o.tmpdir, .only_fd = -1,
+        .src_fd = x->o.src && x->o.src_fd > 0 ? x->o.src_fd : -1,
+        .src = x->o.src,
+    };
     mc_ram_image_free(x->img);
     x->img = mc_ram_image_new(info->page_size, &io);
     return mc_visit_start_stream(x->out, info, errp);

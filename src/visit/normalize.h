@@ -38,6 +38,10 @@ typedef struct mc_normalize_opts {
     const struct mc_sink *out_sink;
     const char *tmpdir;   /* for the page store (NULL: /tmp) */
     const mc_src *src;    /* the input, for offsets in messages (or NULL) */
+    /* src's file descriptor when src reads a regular file from its start
+     * (else -1 or 0, as a zeroed struct has): pages are then noted by
+     * their input offset, not copied */
+    int src_fd;
 } mc_normalize_opts;
 
 /* out receives the normalized stream and is owned by the new visitor. */
