@@ -465,6 +465,11 @@ bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp)
     return true;
 }
 
+int mc_src_fd(const mc_src *s)
+{
+    return s->read == fd_read ? (int)(intptr_t)s->read_opaque : -1;
+}
+
 uint64_t mc_src_file_size(const mc_src *s)
 {
     struct stat st;

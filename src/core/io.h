@@ -120,6 +120,8 @@ void mc_src_pop_limit(mc_src *s, uint64_t saved);
 /* The size of the input when s reads a regular file directly (from the
  * start of the file: offsets are file offsets), else UINT64_MAX. */
 uint64_t mc_src_file_size(const mc_src *s);
+/* The file descriptor s reads directly (a regular file or not), else -1. */
+int mc_src_fd(const mc_src *s);
 /* The field path named in truncation errors; returns the previous one. */
 const char *mc_src_set_path(mc_src *s, const char *path);
 

@@ -127,6 +127,41 @@ assert [b['idstr'] for b in ms[0]['blocks']] == names, ms"
     [ $rc = 0 ] && [ -e "$WORK/q11-$mf.mem" ] && check "normalized: QEMU 7.2 has the same memory as 11.1 (multifd $mf)" same_ram "$WORK/q72-$mf.mem" "$WORK/q11-$mf.mem"
 done
 
+# normalize --mapped-ram: a sequential stream as a mapped-ram file
+if [ -e "$WORK/n-0.mig" ]; then
+    expect_exit "normalize --mapped-ram of the normalized file" 0 "$M" normalize -q --mapped-ram "$WORK/n-0.mig" "$WORK/n-0.mr"
+    check "normalize --mapped-ram gives QEMU 11.1's own file back byte for byte" cmp -s "$WORK/n-0.mr" "$WORK/mr-0.bin"
+fi
+if python3 "$here/make-mapped-ram.py" --plain --machine $MACHINE "$WORK/qemu-11.1" "$WORK/plain.mig" >"$WORK/mk" 2>&1; then
+    kinds=$("$M" dump "$WORK/plain.mig" | python3 -c "import json, sys; print(' '.join(sorted(json.load(sys.stdin)['ram_summary']['records'])))")
+    check "QEMU 11.1's plain file: ZERO and PAGE records, no mapped-ram" test "$kinds" = "eos mem_size page zero"
+    expect_exit "normalize --mapped-ram of QEMU 11.1's plain stream" 0 "$M" normalize -q --mapped-ram "$WORK/plain.mig" "$WORK/plain.mr"
+    check "normalize --mapped-ram: the output has holes" test "$(du -k "$WORK/plain.mr" | cut -f1)" -lt $(( $(stat -c %s "$WORK/plain.mr") / 1024 / 4 ))
+    expect_exit "normalize --mapped-ram: the output verifies" 0 "$M" verify -q "$WORK/plain.mr"
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE "$WORK/qemu-11.1" "$WORK/plain.mig" "$WORK/plain.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "QEMU 11.1 loads its plain stream" test $rc = 0
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE --mapped-ram "$WORK/qemu-11.1" "$WORK/plain.mr" "$WORK/plain.mr.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "QEMU 11.1 loads the mapped-ram file normalize made (migrate-incoming file:)" test $rc = 0 || cat "$WORK/ld"
+    [ $rc = 0 ] && [ -e "$WORK/plain.mem" ] && check "normalize --mapped-ram: QEMU 11.1 has the same memory" cmp -s "$WORK/plain.mem" "$WORK/plain.mr.mem"
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE "$WORK/qemu-11.1" "$WORK/plain.mr" "$WORK/neg.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "negative control: QEMU 11.1 without the capability rejects that file" test $rc = 1
+else
+    bad "QEMU 11.1 writes a plain file" "$(tail -3 "$WORK/mk")"
+fi
+# from a fixture with XBZRLE pages (QEMU 7.2): the same guest RAM
+if [ -e "$FIXTURES/pc-xbzrle.mig" ]; then
+    expect_exit "normalize --mapped-ram of pc-xbzrle" 0 "$M" normalize -q --mapped-ram "$FIXTURES/pc-xbzrle.mig" "$WORK/xb.mr"
+    "$M" extract -q "$FIXTURES/pc-xbzrle.mig" "$WORK/xb.x" && "$M" extract -q "$WORK/xb.mr" "$WORK/xb.mr.x"
+    check "normalize --mapped-ram of pc-xbzrle: same pc.ram" cmp -s "$WORK/xb.x/pc.ram.ram" "$WORK/xb.mr.x/pc.ram.ram"
+    check "normalize --mapped-ram: the capability is listed" grep -q mapped-ram "$WORK/xb.mr"
+fi
+expect_exit "normalize --mapped-ram to a pipe is refused" 2 bash -c "set -o pipefail; '$M' normalize -q --mapped-ram '$FIXTURES/pc-loader.mig' - | cat >/dev/null"
+expect_err "normalize --mapped-ram to a pipe: says why" "needs a regular file as OUT"
+expect_exit "normalize --mapped-ram --squash is refused" 2 "$M" normalize -q --mapped-ram --squash "$FIXTURES/pc-loader.mig" "$WORK/o-sq"
+
 f=$WORK/mr-0.bin
 if [ -e "$f" ] && [ -e "$WORK/q11-0.mem" ]; then
     # negative controls: the comparison sees one changed byte of the loader
