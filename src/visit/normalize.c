@@ -2,11 +2,9 @@
  * The normalize visitor: XBZRLE and COMPRESS_PAGE records to PAGE records,
  * optionally every page once (see visit/normalize.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/mapped_ram.h"
 #include "core/page.h"
@@ -232,26 +230,6 @@ static bool nz_mapped_out_record(nz_visitor *x, const mc_ram_record *rec,
     }
 }
 
-static bool nz_pwrite(int fd, const uint8_t *p, size_t n, uint64_t at,
-                      mc_error **errp)
-{
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, (off_t)at);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            mc_error_set_errno(errp, errno, "write error");
-            mc_error_set_side(errp, MC_SIDE_OUTPUT);
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-        at += (uint64_t)w;
-    }
-    return true;
-}
-
 /* The pages (those that are not all zero, as QEMU leaves zero pages out)
  * and the bitmaps, into the holes the stream left for them. */
 static bool nz_mapped_fill(nz_visitor *x, mc_error **errp)
@@ -282,11 +260,15 @@ static bool nz_mapped_fill(nz_visitor *x, mc_error **errp)
                 continue;
             }
             bm[idx / 8] |= (uint8_t)(1u << (idx % 8));
-            ok = nz_pwrite(x->o.out_fd, x->page, x->page_size,
-                           ob->pages_offset + idx * x->page_size, errp);
+            ok = mc_fd_pwrite(x->o.out_fd, x->page, x->page_size,
+                              ob->pages_offset + idx * x->page_size,
+                              "the output", errp);
         }
-        ok = ok && nz_pwrite(x->o.out_fd, bm, (size_t)bsize, ob->bitmap_offset,
-                             errp);
+        ok = ok && mc_fd_pwrite(x->o.out_fd, bm, (size_t)bsize,
+                                ob->bitmap_offset, "the output", errp);
+        if (!ok) {
+            mc_error_set_side(errp, MC_SIDE_OUTPUT);
+        }
         free(bm);
         if (!ok) {
             return false;

@@ -128,29 +128,6 @@ void mc_ram_image_free(mc_ram_image *img)
     free(img);
 }
 
-static int ri_tmpfile(const char *dir, mc_error **errp)
-{
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (fd < 0) {
-        size_t n = strlen(dir) + 32;
-        char *p = mc_malloc(n);
-        snprintf(p, n, "%s/migconv-ram.XXXXXX", dir);
-        fd = mkstemp(p);
-        if (fd >= 0) {
-            unlink(p);
-        }
-        free(p);
-    }
-    if (fd < 0) {
-        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
-                           dir);
-    }
-    return fd;
-}
-
 static bool ri_open(mc_ram_image *img, ri_block *b, mc_error **errp)
 {
     if (img->o.only && strcmp(img->o.only, b->idstr) != 0) {
@@ -170,7 +147,7 @@ static bool ri_open(mc_ram_image *img, ri_block *b, mc_error **errp)
         }
         b->own_fd = true;
     } else {
-        b->fd = ri_tmpfile(img->o.tmpdir ? img->o.tmpdir : "/tmp", errp);
+        b->fd = mc_tmpfile(img->o.tmpdir ? img->o.tmpdir : "/tmp", errp);
         if (b->fd < 0) {
             return false;
         }
@@ -228,46 +205,17 @@ static bool ri_mem_size(mc_ram_image *img, const mc_ram_record *rec,
 static bool ri_pwrite(ri_block *b, const uint8_t *p, size_t n, uint64_t at,
                       mc_error **errp)
 {
-    while (n) {
-        ssize_t w = pwrite(b->fd, p, n, (off_t)at);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            mc_error_set_errno(errp, w < 0 ? errno : ENOSPC,
-                               "write error on the image of RAM block %s",
-                               b->idstr);
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-        at += (uint64_t)w;
-    }
-    return true;
+    char what[300];
+    snprintf(what, sizeof(what), "the image of RAM block %s", b->idstr);
+    return mc_fd_pwrite(b->fd, p, n, at, what, errp);
 }
 
 static bool ri_pread(ri_block *b, uint8_t *p, size_t n, uint64_t at,
                      mc_error **errp)
 {
-    while (n) {
-        ssize_t r = pread(b->fd, p, n, (off_t)at);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            mc_error_set_errno(errp, errno, "read error on the image of RAM "
-                               "block %s", b->idstr);
-            return false;
-        }
-        if (r == 0) {
-            memset(p, 0, n); /* past the end: cannot happen, it is sized */
-            return true;
-        }
-        p += r;
-        n -= (size_t)r;
-        at += (uint64_t)r;
-    }
-    return true;
+    char what[300];
+    snprintf(what, sizeof(what), "the image of RAM block %s", b->idstr);
+    return mc_fd_pread(b->fd, p, n, at, what, errp);
 }
 
 static bool ri_flush(mc_ram_image *img, mc_error **errp)
@@ -286,27 +234,10 @@ static bool ri_flush(mc_ram_image *img, mc_error **errp)
 static bool ri_io(int fd, bool wr, void *p, size_t n, uint64_t at,
                   const char *idstr, mc_error **errp)
 {
-    uint8_t *q = p;
-    while (n) {
-        ssize_t r = wr ? pwrite(fd, q, n, (off_t)at) : pread(fd, q, n, (off_t)at);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0 || (wr && r == 0)) {
-            mc_error_set_errno(errp, r < 0 ? errno : ENOSPC, "%s error on "
-                               "the page index of RAM block %s",
-                               wr ? "write" : "read", idstr);
-            return false;
-        }
-        if (r == 0) {
-            memset(q, 0, n);   /* a hole past the end: no entries */
-            return true;
-        }
-        q += r;
-        n -= (size_t)r;
-        at += (uint64_t)r;
-    }
-    return true;
+    char what[300];
+    snprintf(what, sizeof(what), "the page index of RAM block %s", idstr);
+    return wr ? mc_fd_pwrite(fd, p, n, at, what, errp)
+              : mc_fd_pread(fd, p, n, at, what, errp);
 }
 
 /* The cached window holding entry idx of block i. */
@@ -349,7 +280,7 @@ static bool ri_idx_set(mc_ram_image *img, size_t i, uint64_t idx, uint64_t v,
         if (v == 0) {
             return true;   /* nothing noted in this block yet */
         }
-        b->ifd = ri_tmpfile(img->o.tmpdir ? img->o.tmpdir : "/tmp", errp);
+        b->ifd = mc_tmpfile(img->o.tmpdir ? img->o.tmpdir : "/tmp", errp);
         if (b->ifd < 0) {
             return false;
         }

@@ -36,24 +36,7 @@ export -f same_ram
 
 # the MappedRamHeaders and bitmap bit counts, read by Python from the file:
 # "idstr bitmap_offset pages_offset present" per block
-headers() {
-    python3 - "$1" <<'EOF'
-import struct, sys
-d = open(sys.argv[1], 'rb').read()
-p = d.index(b'\x03ram') + 4 + 8          # START ram: idstr, instance, version
-total = struct.unpack('>Q', d[p:p + 8])[0] & ~0xfff
-p += 8
-while total:
-    n = d[p]; name = d[p + 1:p + 1 + n].decode(); p += 1 + n
-    used = struct.unpack('>Q', d[p:p + 8])[0]; p += 8
-    ver, ps, bo, po = struct.unpack('>IQQQ', d[p:p + 28])
-    pages = used // ps
-    bm = d[bo:bo + (pages + 63) // 64 * 8]
-    print(name, bo, po, sum(bin(x).count('1') for x in bm))
-    p = po + used
-    total -= used
-EOF
-}
+headers() { python3 "$here/mapped-ram-headers.py" "$1"; }
 
 for mf in 0 2; do
     f=$WORK/mr-$mf.bin
@@ -180,33 +163,7 @@ assert any(d)"
     # damaged headers and bitmaps: one error each, no output left
     # damage NAME BLOCK FIELD VALUE: set a header field (version, page_size,
     # bitmap_offset, pages_offset) or "bit" (set bit VALUE of the bitmap)
-    damage() {
-        python3 - "$f" "$WORK/d-$1.bin" "$2" "$3" "$4" <<'EOF'
-import struct, sys
-src, dst, block, field, value = sys.argv[1:]
-d = bytearray(open(src, 'rb').read())
-p = d.index(b'\x03ram') + 4 + 8
-total = struct.unpack('>Q', d[p:p + 8])[0] & ~0xfff
-p += 8
-while total:
-    n = d[p]; name = d[p + 1:p + 1 + n].decode(); p += 1 + n
-    used = struct.unpack('>Q', d[p:p + 8])[0]; p += 8
-    ver, ps, bo, po = struct.unpack('>IQQQ', d[p:p + 28])
-    if name == block:
-        v = int(value, 0)
-        if field == 'bit':
-            d[bo + v // 8] |= 1 << (v % 8)
-        else:
-            at = {'version': 0, 'page_size': 4, 'bitmap_offset': 12,
-                  'pages_offset': 20}[field]
-            fmt = '>I' if field == 'version' else '>Q'
-            struct.pack_into(fmt, d, p + at, v)
-        break
-    p = po + used
-    total -= used
-open(dst, 'wb').write(d)
-EOF
-    }
+    damage() { python3 "$here/mapped-ram-headers.py" "$f" "$WORK/d-$1.bin" "$2" "$3" "$4"; }
     size=$(stat -c %s "$f")
     bad_case() {
         local name=$1 pattern=$2
