@@ -30,7 +30,7 @@ static void usage(FILE *f)
 "                       last RAM section (ZERO when uniform, else PAGE)\n"
 "      --mapped-ram     write a mapped-ram file (QEMU >= 9.0 loads it with\n"
 "                       mapped-ram on and migrate-incoming file:OUT): every\n"
-"                       page at its fixed offset, OUT a regular file\n"
+"                       page at its fixed offset, OUT a named regular file\n"
 "  -f, --force          overwrite OUT if it exists\n"
 "      --progress, --no-progress, -q, --buffer-limit N, --tables FILE:\n"
 "                       as for legacy-to-ber\n"
@@ -94,10 +94,11 @@ int mc_cmd_normalize(int argc, char **argv)
         return code;
     }
     struct stat st;
-    if (no.mapped_ram && (fstat(out.fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+    if (no.mapped_ram && (strcmp(outpath, "-") == 0 ||
+                          fstat(out.fd, &st) != 0 || !S_ISREG(st.st_mode))) {
         mc_error_set(&err, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
-                     "--mapped-ram needs a regular file as OUT (its pages "
-                     "are written at fixed offsets)");
+                     "--mapped-ram needs a named regular file as OUT (its "
+                     "pages are written at fixed offsets)");
         mc_output_abort(&out);
         mc_input_close(&in);
         return mc_cli_report(out.name, err);

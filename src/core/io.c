@@ -443,7 +443,7 @@ bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp)
                       fstat(k->fd, &st) == 0 && S_ISREG(st.st_mode) &&
                       lseek(k->fd, 0, SEEK_CUR) >= 0 ? 1 : -1;
     }
-    if (k->seekable > 0 && n >= sizeof(zeros)) {
+    if (k->seekable > 0 && n >= 4096) {
         if (!mc_sink_flush(k, errp)) {
             return false;
         }

@@ -173,7 +173,8 @@ void mc_sink_init_fn(mc_sink *k, mc_sink_write_fn fn, void *opaque);
 void mc_sink_cleanup(mc_sink *k);
 bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp);
 /* n zero bytes: a hole (seek forward, the file's size fixed by the next
- * flush) when the sink writes a regular file through its fd, else written. */
+ * flush) when n >= 4096 and the sink writes a regular file through its fd,
+ * else written. */
 bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp);
 bool mc_sink_flush(mc_sink *k, mc_error **errp);
 static inline uint64_t mc_sink_offset(const mc_sink *k)

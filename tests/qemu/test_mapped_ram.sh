@@ -142,7 +142,7 @@ if [ -e "$FIXTURES/pc-xbzrle.mig" ]; then
     check "normalize --mapped-ram: the capability is listed" grep -q mapped-ram "$WORK/xb.mr"
 fi
 expect_exit "normalize --mapped-ram to a pipe is refused" 2 bash -c "set -o pipefail; '$M' normalize -q --mapped-ram '$FIXTURES/pc-loader.mig' - | cat >/dev/null"
-expect_err "normalize --mapped-ram to a pipe: says why" "needs a regular file as OUT"
+expect_err "normalize --mapped-ram to a pipe: says why" "needs a named regular file as OUT"
 expect_exit "normalize --mapped-ram --squash is refused" 2 "$M" normalize -q --mapped-ram --squash "$FIXTURES/pc-loader.mig" "$WORK/o-sq"
 
 f=$WORK/mr-0.bin
