@@ -21,6 +21,13 @@ check "round trip: zeros come back as holes" test "$(du -k "$WORK/hm.back" | cut
 check "ber-to-legacy to a pipe: zeros, same bytes" cmp -s "$f" "$WORK/hm.pipe"
 check "the BER is smaller than the file" test "$(stat -c %s "$WORK/hm.ber")" -lt "$(stat -c %s "$f")"
 
+# inside a compressed container (offsets count in the decompressed file)
+gzip -c "$f" >"$WORK/hm.mig.gz"
+expect_exit "verify a gzip-compressed mapped-ram file" 0 "$M" verify -q "$WORK/hm.mig.gz"
+expect_exit "legacy-to-ber of it" 0 "$M" legacy-to-ber -q "$WORK/hm.mig.gz" "$WORK/hmz.ber"
+expect_exit "ber-to-legacy back to gzip" 0 "$M" ber-to-legacy -q "$WORK/hmz.ber" "$WORK/hmz.mig.gz"
+check "gzip round trip: the same stream inside" bash -c "zcat '$WORK/hmz.mig.gz' | cmp -s - '$f'"
+
 # dump: headers and bitmap counts
 "$M" dump --ram-records "$f" >"$WORK/d.json"
 check "dump: headers and pages_present" python3 -c "
