@@ -249,11 +249,27 @@ uint64_t mc_src_left_in_limit(const mc_src *s)
 
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
 {
+    return mc_src_slurp_until(s, cap, NULL, NULL, errp);
+}
+
+bool mc_src_slurp_until(mc_src *s, size_t cap, mc_src_enough_fn enough,
+                        void *opaque, mc_error **errp)
+{
     if (!s->read) {
+        if (enough) {
+            (void)enough(opaque, s->buf + s->pos, s->len - s->pos, true);
+        }
         return true;
     }
     /* Grow in steps; each fill() reads until the buffer is full or EOF. */
-    while (!s->eof) {
+    for (;;) {
+        if (enough &&
+            enough(opaque, s->buf + s->pos, s->len - s->pos, s->eof)) {
+            return true;
+        }
+        if (s->eof) {
+            break;
+        }
         size_t have = s->len - s->pos;
         if (have > cap) {
             mc_error_data(errp, mc_src_offset(s), s->path,
@@ -271,7 +287,7 @@ bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
         if (!fill(s, step, &err)) {
             if (s->eof) {
                 mc_error_free(err);
-                break;
+                continue; /* enough() is told of the end */
             }
             mc_error_propagate(errp, err);
             return false;

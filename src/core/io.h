@@ -97,6 +97,13 @@ uint64_t mc_src_left_in_limit(const mc_src *s);
 /* Buffer all remaining input (at most cap bytes past the read position;
  * cap must be below SIZE_MAX - MC_SRC_BUFSIZE, as --buffer-limit's range is). */
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp);
+/* The same, stopping as soon as enough(opaque, window, buffered, eof)
+ * says what is buffered suffices (it is asked again after each step of
+ * MC_SRC_BUFSIZE, and once at the end of the input). */
+typedef bool (*mc_src_enough_fn)(void *opaque, const uint8_t *p, size_t n,
+                                 bool eof);
+bool mc_src_slurp_until(mc_src *s, size_t cap, mc_src_enough_fn enough,
+                        void *opaque, mc_error **errp);
 /* Bytes buffered past the read position (after slurp: all that is left). */
 static inline size_t mc_src_buffered(const mc_src *s)
 {

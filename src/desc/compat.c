@@ -95,6 +95,20 @@ static const mc_compat_rule rules[] = {
                "would only move the failure into the devices",
     },
     {
+        .id = "section-instance",
+        .from = "every stream (compat --to-stream: checked against a stream "
+                "the target QEMU saved of the same VM)",
+        .to = "a target whose own stream has the section only with other "
+              "instance ids",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REFUSE,
+        .change = "nothing (for 'slirp', rule slirp-instance renumbers); a "
+                  "section absent from the target's stream is a note, since "
+                  "QEMU loads some it never saves ('audio' from 7.2 on)",
+        .why = "QEMU looks a section up by idstr and instance id and refuses "
+               "one it does not have ('Unknown savevm section or instance')",
+    },
+    {
         .id = "section-version",
         .from = "every stream",
         .to = "versions whose built-in tables know the section's vmsd only "
@@ -103,7 +117,8 @@ static const mc_compat_rule rules[] = {
         .action = MC_COMPAT_REFUSE,
         .change = "nothing",
         .why = "QEMU refuses a section whose version_id is newer than its "
-               "own vmsd's",
+               "own vmsd's (with compat --to-tables, the tables given; with "
+               "--to-stream, the version the target's own stream has)",
     },
 };
 
