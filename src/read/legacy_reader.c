@@ -36,6 +36,7 @@
 #include "read/live.h"
 #include "read/mapped_ram_read.h"
 #include "read/readers.h"
+#include "read/vmdesc_scan.h"
 #include "visit/visitors.h"
 
 #define MAX_SECTIONS 65536
@@ -631,8 +632,12 @@ static bool plausible_next(reader *r)
     }
     switch (p[0]) {
     case MC_VM_EOF:
+        /* With keep_trailer, bytes may follow the vmdesc. */
         return n == 1 || (p[1] == MC_VM_VMDESCRIPTION &&
-                          (n < 6 || (mc_be32(p + 2) == n - 6 && p[6] == '{')));
+                          (n < 6 || ((r->opts && r->opts->keep_trailer
+                                          ? mc_be32(p + 2) <= n - 6
+                                          : mc_be32(p + 2) == n - 6) &&
+                                     p[6] == '{')));
     case MC_VM_SECTION_START:
     case MC_VM_SECTION_FULL: {
         if (n < 6) {
@@ -720,10 +725,28 @@ static size_t vmdesc_limit(const reader *r)
                                             : MC_DEFAULT_VMDESC_LIMIT;
 }
 
+/* Take d, the vmdesc whose QEMU_VM_VMDESCRIPTION byte is at offset off. */
+static bool adopt_vmdesc(reader *r, mc_vmdesc *d, uint64_t off,
+                         mc_error **errp)
+{
+    r->vmdesc = d;
+    r->vmdesc_offset = off;
+    if (d->has_page_size && d->page_size != r->page_size) {
+        DATA_ERR(r, r->vmdesc_offset,
+                 "the vmdesc says page size %llu but RAM was read with %u "
+                 "(from %s)", (unsigned long long)d->page_size,
+                 r->page_size, mc_page_size_source_name(r->page_size_source));
+        return false;
+    }
+    return true;
+}
+
 /*
  * Buffer the rest of the input and find the vmdesc at its end:
  * QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION, be32 length, JSON to the end.
- * Sets r->vmdesc (NULL if the stream has none).
+ * With keep_trailer, bytes may follow it: then the first candidate that
+ * parses, and the input is buffered only up to it (read/vmdesc_scan.h),
+ * not to its end.  Sets r->vmdesc (NULL if the stream has none).
  */
 static bool load_vmdesc(reader *r, mc_error **errp)
 {
@@ -733,29 +756,43 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     r->vmdesc_searched = true;
     size_t cap = r->opts && r->opts->tail_cap ? r->opts->tail_cap
                                                : MC_DEFAULT_TAIL_CAP;
-    if (!mc_src_slurp(r->src, cap, errp)) {
+    bool trail = r->opts && r->opts->keep_trailer;
+    mc_vmdesc_scan scan = {.limit = vmdesc_limit(r)};
+    if (!(trail ? mc_src_slurp_until(r->src, cap, mc_vmdesc_scan_enough,
+                                     &scan, errp)
+                : mc_src_slurp(r->src, cap, errp))) {
+        mc_vmdesc_free(scan.vmdesc);
+        mc_error_free(scan.err);
         return false;
     }
+    if (scan.err) {
+        /* Not about the bytes (out of memory): said as it is. */
+        mc_error_set(errp, scan.err->cls, mc_src_offset(r->src) + scan.at + 5,
+                     "vmdesc", "%s", scan.err->msg);
+        mc_error_free(scan.err);
+        return false;
+    }
+    if (scan.found) {
+        if (scan.end > cap) {
+            /* What the limit counts: the rest of the stream, not what
+             * follows it (and not less because it was read already). */
+            mc_vmdesc_free(scan.vmdesc);
+            mc_error_data(errp, mc_src_offset(r->src), r->src->path,
+                          "the device state after this point exceeds the "
+                          "buffering limit of %zu bytes", cap);
+            return false;
+        }
+        return adopt_vmdesc(r, scan.vmdesc,
+                            mc_src_offset(r->src) + scan.at, errp);
+    }
+    /* No candidate parsed (with keep_trailer the whole input is buffered
+     * now): the vmdesc that runs to the end, if any, says what is wrong. */
     const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
-    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
-     * may follow it: then the first candidate that parses. */
-    bool trail = r->opts && r->opts->keep_trailer;
-    for (int pass = 0; pass < (trail ? 2 : 1) && !r->vmdesc; pass++)
     for (size_t i = 1; i + 5 < n; i++) {
         if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
-            b[i + 5] != '{' ||
-            (pass == 0 ? mc_be32(b + i + 1) != n - i - 5
-                       : mc_be32(b + i + 1) > n - i - 5)) {
+            b[i + 5] != '{' || mc_be32(b + i + 1) != n - i - 5) {
             continue;
-        }
-        if (pass == 1 && !mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
-                                          vmdesc_limit(r), &r->vmdesc, NULL)) {
-            continue;
-        }
-        if (pass == 1) {
-            mc_vmdesc_free(r->vmdesc);
-            r->vmdesc = NULL;
         }
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
@@ -766,16 +803,7 @@ static bool load_vmdesc(reader *r, mc_error **errp)
             mc_error_free(err);
             return false;
         }
-        r->vmdesc = d;
-        r->vmdesc_offset = mc_src_offset(r->src) + i;
-        if (d->has_page_size && d->page_size != r->page_size) {
-            DATA_ERR(r, r->vmdesc_offset,
-                     "the vmdesc says page size %llu but RAM was read with %u "
-                     "(from %s)", (unsigned long long)d->page_size,
-                     r->page_size, mc_page_size_source_name(r->page_size_source));
-            return false;
-        }
-        break;
+        return adopt_vmdesc(r, d, mc_src_offset(r->src) + i, errp);
     }
     return true;
 }
@@ -1504,6 +1532,17 @@ static bool parse_items(reader *r, bool top, mc_error **errp)
             }
             if (!mc_src_at_end(r->src, &at_end, errp)) {
                 return false;
+            }
+            if (!at_end && !r->vmdesc && r->opts && r->opts->keep_trailer) {
+                /* A stream without a vmdesc, then other bytes (a state
+                 * volume's): they are the trailer. */
+                const uint8_t *p;
+                if (!mc_src_peek(r->src, 1, &p, errp)) {
+                    return false;
+                }
+                if (p[0] != MC_VM_VMDESCRIPTION) {
+                    return true;
+                }
             }
             return at_end || parse_vmdesc(r, errp);
         case MC_VM_CONFIGURATION:
