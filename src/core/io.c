@@ -1,6 +1,9 @@
+#define _GNU_SOURCE /* O_TMPFILE */
 #include "core/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,7 +459,7 @@ bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp)
                       fstat(k->fd, &st) == 0 && S_ISREG(st.st_mode) &&
                       lseek(k->fd, 0, SEEK_CUR) >= 0 ? 1 : -1;
     }
-    if (k->seekable > 0 && n >= sizeof(zeros)) {
+    if (k->seekable > 0 && n >= 4096) {
         if (!mc_sink_flush(k, errp)) {
             return false;
         }
@@ -479,6 +482,72 @@ bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp)
         n -= c;
     }
     return true;
+}
+
+static bool fd_pio(int fd, bool wr, void *p, size_t n, uint64_t at,
+                   const char *what, mc_error **errp)
+{
+    uint8_t *q = p;
+    while (n) {
+        ssize_t r = wr ? pwrite(fd, q, n, (off_t)at)
+                       : pread(fd, q, n, (off_t)at);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0 || (wr && r == 0)) {
+            mc_error_set_errno(errp, r < 0 ? errno : ENOSPC, "%s error on %s",
+                               wr ? "write" : "read", what);
+            return false;
+        }
+        if (r == 0) {
+            memset(q, 0, n);
+            return true;
+        }
+        q += r;
+        n -= (size_t)r;
+        at += (uint64_t)r;
+    }
+    return true;
+}
+
+bool mc_fd_pwrite(int fd, const void *p, size_t n, uint64_t at,
+                  const char *what, mc_error **errp)
+{
+    return fd_pio(fd, true, (void *)p, n, at, what, errp);
+}
+
+bool mc_fd_pread(int fd, void *p, size_t n, uint64_t at, const char *what,
+                 mc_error **errp)
+{
+    return fd_pio(fd, false, p, n, at, what, errp);
+}
+
+int mc_tmpfile(const char *dir, mc_error **errp)
+{
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+        size_t n = strlen(dir) + 32;
+        char *p = mc_malloc(n);
+        snprintf(p, n, "%s/migconv-tmp.XXXXXX", dir);
+        fd = mkstemp(p);
+        if (fd >= 0) {
+            unlink(p);
+        }
+        free(p);
+    }
+    if (fd < 0) {
+        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
+                           dir);
+    }
+    return fd;
+}
+
+int mc_src_fd(const mc_src *s)
+{
+    return s->read == fd_read ? (int)(intptr_t)s->read_opaque : -1;
 }
 
 uint64_t mc_src_file_size(const mc_src *s)

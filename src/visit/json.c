@@ -950,6 +950,19 @@ static void jv_ram_summarize(mc_json_visitor *j, const mc_ram_record *rec)
     }
 }
 
+/* The members of a RAM block entry of MEM_SIZE. */
+static void jv_ram_block(mc_json_visitor *j, const mc_ram_block *b)
+{
+    jv_kstr(j, "idstr", b->idstr ? b->idstr : "");
+    jv_ku64(j, "used_length", b->used_length);
+    if (b->has_page_size) {
+        jv_ku64(j, "page_size", b->page_size);
+    }
+    if (b->has_addr) {
+        jv_ku64(j, "addr", b->addr);
+    }
+}
+
 static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
 {
     jv_open(j, NULL, false);
@@ -959,16 +972,8 @@ static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
         jv_ku64(j, "total", rec->offset);
         jv_open(j, "blocks", true);
         for (size_t i = 0; i < rec->n_blocks; i++) {
-            const mc_ram_block *b = &rec->blocks[i];
             jv_open(j, NULL, false);
-            jv_kstr(j, "idstr", b->idstr ? b->idstr : "");
-            jv_ku64(j, "used_length", b->used_length);
-            if (b->has_page_size) {
-                jv_ku64(j, "page_size", b->page_size);
-            }
-            if (b->has_addr) {
-                jv_ku64(j, "addr", b->addr);
-            }
+            jv_ram_block(j, &rec->blocks[i]);
             jv_close(j);
         }
         jv_close(j);
@@ -991,15 +996,7 @@ static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
         jv_ku64(j, "length", rec->len);
         break;
     case MC_RAM_MAPPED_BLOCK: {
-        const mc_ram_block *b = rec->blocks;
-        jv_kstr(j, "idstr", b->idstr ? b->idstr : "");
-        jv_ku64(j, "used_length", b->used_length);
-        if (b->has_page_size) {
-            jv_ku64(j, "page_size", b->page_size);
-        }
-        if (b->has_addr) {
-            jv_ku64(j, "addr", b->addr);
-        }
+        jv_ram_block(j, rec->blocks);
         if (rec->mapped_hdr) {
             jv_open(j, "header", false);
             jv_ku64(j, "version", rec->mapped_hdr->version);
