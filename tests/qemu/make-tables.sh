@@ -27,14 +27,14 @@ tables 7.2 x86 \
     "$q/q35-5.2-devices.mig" "$q/pc-5.2-bare.mig"
 tables 7.2 aarch64 "$s/aarch64-virt.mig"
 tables 7.2 ppc64 "$s/ppc64-pseries.mig"
-tables 7.2 s390x "$s/s390x-ccw.mig"
+tables 7.2 s390x "$s/s390x-ccw.mig" "$q/s390x-ccw-virtio.mig"
 tables 7.2 riscv64 "$s/riscv64-virt.mig"
 for v in 5.2 10.0 11.1; do
     d=$top/tests/fixtures/qemu-$v
     tables "$v" x86 "$d/q35-5.2-devices.mig" "$d/pc-5.2-bare.mig" "$d/x86-microvm.mig"
     tables "$v" aarch64 "$d/aarch64-virt.mig"
     tables "$v" ppc64 "$d/ppc64-pseries.mig"
-    tables "$v" s390x "$d/s390x-ccw.mig"
+    tables "$v" s390x "$d/s390x-ccw.mig" "$d/s390x-ccw-virtio.mig"
     tables "$v" riscv64 "$d/riscv64-virt.mig"
 done
 # QEMU 5.2's and 7.2's vmdesc describe s390_css's css (an array of 256

@@ -153,15 +153,32 @@ novq='walk(if type == "object" and .name? == "vring.num" then del(.value) else .
 check "10.0 -> 11.1: everything but vring.num is as the input has it" \
     test "$(jq -c "$novq" "$WORK/rt.json" | md5sum)" = "$(jq -c "$novq" "$WORK/s10.json" | md5sum)"
 qemu "10.0 -> 11.1: QEMU 11.1 loads the retargeted stream" accepts q35-5.2-devices "$WORK/rt.mig" 11.1
+# BER input: the same findings and the same output
+"$MIGCONV" legacy-to-ber -q -f "$in" "$WORK/in.ber"
+check "10.0 -> 11.1 from BER: compat names the same four" compat_is "$WORK/in.ber" 11.1 vring-num vring-num vring-num vring-num
+expect_exit "10.0 -> 11.1 from BER: retarget" 0 "$MIGCONV" retarget -f --to 11.1 "$WORK/in.ber" "$WORK/rt-ber.mig"
+check "10.0 -> 11.1 from BER: the output is the legacy input's, byte for byte" cmp -s "$WORK/rt-ber.mig" "$WORK/rt.mig"
 in=$F/qemu-10.0/q35-5.2-devices-suppress.mig
 expect_exit "10.0 -> 11.1 without a vmdesc: retarget (built-in tables)" 0 "$MIGCONV" retarget -f --to 11.1 "$in" "$WORK/rt.mig"
 check "10.0 -> 11.1 without a vmdesc: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
 qemu "10.0 -> 11.1 without a vmdesc: QEMU 11.1 loads it" accepts q35-5.2-devices-suppress "$WORK/rt.mig" 11.1
 
+# The same on s390x (virtio-ccw, s390-ccw-virtio-5.2): 10.0's balloon and
+# rng queues of 1024 are refused by 11.1, set to 128 and 8 they load
+in=$F/qemu-10.0/s390x-ccw-virtio.mig
+check "s390x 10.0 -> 11.1: compat names the balloon's and the rng's ring sizes" \
+    compat_is "$in" 11.1 vring-num vring-num
+qemu "s390x 10.0 -> 11.1: QEMU 11.1 rejects the stream as it is" rejects s390x-ccw-virtio "$in" 11.1 'vring.num 1024 exceeds allocated max 128'
+expect_exit "s390x 10.0 -> 11.1: retarget" 0 "$MIGCONV" retarget -f --to 11.1 "$in" "$WORK/rt.mig"
+expect_err "s390x 10.0 -> 11.1: the rng's queue becomes 8" "virtio-rng' \(id [0-9]+\): vring.num of 1 virtio queues never set up -> .*1024 -> 8\) \[vring-num\]"
+check "s390x 10.0 -> 11.1: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
+qemu "s390x 10.0 -> 11.1: QEMU 11.1 loads the retargeted stream" accepts s390x-ccw-virtio "$WORK/rt.mig" 11.1
+qemu "s390x 11.1 -> 5.2: QEMU 5.2 loads 11.1's stream as it is" accepts s390x-ccw-virtio "$F/qemu-11.1/s390x-ccw-virtio.mig" 5.2
+
 # The ring size table agrees with every queue of what 5.2, 7.2 and 11.1
 # write (compat would note a smaller size, block a larger one)
 for v in 5.2 7.2 11.1; do
-    for n in q35-5.2-devices q35-5.2-devices-suppress; do
+    for n in q35-5.2-devices q35-5.2-devices-suppress s390x-ccw-virtio; do
         "$MIGCONV" compat --to 11.1 "$F/qemu-$v/$n.mig" >"$WORK/compat" 2>&1
         check "$v $n: every ring size is the table's (no vring-num line)" \
             eval '! grep -q vring-num "$WORK/compat"'
