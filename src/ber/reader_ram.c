@@ -591,6 +591,13 @@ bool mc_br_read_ram_section(reader *r, const tl *t, mc_error **errp)
         path_pop(r, rold);
         rbytes += mc_src_offset(r->src) - here;
     }
+    if (r->mapped.end) {
+        return DATA_ERR(r, mc_src_offset(r->src), "the RAM section ends "
+                        "inside the region of mapped block '%s' (at file "
+                        "offset 0x%llx of 0x%llx)", r->mapped.idstr,
+                        (unsigned long long)r->mapped.pos,
+                        (unsigned long long)r->mapped.end);
+    }
     if (t->indef && rbytes <= MC_BER_RAM_DEFINITE_MAX) {
         return DATA_ERR(r, roff, "indefinite-length RAM records of only %llu "
                         "bytes (up to %u bytes they have definite length)",

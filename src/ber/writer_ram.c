@@ -154,6 +154,26 @@ static bool run_extends(ber_writer *w, run_kind kind, const mc_ram_record *rec)
     return w->run_count < w->run_max_pages;
 }
 
+/* RamBlock: name, used length, optional page size and address */
+static bool put_ram_block(mc_der_buf *d, const mc_ram_block *b,
+                          mc_error **errp)
+{
+    if (!mc_bw_check_counted(b->idstr, "RAM block name", errp) ||
+        !mc_der_open(d, MC_BER_SEQ, errp)) {
+        return false;
+    }
+    mc_der_put_str(d, MC_BER_UTF8, b->idstr);
+    mc_der_put_uint(d, MC_BER_INTEGER, b->used_length);
+    if (b->has_page_size) {
+        mc_der_put_uint(d, MC_BER_CTX | 0, b->page_size);
+    }
+    if (b->has_addr) {
+        mc_der_put_uint(d, MC_BER_CTX | 1, b->addr);
+    }
+    mc_der_close(d);
+    return true;
+}
+
 static bool encode_mem_size(ber_writer *w, const mc_ram_record *rec,
                             mc_error **errp)
 {
@@ -168,20 +188,9 @@ static bool encode_mem_size(ber_writer *w, const mc_ram_record *rec,
         return false;
     }
     for (size_t i = 0; i < rec->n_blocks; i++) {
-        const mc_ram_block *b = &rec->blocks[i];
-        if (!mc_bw_check_counted(b->idstr, "RAM block name", errp) ||
-            !mc_der_open(d, MC_BER_SEQ, errp)) {
+        if (!put_ram_block(d, &rec->blocks[i], errp)) {
             return false;
         }
-        mc_der_put_str(d, MC_BER_UTF8, b->idstr);
-        mc_der_put_uint(d, MC_BER_INTEGER, b->used_length);
-        if (b->has_page_size) {
-            mc_der_put_uint(d, MC_BER_CTX | 0, b->page_size);
-        }
-        if (b->has_addr) {
-            mc_der_put_uint(d, MC_BER_CTX | 1, b->addr);
-        }
-        mc_der_close(d);
     }
     mc_der_close(d);
     mc_der_close(d);
@@ -201,20 +210,10 @@ static bool encode_mapped_block(ber_writer *w, const mc_ram_record *rec,
     mc_der_buf *d = &w->scratch;
     d->len = 0;
     d->n_open = 0;
-    if (!mc_bw_check_counted(b->idstr, "RAM block name", errp) ||
-        !mc_der_open(d, MC_BER_RAM_MAPPED_BLOCK, errp) ||
-        !mc_der_open(d, MC_BER_SEQ, errp)) {
+    if (!mc_der_open(d, MC_BER_RAM_MAPPED_BLOCK, errp) ||
+        !put_ram_block(d, b, errp)) {
         return false;
     }
-    mc_der_put_str(d, MC_BER_UTF8, b->idstr);
-    mc_der_put_uint(d, MC_BER_INTEGER, b->used_length);
-    if (b->has_page_size) {
-        mc_der_put_uint(d, MC_BER_CTX | 0, b->page_size);
-    }
-    if (b->has_addr) {
-        mc_der_put_uint(d, MC_BER_CTX | 1, b->addr);
-    }
-    mc_der_close(d);
     mc_der_put_uint(d, MC_BER_INTEGER, h->version);
     mc_der_put_uint(d, MC_BER_INTEGER, h->page_size);
     mc_der_put_uint(d, MC_BER_INTEGER, h->bitmap_offset);

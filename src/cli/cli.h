@@ -200,11 +200,19 @@ bool mc_cli_read_ex(mc_input *in, mc_format fmt, mc_visitor *v,
 typedef struct mc_cli_convert_opts {
     bool names;        /* legacy-to-ber: field names in the BER */
     bool validate;     /* ber-to-legacy: libtasn1 check of every record */
+    /* When set, the output's name is chosen once the input is open and
+     * its format known (batch: the name depends on the direction, and a
+     * FIFO can be opened only once); outpath is then ignored.  It writes
+     * the name to out, or sets *skip (--skip-existing), or fails. */
+    bool (*name_output)(void *opaque, mc_format from, char *out, size_t cap,
+                        bool *skip, mc_error **errp);
+    void *name_opaque;
 } mc_cli_convert_opts;
 typedef struct mc_cli_convert_result {
     mc_format from, to;
     uint64_t bytes_in, bytes_out, trailer;
     bool blame_output;
+    bool skipped;      /* name_output said to leave this input */
     char errfile[600];
     const char *container; /* "libvirt", "gzip", ... or NULL */
 } mc_cli_convert_result;

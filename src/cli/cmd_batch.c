@@ -288,46 +288,65 @@ static bool same_content(const char *a, const char *b, const mc_cli_common *c,
     return ok;
 }
 
+/* What name_output needs (convert.c): the output is named once the input
+ * is open and its format known, so every input is opened once (a FIFO
+ * needs no --to). */
+typedef struct naming {
+    const batch_opts *o;
+    const job *j;
+    job_result *r;
+} naming;
+
+static bool name_output(void *opaque, mc_format from, char *out, size_t cap,
+                        bool *skip, mc_error **errp)
+{
+    naming *nm = opaque;
+    job_result *r = nm->r;
+    mc_format to = from == MC_FORMAT_LEGACY ? MC_FORMAT_BER : MC_FORMAT_LEGACY;
+    output_name(nm->o, nm->j, to, r->output, sizeof(r->output));
+    snprintf(out, cap, "%s", r->output);
+    snprintf(r->from, sizeof(r->from), "%s", mc_format_name(from));
+    snprintf(r->to, sizeof(r->to), "%s", mc_format_name(to));
+    struct stat st;
+    if (nm->o->skip_existing && stat(r->output, &st) == 0) {
+        *skip = true;
+        return false;
+    }
+    if (!mkdirs(r->output)) {
+        mc_error_set_errno(errp, errno, "cannot create the directory");
+        return false;
+    }
+    return true;
+}
+
 static void run_job(const batch_opts *o, const job *j, job_result *r)
 {
     memset(r, 0, sizeof(*r));
     mc_error *err = NULL;
-    /* The direction, from the content unless --to says. */
-    mc_format from = o->from;
-    if (from == MC_FORMAT_UNKNOWN) {
-        mc_input in;
-        if (!mc_input_open(&in, j->path, &o->c, &err)) {
-            set_error(r, j->path, err);
-            return;
-        }
-        from = in.format;
-        mc_input_close(&in);
-        if (from == MC_FORMAT_UNKNOWN) {
-            mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-            set_error(r, j->path, err);
-            return;
-        }
-    }
-    mc_format to = from == MC_FORMAT_LEGACY ? MC_FORMAT_BER : MC_FORMAT_LEGACY;
-    output_name(o, j, to, r->output, sizeof(r->output));
-    snprintf(r->from, sizeof(r->from), "%s", mc_format_name(from));
-    snprintf(r->to, sizeof(r->to), "%s", mc_format_name(to));
     struct stat st;
-    if (o->skip_existing && stat(r->output, &st) == 0) {
-        r->status = 2;
+    if (o->verify && stat(j->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        mc_error_set(&err, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                     "--verify reads the input twice: it needs a regular "
+                     "file, not a pipe or device");
+        set_error(r, j->path, err);
         return;
     }
-    if (!mkdirs(r->output)) {
-        mc_error_set_errno(&err, errno, "cannot create the directory");
-        set_error(r, r->output, err);
-        return;
-    }
+    /* The direction, from the content unless --to says (o->from). */
+    naming nm = {.o = o, .j = j, .r = r};
+    mc_cli_convert_opts conv = o->conv;
+    conv.name_output = name_output;
+    conv.name_opaque = &nm;
     mc_cli_convert_result res;
-    if (!mc_cli_convert_one(j->path, r->output, from, &o->conv, &o->c, &res,
+    if (!mc_cli_convert_one(j->path, NULL, o->from, &conv, &o->c, &res,
                             &err)) {
         set_error(r, res.errfile, err);
         return;
     }
+    if (res.skipped) {
+        r->status = 2;
+        return;
+    }
+    mc_format to = res.to;
     r->bytes_in = res.bytes_in;
     r->bytes_out = res.bytes_out;
     r->trailer = res.trailer;

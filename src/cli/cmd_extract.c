@@ -160,23 +160,8 @@ static int stdout_image(bool *is_tmp, mc_error **errp)
     if (!tmpdir || !*tmpdir) {
         tmpdir = "/tmp";
     }
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
+    int fd = mc_tmpfile(tmpdir, errp);
     if (fd < 0) {
-        size_t n = strlen(tmpdir) + 32;
-        char *p = mc_malloc(n);
-        snprintf(p, n, "%s/migconv-extract.XXXXXX", tmpdir);
-        fd = mkstemp(p);
-        if (fd >= 0) {
-            unlink(p);
-        }
-        free(p);
-    }
-    if (fd < 0) {
-        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
-                           tmpdir);
         return -1;
     }
     *is_tmp = true;

@@ -8,15 +8,19 @@
 #include "cli/pipeline.h"
 #include "desc/builtin.h"
 #include "desc/compat.h"
+#include "desc/tables.h"
 #include "visit/normalize.h"
+#include "visit/target_profile.h"
 
-enum { OPT_TO = 0x200, OPT_ALLOW_LOSS, OPT_RULES };
+enum { OPT_TO = 0x200, OPT_ALLOW_LOSS, OPT_RULES, OPT_TO_TABLES,
+       OPT_TO_STREAM };
 
 static void usage(bool compat, FILE *f)
 {
     if (compat) {
         fprintf(f,
 "Usage: migconv compat [OPTIONS] --to V IN\n"
+"       migconv compat [OPTIONS] [--to V] --to-tables FILE | --to-stream T IN\n"
 "       migconv compat --rules\n"
 "Say what would stop QEMU V (5.2, 7.2, 10.0, 11.1) from loading the stream\n"
 "IN (legacy or BER): one line per finding on stdout, 'blocks:' or 'note:'.\n"
@@ -24,6 +28,12 @@ static void usage(bool compat, FILE *f)
 "\n"
 "Options:\n"
 "      --to V           the QEMU version that is to load IN\n"
+"      --to-tables FILE the target's descriptor tables (migconv tables)\n"
+"                       instead of V's built-in ones\n"
+"      --to-stream T    a stream the target QEMU saved of the same VM: its\n"
+"                       sections, instances, versions and ring sizes are\n"
+"                       the target's; without --to, the rules that depend\n"
+"                       on the target's version only give notes\n"
 "      --rules          print the rule table and exit\n");
     } else {
         fprintf(f,
@@ -85,11 +95,65 @@ static void report(void *opaque, mc_retarget_kind kind, const char *rule,
     }
 }
 
+/* compat: the target's tables and stream first, then IN. */
+static int compat_run(const mc_run *run, mc_input *in, const mc_cli_common *c,
+                      mc_retarget_opts *ro, const char *to_tables,
+                      const char *to_stream)
+{
+    mc_error *err = NULL;
+    mc_tables *tables = NULL;
+    mc_target_profile *ts = NULL;
+    int code = 0;
+    if (to_tables) {
+        tables = mc_tables_new();
+        if (!mc_cli_load_tables(tables, to_tables, c->tables_limit, &err)) {
+            code = mc_cli_report(to_tables, err);
+            goto out;
+        }
+        ro->to_tables = tables;
+    }
+    if (to_stream) {
+        mc_input tin;
+        if (!mc_input_open(&tin, to_stream, c, &err)) {
+            code = mc_cli_report(to_stream, err);
+            goto out;
+        }
+        if (!tin.fmt) {
+            mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
+            code = mc_run_report(&tin, tin.name, NULL, err);
+            mc_input_close(&tin);
+            goto out;
+        }
+        ts = mc_target_profile_new(c->vmdesc_limit);
+        mc_visitor *tv = mc_target_profile_visitor(ts);
+        bool ok = mc_run_read(run, &tin, tin.fmt, tv, false, &err);
+        mc_visitor_free(tv);
+        if (!ok) {
+            code = mc_run_report(&tin, tin.name, NULL, err);
+            mc_input_close(&tin);
+            goto out;
+        }
+        mc_input_close(&tin);
+        ro->to_stream = ts;
+    }
+    mc_visitor *v = mc_retarget_new(NULL, ro);
+    bool ok = mc_run_read(run, in, in->fmt, v, false, &err);
+    unsigned blockers = mc_retarget_blockers(v);
+    mc_visitor_free(v);
+    fflush(stdout);
+    code = !ok ? mc_run_report(in, in->name, NULL, err)
+               : blockers ? MC_EXIT_DATA : 0;
+out:
+    mc_target_profile_free(ts);
+    mc_tables_free(tables);
+    return code;
+}
+
 int mc_cmd_retarget(int argc, char **argv, bool compat)
 {
     const char *cmd = compat ? "compat" : "retarget";
     mc_cli_common c = {.progress = -1};
-    const char *to = NULL;
+    const char *to = NULL, *to_tables = NULL, *to_stream = NULL;
     const char *loss[8];
     size_t n_loss = 0;
     static const struct option longopts[] = {
@@ -97,6 +161,8 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         {"to", required_argument, NULL, OPT_TO},
         {"allow-loss", required_argument, NULL, OPT_ALLOW_LOSS},
         {"rules", no_argument, NULL, OPT_RULES},
+        {"to-tables", required_argument, NULL, OPT_TO_TABLES},
+        {"to-stream", required_argument, NULL, OPT_TO_STREAM},
         {NULL, 0, NULL, 0},
     };
     int opt, code = 0;
@@ -126,6 +192,10 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
             if (n_loss < sizeof(loss) / sizeof(loss[0])) {
                 loss[n_loss++] = optarg;
             }
+        } else if (opt == OPT_TO_TABLES && compat) {
+            to_tables = optarg;
+        } else if (opt == OPT_TO_STREAM && compat) {
+            to_stream = optarg;
         } else if (opt == OPT_RULES && compat) {
             print_rules();
             return 0;
@@ -133,8 +203,10 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
             return mc_cli_usage_error(cmd, "invalid option");
         }
     }
-    if (!to) {
-        return mc_cli_usage_error(cmd, "--to V is required");
+    if (!to && !to_tables && !to_stream) {
+        return mc_cli_usage_error(cmd, compat ? "--to V, --to-tables FILE or "
+                                                "--to-stream T is required"
+                                              : "--to V is required");
     }
     if (argc - optind != (compat ? 1 : 2)) {
         return mc_cli_usage_error(cmd, compat ? "expected IN"
@@ -167,13 +239,7 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         .report_opaque = &ctx,
     };
     if (compat) {
-        mc_visitor *v = mc_retarget_new(NULL, &ro);
-        bool ok = mc_run_read(&run, &in, in.fmt, v, false, &err);
-        unsigned blockers = mc_retarget_blockers(v);
-        mc_visitor_free(v);
-        fflush(stdout);
-        code = !ok ? mc_run_report(&in, in.name, NULL, err)
-                   : blockers ? MC_EXIT_DATA : 0;
+        code = compat_run(&run, &in, &c, &ro, to_tables, to_stream);
         mc_input_close(&in);
         mc_run_cleanup(&run);
         return code;

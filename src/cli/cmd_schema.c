@@ -1,5 +1,6 @@
 /* schema: per-device migration schemas (ASN.1, JSON Schema), where the
  * bodies they describe are in a BER stream, and per-device differences */
+#define _GNU_SOURCE /* memmem */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -79,6 +80,14 @@ static bool learn_builtin(mc_schema *s, const schema_opts *o, mc_error **errp)
     return t && mc_schema_from_tables(s, t, errp);
 }
 
+/* An ASN.1 module (ours or another): "DEFINITIONS" and "::=" in its
+ * first 4 KiB. */
+static bool looks_like_asn1(const uint8_t *p, size_t n)
+{
+    size_t k = n < 4096 ? n : 4096;
+    return memmem(p, k, "DEFINITIONS", 11) && memmem(p, k, "::=", 3);
+}
+
 /* A JSON input: descriptor tables, a JSON Schema of ours (for --diff) or
  * QEMU's -dump-vmstate output. */
 static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
@@ -90,6 +99,14 @@ static bool learn_json(mc_schema *s, mc_input *in, mc_error **errp)
     size_t n = mc_src_buffered(in->src);
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)p, n, 0, &jerr);
+    if (!doc && looks_like_asn1(p, n)) {
+        mc_error_data(errp, 0, NULL, "an ASN.1 module, which schema --diff "
+                      "cannot read back (its identifiers and ranges lose "
+                      "the vmsd and field names and the wire types): "
+                      "compare the JSON Schema of the same input "
+                      "(--format json-schema) instead");
+        return false;
+    }
     if (!doc || !json_is_object(doc)) {
         mc_error_data(errp, doc ? 0 : (uint64_t)jerr.position, NULL,
                       "not a migration stream, descriptor tables or "

@@ -52,7 +52,12 @@ static bool trailer_from_ber(mc_input *in, void *opaque, mc_error **errp)
 
 static void set_blame(mc_cli_convert_result *res, const char *name)
 {
-    snprintf(res->errfile, sizeof(res->errfile), "%s", name);
+    size_t n = strlen(name);
+    if (n >= sizeof(res->errfile)) {
+        n = sizeof(res->errfile) - 1;
+    }
+    memcpy(res->errfile, name, n);
+    res->errfile[n] = 0;
 }
 
 bool mc_cli_convert_one(const char *inpath, const char *outpath,
@@ -69,17 +74,12 @@ bool mc_cli_convert_one(const char *inpath, const char *outpath,
     set_blame(res, in.name);
     if (in.format == MC_FORMAT_UNKNOWN ||
         (from != MC_FORMAT_UNKNOWN && in.format != from)) {
-        if (from == MC_FORMAT_UNKNOWN) {
+        if (in.format == MC_FORMAT_UNKNOWN) {
             mc_error_data(errp, 0, NULL, "not a QEMU migration stream or BER");
         } else {
             mc_error_data(errp, 0, NULL, "this is %s, not %s input (use %s)",
-                          in.format == MC_FORMAT_UNKNOWN
-                              ? "not a migration stream"
-                              : mc_format_name(in.format),
-                          mc_format_name(from),
-                          in.format == MC_FORMAT_BER      ? "ber-to-legacy"
-                          : in.format == MC_FORMAT_LEGACY ? "legacy-to-ber"
-                                                          : "a QEMU stream or BER");
+                          mc_format_name(in.format), mc_format_name(from),
+                          mc_format_get(in.format)->convert_cmd);
         }
         mc_input_close(&in);
         return false;
@@ -90,6 +90,22 @@ bool mc_cli_convert_one(const char *inpath, const char *outpath,
         res->container = in.container.kind == MC_CONTAINER_LIBVIRT
                              ? "libvirt"
                              : mc_codec_name(in.container.codec);
+    }
+    char named[4096];
+    if (o->name_output) {
+        bool skip = false;
+        if (!o->name_output(o->name_opaque, in.format, named, sizeof(named),
+                            &skip, errp)) {
+            mc_input_close(&in);
+            if (skip) {
+                res->skipped = true;
+                return true;
+            }
+            set_blame(res, named);
+            res->blame_output = true;
+            return false;
+        }
+        outpath = named;
     }
     mc_output out;
     if (!mc_output_open(&out, outpath, true, c, &in, errp)) {

@@ -197,8 +197,14 @@ static bool pass(const mc_run *run, const mc_format_ops *fmt, mc_src *src,
         .vmdesc_limit = c->vmdesc_limit,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)name,
+        .keep_trailer = true,
     };
-    bool ok = fmt->read(src, v, &ro, errp) && mc_visitor_complete(v, errp);
+    /* Bytes after the vmdesc go through a Trailer and back. */
+    bool ok = fmt->read(src, v, &ro, errp) &&
+              (fmt->id == MC_FORMAT_LEGACY
+                   ? mc_trailer_copy_out(src, sink, NULL, errp)
+                   : mc_trailer_read(src, sink, NULL, errp)) &&
+              mc_visitor_complete(v, errp);
     mc_visitor_free(v);
     return ok && mc_sink_flush(sink, errp);
 }

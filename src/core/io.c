@@ -1,6 +1,9 @@
+#define _GNU_SOURCE /* O_TMPFILE */
 #include "core/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,11 +249,27 @@ uint64_t mc_src_left_in_limit(const mc_src *s)
 
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
 {
+    return mc_src_slurp_until(s, cap, NULL, NULL, errp);
+}
+
+bool mc_src_slurp_until(mc_src *s, size_t cap, mc_src_enough_fn enough,
+                        void *opaque, mc_error **errp)
+{
     if (!s->read) {
+        if (enough) {
+            (void)enough(opaque, s->buf + s->pos, s->len - s->pos, true);
+        }
         return true;
     }
     /* Grow in steps; each fill() reads until the buffer is full or EOF. */
-    while (!s->eof) {
+    for (;;) {
+        if (enough &&
+            enough(opaque, s->buf + s->pos, s->len - s->pos, s->eof)) {
+            return true;
+        }
+        if (s->eof) {
+            break;
+        }
         size_t have = s->len - s->pos;
         if (have > cap) {
             mc_error_data(errp, mc_src_offset(s), s->path,
@@ -268,7 +287,7 @@ bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp)
         if (!fill(s, step, &err)) {
             if (s->eof) {
                 mc_error_free(err);
-                break;
+                continue; /* enough() is told of the end */
             }
             mc_error_propagate(errp, err);
             return false;
@@ -440,7 +459,7 @@ bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp)
                       fstat(k->fd, &st) == 0 && S_ISREG(st.st_mode) &&
                       lseek(k->fd, 0, SEEK_CUR) >= 0 ? 1 : -1;
     }
-    if (k->seekable > 0 && n >= sizeof(zeros)) {
+    if (k->seekable > 0 && n >= 4096) {
         if (!mc_sink_flush(k, errp)) {
             return false;
         }
@@ -463,6 +482,72 @@ bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp)
         n -= c;
     }
     return true;
+}
+
+static bool fd_pio(int fd, bool wr, void *p, size_t n, uint64_t at,
+                   const char *what, mc_error **errp)
+{
+    uint8_t *q = p;
+    while (n) {
+        ssize_t r = wr ? pwrite(fd, q, n, (off_t)at)
+                       : pread(fd, q, n, (off_t)at);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0 || (wr && r == 0)) {
+            mc_error_set_errno(errp, r < 0 ? errno : ENOSPC, "%s error on %s",
+                               wr ? "write" : "read", what);
+            return false;
+        }
+        if (r == 0) {
+            memset(q, 0, n);
+            return true;
+        }
+        q += r;
+        n -= (size_t)r;
+        at += (uint64_t)r;
+    }
+    return true;
+}
+
+bool mc_fd_pwrite(int fd, const void *p, size_t n, uint64_t at,
+                  const char *what, mc_error **errp)
+{
+    return fd_pio(fd, true, (void *)p, n, at, what, errp);
+}
+
+bool mc_fd_pread(int fd, void *p, size_t n, uint64_t at, const char *what,
+                 mc_error **errp)
+{
+    return fd_pio(fd, false, p, n, at, what, errp);
+}
+
+int mc_tmpfile(const char *dir, mc_error **errp)
+{
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+        size_t n = strlen(dir) + 32;
+        char *p = mc_malloc(n);
+        snprintf(p, n, "%s/migconv-tmp.XXXXXX", dir);
+        fd = mkstemp(p);
+        if (fd >= 0) {
+            unlink(p);
+        }
+        free(p);
+    }
+    if (fd < 0) {
+        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
+                           dir);
+    }
+    return fd;
+}
+
+int mc_src_fd(const mc_src *s)
+{
+    return s->read == fd_read ? (int)(intptr_t)s->read_opaque : -1;
 }
 
 uint64_t mc_src_file_size(const mc_src *s)

@@ -97,6 +97,13 @@ uint64_t mc_src_left_in_limit(const mc_src *s);
 /* Buffer all remaining input (at most cap bytes past the read position;
  * cap must be below SIZE_MAX - MC_SRC_BUFSIZE, as --buffer-limit's range is). */
 bool mc_src_slurp(mc_src *s, size_t cap, mc_error **errp);
+/* The same, stopping as soon as enough(opaque, window, buffered, eof)
+ * says what is buffered suffices (it is asked again after each step of
+ * MC_SRC_BUFSIZE, and once at the end of the input). */
+typedef bool (*mc_src_enough_fn)(void *opaque, const uint8_t *p, size_t n,
+                                 bool eof);
+bool mc_src_slurp_until(mc_src *s, size_t cap, mc_src_enough_fn enough,
+                        void *opaque, mc_error **errp);
 /* Bytes buffered past the read position (after slurp: all that is left). */
 static inline size_t mc_src_buffered(const mc_src *s)
 {
@@ -120,6 +127,18 @@ void mc_src_pop_limit(mc_src *s, uint64_t saved);
 /* The size of the input when s reads a regular file directly (from the
  * start of the file: offsets are file offsets), else UINT64_MAX. */
 uint64_t mc_src_file_size(const mc_src *s);
+/* All n bytes at file offset at (EINTR retried; reading past the end of
+ * the file gives zeros).  Errors: MC_ERR_IO, "write error on WHAT: ..." or
+ * "read error on WHAT: ...". */
+bool mc_fd_pwrite(int fd, const void *p, size_t n, uint64_t at,
+                  const char *what, mc_error **errp);
+bool mc_fd_pread(int fd, void *p, size_t n, uint64_t at, const char *what,
+                 mc_error **errp);
+/* An unnamed temporary file in dir (O_TMPFILE, else mkstemp + unlink),
+ * read-write; -1 with "cannot create a temporary file in DIR". */
+int mc_tmpfile(const char *dir, mc_error **errp);
+/* The file descriptor s reads directly (a regular file or not), else -1. */
+int mc_src_fd(const mc_src *s);
 /* The field path named in truncation errors; returns the previous one. */
 const char *mc_src_set_path(mc_src *s, const char *path);
 
@@ -161,7 +180,8 @@ void mc_sink_init_fn(mc_sink *k, mc_sink_write_fn fn, void *opaque);
 void mc_sink_cleanup(mc_sink *k);
 bool mc_sink_write(mc_sink *k, const void *p, size_t n, mc_error **errp);
 /* n zero bytes: a hole (seek forward, the file's size fixed by the next
- * flush) when the sink writes a regular file through its fd, else written. */
+ * flush) when n >= 4096 and the sink writes a regular file through its fd,
+ * else written. */
 bool mc_sink_write_zeros(mc_sink *k, uint64_t n, mc_error **errp);
 bool mc_sink_flush(mc_sink *k, mc_error **errp);
 static inline uint64_t mc_sink_offset(const mc_sink *k)

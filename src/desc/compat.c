@@ -95,6 +95,20 @@ static const mc_compat_rule rules[] = {
                "would only move the failure into the devices",
     },
     {
+        .id = "section-instance",
+        .from = "every stream (compat --to-stream: checked against a stream "
+                "the target QEMU saved of the same VM)",
+        .to = "a target whose own stream has the section only with other "
+              "instance ids",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REFUSE,
+        .change = "nothing (for 'slirp', rule slirp-instance renumbers); a "
+                  "section absent from the target's stream is a note, since "
+                  "QEMU loads some it never saves ('audio' from 7.2 on)",
+        .why = "QEMU looks a section up by idstr and instance id and refuses "
+               "one it does not have ('Unknown savevm section or instance')",
+    },
+    {
         .id = "section-version",
         .from = "every stream",
         .to = "versions whose built-in tables know the section's vmsd only "
@@ -103,7 +117,8 @@ static const mc_compat_rule rules[] = {
         .action = MC_COMPAT_REFUSE,
         .change = "nothing",
         .why = "QEMU refuses a section whose version_id is newer than its "
-               "own vmsd's",
+               "own vmsd's (with compat --to-tables, the tables given; with "
+               "--to-stream, the version the target's own stream has)",
     },
 };
 
@@ -168,9 +183,10 @@ bool mc_compat_machine_known(const char *machine, unsigned to)
 /* The size QEMU allocates for each queue of the virtio devices the q35
  * device set has, the defaults of their queue-size properties
  * (virtio_add_queue in hw/net/virtio-net.c, hw/char/virtio-serial-bus.c,
- * hw/virtio/virtio-balloon.c, hw/scsi/virtio-scsi.c, hw/block/virtio-blk.c),
- * the same in QEMU 5.2, 7.2 and 11.1: what their streams hold for every
- * queue (checked by tests/qemu/test_retarget.sh).  Machine types before
+ * hw/virtio/virtio-balloon.c, hw/scsi/virtio-scsi.c, hw/block/virtio-blk.c,
+ * hw/virtio/virtio-rng.c), the same in QEMU 5.2, 7.2 and 11.1: what their
+ * streams hold for every queue (the q35 device set and s390x-ccw-virtio;
+ * checked by tests/qemu/test_retarget.sh).  Machine types before
  * 5.0 give virtio-scsi and virtio-blk 128 (hw_compat_4_2). */
 bool mc_compat_ring_size(const char *device, const char *machine,
                          uint32_t index, uint32_t num_queues, uint32_t *size)
@@ -185,6 +201,10 @@ bool mc_compat_ring_size(const char *device, const char *machine,
         /* virtio-serial: port 0's pair, the control pair (32), the other
          * ports' pairs (128) */
         *size = index == 2 || index == 3 ? 32 : 128;
+        return true;
+    }
+    if (strcmp(device, "virtio-rng") == 0 && index == 0) {
+        *size = 8;
         return true;
     }
     if (strcmp(device, "virtio-balloon") == 0 && index < 3) {

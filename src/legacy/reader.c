@@ -143,8 +143,12 @@ static bool plausible_next(reader *r)
     }
     switch (p[0]) {
     case MC_VM_EOF:
+        /* With keep_trailer, bytes may follow the vmdesc. */
         return n == 1 || (p[1] == MC_VM_VMDESCRIPTION &&
-                          (n < 6 || (mc_be32(p + 2) == n - 6 && p[6] == '{')));
+                          (n < 6 || ((r->opts && r->opts->keep_trailer
+                                          ? mc_be32(p + 2) <= n - 6
+                                          : mc_be32(p + 2) == n - 6) &&
+                                     p[6] == '{')));
     case MC_VM_SECTION_START:
     case MC_VM_SECTION_FULL: {
         if (n < 6) {
@@ -462,6 +466,17 @@ static bool parse_items(reader *r, bool top, mc_error **errp)
             }
             if (!mc_src_at_end(r->src, &at_end, errp)) {
                 return false;
+            }
+            if (!at_end && !r->vmdesc && r->opts && r->opts->keep_trailer) {
+                /* A stream without a vmdesc, then other bytes (a state
+                 * volume's): they are the trailer. */
+                const uint8_t *p;
+                if (!mc_src_peek(r->src, 1, &p, errp)) {
+                    return false;
+                }
+                if (p[0] != MC_VM_VMDESCRIPTION) {
+                    return true;
+                }
             }
             return at_end || parse_vmdesc(r, errp);
         case MC_VM_CONFIGURATION:

@@ -18,6 +18,7 @@
 #include "desc/tables.h"
 #include "legacy/field_codec.h"
 #include "legacy/reader_impl.h"
+#include "legacy/vmdesc_scan.h"
 #include "legacy/live.h"
 #include "format/readers.h"
 #include "visit/visitors.h"
@@ -314,10 +315,28 @@ static bool table_subsections(reader *r, mc_visitor *v, const mc_desc_vmsd *m,
     }
 }
 
+/* Take d, the vmdesc whose QEMU_VM_VMDESCRIPTION byte is at offset off. */
+static bool adopt_vmdesc(reader *r, mc_vmdesc *d, uint64_t off,
+                         mc_error **errp)
+{
+    r->vmdesc = d;
+    r->vmdesc_offset = off;
+    if (d->has_page_size && d->page_size != r->page_size) {
+        DATA_ERR(r, r->vmdesc_offset,
+                 "the vmdesc says page size %llu but RAM was read with %u "
+                 "(from %s)", (unsigned long long)d->page_size,
+                 r->page_size, mc_page_size_source_name(r->page_size_source));
+        return false;
+    }
+    return true;
+}
+
 /*
  * Buffer the rest of the input and find the vmdesc at its end:
  * QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION, be32 length, JSON to the end.
- * Sets r->vmdesc (NULL if the stream has none).
+ * With keep_trailer, bytes may follow it: then the first candidate that
+ * parses, and the input is buffered only up to it (legacy/vmdesc_scan.h),
+ * not to its end.  Sets r->vmdesc (NULL if the stream has none).
  */
 static bool load_vmdesc(reader *r, mc_error **errp)
 {
@@ -327,30 +346,43 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     r->vmdesc_searched = true;
     size_t cap = r->opts && r->opts->tail_cap ? r->opts->tail_cap
                                                : MC_DEFAULT_TAIL_CAP;
-    if (!mc_src_slurp(r->src, cap, errp)) {
+    bool trail = r->opts && r->opts->keep_trailer;
+    mc_vmdesc_scan scan = {.limit = mc_lr_vmdesc_limit(r)};
+    if (!(trail ? mc_src_slurp_until(r->src, cap, mc_vmdesc_scan_enough,
+                                     &scan, errp)
+                : mc_src_slurp(r->src, cap, errp))) {
+        mc_vmdesc_free(scan.vmdesc);
+        mc_error_free(scan.err);
         return false;
     }
+    if (scan.err) {
+        /* Not about the bytes (out of memory): said as it is. */
+        mc_error_set(errp, scan.err->cls, mc_src_offset(r->src) + scan.at + 5,
+                     "vmdesc", "%s", scan.err->msg);
+        mc_error_free(scan.err);
+        return false;
+    }
+    if (scan.found) {
+        if (scan.end > cap) {
+            /* What the limit counts: the rest of the stream, not what
+             * follows it (and not less because it was read already). */
+            mc_vmdesc_free(scan.vmdesc);
+            mc_error_data(errp, mc_src_offset(r->src), r->src->path,
+                          "the device state after this point exceeds the "
+                          "buffering limit of %zu bytes", cap);
+            return false;
+        }
+        return adopt_vmdesc(r, scan.vmdesc,
+                            mc_src_offset(r->src) + scan.at, errp);
+    }
+    /* No candidate parsed (with keep_trailer the whole input is buffered
+     * now): the vmdesc that runs to the end, if any, says what is wrong. */
     const uint8_t *b = mc_src_window(r->src);
     size_t n = mc_src_buffered(r->src);
-    /* The vmdesc runs to the end of the input; with keep_trailer, bytes
-     * may follow it: then the first candidate that parses. */
-    bool trail = r->opts && r->opts->keep_trailer;
-    for (int pass = 0; pass < (trail ? 2 : 1) && !r->vmdesc; pass++)
     for (size_t i = 1; i + 5 < n; i++) {
         if (b[i] != MC_VM_VMDESCRIPTION || b[i - 1] != MC_VM_EOF ||
-            b[i + 5] != '{' ||
-            (pass == 0 ? mc_be32(b + i + 1) != n - i - 5
-                       : mc_be32(b + i + 1) > n - i - 5)) {
+            b[i + 5] != '{' || mc_be32(b + i + 1) != n - i - 5) {
             continue;
-        }
-        if (pass == 1 &&
-            !mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
-                             mc_lr_vmdesc_limit(r), &r->vmdesc, NULL)) {
-            continue;
-        }
-        if (pass == 1) {
-            mc_vmdesc_free(r->vmdesc);
-            r->vmdesc = NULL;
         }
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
@@ -361,16 +393,7 @@ static bool load_vmdesc(reader *r, mc_error **errp)
             mc_error_free(err);
             return false;
         }
-        r->vmdesc = d;
-        r->vmdesc_offset = mc_src_offset(r->src) + i;
-        if (d->has_page_size && d->page_size != r->page_size) {
-            DATA_ERR(r, r->vmdesc_offset,
-                     "the vmdesc says page size %llu but RAM was read with %u "
-                     "(from %s)", (unsigned long long)d->page_size,
-                     r->page_size, mc_page_size_source_name(r->page_size_source));
-            return false;
-        }
-        break;
+        return adopt_vmdesc(r, d, mc_src_offset(r->src) + i, errp);
     }
     return true;
 }

@@ -17,6 +17,19 @@
  *         config_vector          uint16                 } in config
  *       virtio-mmio (type "virtio-mmio"; virtio_mmio_save_config):
  *         host_features_sel, guest_features_sel, guest_page_shift  uint32
+ *       virtio-ccw (type "virtio-ccw"; virtio_ccw_save_config, the same
+ *       in QEMU 5.2 to 11.1): vmstate_virtio_ccw_dev's fields
+ *         parent_obj             struct s390_ccw_dev: sch, struct
+ *                                s390_subch_dev (ids, curr_status, sense
+ *                                data, channel_prog, last_cmd, the sense
+ *                                id with MAX_CIWS (62) ciw, ...) and its
+ *                                subsection s390_subch_dev/orb
+ *         indicators, indicators2, summary_indicator  {len int32,
+ *                                addr uint64}
+ *         config_vector          uint16
+ *         routes                 adapter {ind_offset uint64} and its
+ *                                subsection s390_adapter_info/summary_offset
+ *         thinint_isc uint8, revision int32
  *     status                     uint8
  *     isr                        uint8
  *     queue_sel                  uint16
@@ -29,7 +42,8 @@
  *       vring.align              uint32  (virtio-mmio only)
  *       vring.desc               uint64  (0: the guest never set it up)
  *       last_avail_idx           uint16
- *       vector                   uint16  (virtio-pci with MSI-X only)
+ *       vector                   uint16  (virtio-pci with MSI-X, and
+ *                                         virtio-ccw)
  *     device                     bytes: the device's own state (vdc->save
  *                                and vdc->vmsd), type "virtio device"
  *     subsections of vmstate_virtio, each at most once, as QEMU names them:
@@ -75,8 +89,8 @@
  * one of the names above), or at the end of the field when there is none,
  * and from there the subsections must parse exactly to the end.  (So a
  * device state that itself held such a header would be carried whole.)  The transport is the first of virtio-pci
- * (256- or 4096-byte config space) and virtio-mmio whose layout accounts
- * for every byte.  When none does (virtio-ccw, a layout of a QEMU this
+ * (256- or 4096-byte config space), virtio-mmio and virtio-ccw whose
+ * layout accounts for every byte.  When none does (a layout of a QEMU this
  * file does not know, damaged bytes), the field is reported as one run of
  * bytes, exactly as without the codec, with a warning.
  */
@@ -111,6 +125,9 @@ typedef enum lkind {
     L_BOOL,
     L_UNUSED,  /* n bytes, type "unused_buffer" */
     L_U32S,    /* n x uint32 */
+    L_U8S,     /* n x uint8 */
+    L_I32,
+    L_STRUCTS, /* array[n] of struct sub */
     L_QUEUES,  /* array[VIRTIO_QUEUE_MAX] of struct sub */
     L_STRUCT,  /* struct of type sub->name: sub's fields and subsections */
 } lkind;
@@ -185,6 +202,98 @@ static const lvmsd mmio_state = {"virtio_mmio/state", 1, f_mmio_state, NULL};
 static const lvmsd *const mmio_subs[] = {&mmio_state, NULL};
 static const lvmsd virtio_mmio = {"virtio_mmio", 1, f_none, mmio_subs};
 
+/* virtio-ccw's save_config (hw/s390x/virtio-ccw.c vmstate_virtio_ccw_dev,
+ * hw/s390x/ccw-device.c, hw/s390x/css.c, hw/s390x/s390_flic.c) */
+#define MAX_CIWS 62
+#define VIRTIO_CCW_CU_TYPE 0x3832
+
+static const lfield f_pmcw[] = {
+    {"intparm", L_U32, 0, NULL}, {"flags", L_U16, 0, NULL},
+    {"devno", L_U16, 0, NULL},   {"lpm", L_U8, 0, NULL},
+    {"pnom", L_U8, 0, NULL},     {"lpum", L_U8, 0, NULL},
+    {"pim", L_U8, 0, NULL},      {"mbi", L_U16, 0, NULL},
+    {"pom", L_U8, 0, NULL},      {"pam", L_U8, 0, NULL},
+    {"chpid", L_U8S, 8, NULL},   {"chars", L_U32, 0, NULL},
+    END};
+static const lvmsd s390_pmcw = {"s390_pmcw", 1, f_pmcw, NULL};
+static const lfield f_scsw[] = {
+    {"flags", L_U16, 0, NULL}, {"ctrl", L_U16, 0, NULL},
+    {"cpa", L_U32, 0, NULL},   {"dstat", L_U8, 0, NULL},
+    {"cstat", L_U8, 0, NULL},  {"count", L_U16, 0, NULL},
+    END};
+static const lvmsd s390_scsw = {"s390_scsw", 1, f_scsw, NULL};
+static const lfield f_schib[] = {
+    {"pmcw", L_STRUCT, 0, &s390_pmcw}, {"scsw", L_STRUCT, 0, &s390_scsw},
+    {"mba", L_U64, 0, NULL},           {"mda", L_U8S, 4, NULL},
+    END};
+static const lvmsd s390_schib = {"s390_schib", 1, f_schib, NULL};
+static const lfield f_ccw1[] = {
+    {"cmd_code", L_U8, 0, NULL}, {"flags", L_U8, 0, NULL},
+    {"count", L_U16, 0, NULL},   {"cda", L_U32, 0, NULL},
+    END};
+static const lvmsd s390_ccw1 = {"s390_ccw1", 1, f_ccw1, NULL};
+static const lfield f_ciw[] = {
+    {"type", L_U8, 0, NULL}, {"command", L_U8, 0, NULL},
+    {"count", L_U16, 0, NULL}, END};
+static const lvmsd s390_ciw = {"s390_ciw", 1, f_ciw, NULL};
+static const lfield f_sense_id[] = {
+    {"reserved", L_U8, 0, NULL}, {"cu_type", L_U16, 0, NULL},
+    {"cu_model", L_U8, 0, NULL}, {"dev_type", L_U16, 0, NULL},
+    {"dev_model", L_U8, 0, NULL}, {"unused", L_U8, 0, NULL},
+    {"ciw", L_STRUCTS, MAX_CIWS, &s390_ciw},
+    END};
+static const lvmsd s390_sense_id = {"s390_sense_id", 1, f_sense_id, NULL};
+static const lfield f_orb[] = {
+    {"intparm", L_U32, 0, NULL}, {"ctrl0", L_U16, 0, NULL},
+    {"lpm", L_U8, 0, NULL},      {"ctrl1", L_U8, 0, NULL},
+    {"cpa", L_U32, 0, NULL},     END};
+static const lvmsd s390_orb = {"s390_orb", 1, f_orb, NULL};
+static const lfield f_subch_orb[] = {{"orb", L_STRUCT, 0, &s390_orb}, END};
+static const lvmsd s390_subch_orb = {"s390_subch_dev/orb", 1, f_subch_orb,
+                                     NULL};
+static const lvmsd *const subch_subs[] = {&s390_subch_orb, NULL};
+static const lfield f_subch[] = {
+    {"cssid", L_U8, 0, NULL},          {"ssid", L_U8, 0, NULL},
+    {"migrated_schid", L_U16, 0, NULL}, {"devno", L_U16, 0, NULL},
+    {"thinint_active", L_BOOL, 0, NULL},
+    {"curr_status", L_STRUCT, 0, &s390_schib},
+    {"sense_data", L_U8S, 32, NULL},   {"channel_prog", L_U64, 0, NULL},
+    {"last_cmd", L_STRUCT, 0, &s390_ccw1},
+    {"last_cmd_valid", L_BOOL, 0, NULL},
+    {"id", L_STRUCT, 0, &s390_sense_id},
+    {"ccw_fmt_1", L_BOOL, 0, NULL},    {"ccw_no_data_cnt", L_U8, 0, NULL},
+    END};
+static const lvmsd s390_subch_dev = {"s390_subch_dev", 1, f_subch,
+                                     subch_subs};
+static const lfield f_ccw_dev[] = {{"sch", L_STRUCT, 0, &s390_subch_dev}, END};
+static const lvmsd s390_ccw_dev = {"s390_ccw_dev", 1, f_ccw_dev, NULL};
+static const lfield f_ind_addr[] = {
+    {"len", L_I32, 0, NULL}, {"addr", L_U64, 0, NULL}, END};
+static const lvmsd s390_ind_addr = {"s390_ind_addr_tmp", 1, f_ind_addr, NULL};
+static const lfield f_summary[] = {{"summary_offset", L_U32, 0, NULL}, END};
+static const lvmsd s390_summary = {"s390_adapter_info/summary_offset", 1,
+                                   f_summary, NULL};
+static const lvmsd *const adapter_subs[] = {&s390_summary, NULL};
+static const lfield f_adapter[] = {{"ind_offset", L_U64, 0, NULL}, END};
+static const lvmsd s390_adapter_info = {"s390_adapter_info", 1, f_adapter,
+                                        adapter_subs};
+static const lfield f_routes[] = {
+    {"adapter", L_STRUCT, 0, &s390_adapter_info}, END};
+static const lvmsd s390_adapter_routes = {"s390_adapter_routes", 1, f_routes,
+                                          NULL};
+static const lfield f_virtio_ccw[] = {
+    {"parent_obj", L_STRUCT, 0, &s390_ccw_dev},
+    {"indicators", L_STRUCT, 0, &s390_ind_addr},
+    {"indicators2", L_STRUCT, 0, &s390_ind_addr},
+    {"summary_indicator", L_STRUCT, 0, &s390_ind_addr},
+    {"config_vector", L_U16, 0, NULL},
+    {"routes", L_STRUCT, 0, &s390_adapter_routes},
+    {"thinint_isc", L_U8, 0, NULL},
+    {"revision", L_I32, 0, NULL},
+    END};
+static const lvmsd virtio_ccw = {"s390_virtio_ccw_dev", 1, f_virtio_ccw,
+                                 NULL};
+
 #define SUB1(var, name, fname, kind, n, sub)                                  \
     static const lfield f_##var[] = {{fname, kind, n, sub}, END};            \
     static const lvmsd var = {name, 1, f_##var, NULL}
@@ -207,12 +316,17 @@ SUB1(s_disabled, "virtio/disabled", "disabled", L_BOOL, 0, NULL);
      &s_broken, &(extra), &s_started, &s_packed, &s_disabled, NULL}
 static const lvmsd *const virtio_subs_pci[] = VIRTIO_SUBS(s_extra_pci);
 static const lvmsd *const virtio_subs_mmio[] = VIRTIO_SUBS(s_extra_mmio);
+/* virtio-ccw has no extra state */
+static const lvmsd *const virtio_subs_ccw[] = {
+    &s_device_endian, &s_128bit, &s_64bit, &s_virtqueues, &s_ringsize,
+    &s_broken, &s_started, &s_packed, &s_disabled, NULL};
 static const lvmsd virtio_top_pci = {"virtio", 1, f_none, virtio_subs_pci};
+static const lvmsd virtio_top_ccw = {"virtio", 1, f_none, virtio_subs_ccw};
 static const lvmsd virtio_top_mmio = {"virtio", 1, f_none, virtio_subs_mmio};
 
 /* ---- a cursor over the field's bytes, reporting to a visitor ---- */
 
-typedef enum transport { TR_PCI, TR_MMIO } transport;
+typedef enum transport { TR_PCI, TR_MMIO, TR_CCW } transport;
 
 /* What the check pass found out; the emit pass follows it. */
 typedef struct plan {
@@ -349,6 +463,21 @@ static bool c_lfield(cur *c, const lfield *lf)
         return c_bytes(c, lf->name, "unused_buffer", lf->n);
     case L_U32S:
         return c_packed(c, lf->name, "uint32", MC_WT_U32, lf->n);
+    case L_U8S:
+        return c_packed(c, lf->name, "uint8", MC_WT_U8, lf->n);
+    case L_I32:
+        return c_int(c, lf->name, "int32", MC_WT_I32);
+    case L_STRUCTS:
+        if (!c_start_array(c, lf->name, lf->sub->name, lf->n)) {
+            return false;
+        }
+        for (uint32_t i = 0; i < lf->n; i++) {
+            if (!c_start_struct(c, NULL, lf->sub->name) ||
+                !c_vmsd(c, lf->sub) || !c_end_struct(c)) {
+                return false;
+            }
+        }
+        return c_end_array(c);
     case L_QUEUES: {
         /* The queues in use as structs, the rest of the VIRTIO_QUEUE_MAX
          * entries (state of queues the device does not have, zeros in
@@ -449,7 +578,9 @@ static bool top_subsection_named(const uint8_t *name, size_t n, size_t avail)
 /* The vmstate_virtio subsections from the cursor to the end of the field. */
 static bool c_virtio_subsections(cur *c, transport tr)
 {
-    if (!c_vmsd(c, tr == TR_PCI ? &virtio_top_pci : &virtio_top_mmio)) {
+    if (!c_vmsd(c, tr == TR_PCI    ? &virtio_top_pci
+                   : tr == TR_CCW ? &virtio_top_ccw
+                                  : &virtio_top_mmio)) {
         return false;
     }
     if (c->open_end) {
@@ -499,6 +630,19 @@ static uint32_t msix_vectors(const uint8_t *cfg)
 
 static bool c_transport(cur *c, plan *pl)
 {
+    if (pl->tr == TR_CCW) {
+        /* the subchannel's sense id names the virtio-ccw control unit:
+         * a field of another transport does not pass for one */
+        enum { SENSE_ID_AT = 7 + 52 + 32 + 8 + 8 + 1 };
+        if (!c->v && (!need(c, SENSE_ID_AT + 3) ||
+                      c->p[c->pos + SENSE_ID_AT] != 0xff ||
+                      mc_get_be(c->p + c->pos + SENSE_ID_AT + 1, 2) !=
+                          VIRTIO_CCW_CU_TYPE)) {
+            return misfit(c, "no virtio-ccw subchannel (sense id)");
+        }
+        return c_start_struct(c, "transport", "virtio-ccw") &&
+               c_vmsd(c, &virtio_ccw) && c_end_struct(c);
+    }
     if (pl->tr == TR_MMIO) {
         return c_start_struct(c, "transport", "virtio-mmio") &&
                c_int(c, "host_features_sel", "uint32", MC_WT_U32) &&
@@ -587,7 +731,7 @@ static bool c_virtio(cur *c, plan *pl)
              !c_int(c, "vring.align", "uint32", MC_WT_U32)) ||
             !c_int(c, "vring.desc", "uint64", MC_WT_U64) ||
             !c_int(c, "last_avail_idx", "uint16", MC_WT_U16) ||
-            (pl->tr == TR_PCI && pl->msix &&
+            (((pl->tr == TR_PCI && pl->msix) || pl->tr == TR_CCW) &&
              !c_int(c, "vector", "uint16", MC_WT_U16)) ||
             !c_end_struct(c)) {
             return false;
@@ -629,6 +773,7 @@ static bool virtio_visit(const mc_field_env *env, mc_visitor *v,
         {TR_PCI, PCI_CONFIG_SPACE_SIZE, 0, 0},
         {TR_PCI, PCIE_CONFIG_SPACE_SIZE, 0, 0},
         {TR_MMIO, 0, 0, 0},
+        {TR_CCW, 0, 0, 0},
     };
     plan pl;
     const char *why = NULL;
@@ -649,9 +794,10 @@ static bool virtio_visit(const mc_field_env *env, mc_visitor *v,
     if (env->warn) {
         mc_error *w = NULL;
         mc_error_data(&w, env->offset + why_at, env->path,
-                      "the virtio field does not fit the virtio-pci or "
-                      "virtio-mmio layout of virtio_save (%s at byte %zu of "
-                      "the field); carrying its %zu bytes unparsed",
+                      "the virtio field does not fit the virtio-pci, "
+                      "virtio-mmio or virtio-ccw layout of virtio_save (%s "
+                      "at byte %zu of the field); carrying its %zu bytes "
+                      "unparsed",
                       why, why_at, len);
         env->warn(env->warn_opaque, w);
         mc_error_free(w);
@@ -674,6 +820,7 @@ static bool virtio_measure(const uint8_t *data, size_t avail, size_t guess,
         {TR_PCI, PCI_CONFIG_SPACE_SIZE, 0, 0},
         {TR_PCI, PCIE_CONFIG_SPACE_SIZE, 0, 0},
         {TR_MMIO, 0, 0, 0},
+        {TR_CCW, 0, 0, 0},
     };
     for (int open_end = 0; open_end < 2; open_end++) {
         for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {

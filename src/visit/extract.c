@@ -74,6 +74,7 @@ static bool ex_start_stream(mc_visitor *v, const mc_stream_info *info,
     }
     mc_ram_image_opts io = {
         .dirfd = x->o.dirfd, .only = x->o.block, .only_fd = x->o.block_fd,
+        .src_fd = -1,
     };
     mc_ram_image_free(x->img);
     x->img = mc_ram_image_new(info->page_size, &io);

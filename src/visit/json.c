@@ -658,6 +658,19 @@ static void jv_ram_summarize(mc_json_visitor *j, const mc_ram_record *rec)
     }
 }
 
+/* The members of a RAM block entry of MEM_SIZE. */
+static void jv_ram_block(mc_json_visitor *j, const mc_ram_block *b)
+{
+    mc_jemit_kstr(&j->em, "idstr", b->idstr ? b->idstr : "");
+    mc_jemit_ku64(&j->em, "used_length", b->used_length);
+    if (b->has_page_size) {
+        mc_jemit_ku64(&j->em, "page_size", b->page_size);
+    }
+    if (b->has_addr) {
+        mc_jemit_ku64(&j->em, "addr", b->addr);
+    }
+}
+
 static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
 {
     mc_jemit_open(&j->em, NULL, false);
@@ -667,16 +680,8 @@ static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
         mc_jemit_ku64(&j->em, "total", rec->offset);
         mc_jemit_open(&j->em, "blocks", true);
         for (size_t i = 0; i < rec->n_blocks; i++) {
-            const mc_ram_block *b = &rec->blocks[i];
             mc_jemit_open(&j->em, NULL, false);
-            mc_jemit_kstr(&j->em, "idstr", b->idstr ? b->idstr : "");
-            mc_jemit_ku64(&j->em, "used_length", b->used_length);
-            if (b->has_page_size) {
-                mc_jemit_ku64(&j->em, "page_size", b->page_size);
-            }
-            if (b->has_addr) {
-                mc_jemit_ku64(&j->em, "addr", b->addr);
-            }
+            jv_ram_block(j, &rec->blocks[i]);
             mc_jemit_close(&j->em);
         }
         mc_jemit_close(&j->em);
@@ -699,15 +704,7 @@ static void jv_ram_list(mc_json_visitor *j, const mc_ram_record *rec)
         mc_jemit_ku64(&j->em, "length", rec->len);
         break;
     case MC_RAM_MAPPED_BLOCK: {
-        const mc_ram_block *b = rec->blocks;
-        mc_jemit_kstr(&j->em, "idstr", b->idstr ? b->idstr : "");
-        mc_jemit_ku64(&j->em, "used_length", b->used_length);
-        if (b->has_page_size) {
-            mc_jemit_ku64(&j->em, "page_size", b->page_size);
-        }
-        if (b->has_addr) {
-            mc_jemit_ku64(&j->em, "addr", b->addr);
-        }
+        jv_ram_block(j, rec->blocks);
         if (rec->mapped_hdr) {
             mc_jemit_open(&j->em, "header", false);
             mc_jemit_ku64(&j->em, "version", rec->mapped_hdr->version);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mapped_ram.h"
 #include "core/page.h"
 #include "core/stream.h"
 #include "core/util.h"
@@ -40,6 +41,12 @@ typedef struct nz_visitor {
     mc_ram_block *mblocks;
     char (*mnames)[256];
     size_t n_mblocks;
+    /* mapped-ram output: where each block's bitmap and pages go */
+    struct nz_out_block {
+        uint64_t bitmap_offset, pages_offset, used_length;
+    } *oblocks;
+    size_t n_oblocks;
+    bool out_mem_size;   /* the MEM_SIZE record went out */
 } nz_visitor;
 
 static nz_visitor *nz_of(mc_visitor *v)
@@ -49,6 +56,7 @@ static nz_visitor *nz_of(mc_visitor *v)
 
 /* Every page sent, once, with its final content. */
 static bool nz_emit_pages(nz_visitor *x, mc_error **errp);
+static bool nz_emit_caps(nz_visitor *x, mc_error **errp);
 
 static bool nz_emit_all(nz_visitor *x, mc_error **errp)
 {
@@ -113,6 +121,162 @@ static bool nz_mapped_flush(nz_visitor *x, mc_error **errp)
     return true;
 }
 
+/* mapped-ram output: the MEM_SIZE record becomes a MEM_SIZE without
+ * blocks and, per block, its entry with a MappedRamHeader and a hole for
+ * its bitmap and pages (filled by nz_mapped_fill); page records stay in
+ * the page store. */
+static bool nz_mapped_out_blocks(nz_visitor *x, const mc_ram_record *rec,
+                                 mc_error **errp)
+{
+    if (x->out_mem_size) {
+        mc_error_data(errp, MC_NO_OFFSET, "ram", "--mapped-ram: a second "
+                      "MEM_SIZE record (a mapped-ram file has one block list)");
+        return false;
+    }
+    x->out_mem_size = true;
+    mc_ram_record head = {.kind = MC_RAM_MEM_SIZE, .offset = rec->offset};
+    if (!mc_visit_ram_record(x->out, &head, errp)) {
+        return false;
+    }
+    x->oblocks = mc_calloc(rec->n_blocks ? rec->n_blocks : 1,
+                           sizeof(*x->oblocks));
+    for (size_t i = 0; i < rec->n_blocks; i++) {
+        const mc_ram_block *b = &rec->blocks[i];
+        if (b->used_length % x->page_size) {
+            mc_error_data(errp, MC_NO_OFFSET, "ram", "--mapped-ram: block "
+                          "'%s' is not a whole number of pages", b->idstr);
+            return false;
+        }
+        /* as QEMU's mapped_ram_setup_ramblock: the bitmap right after the
+         * header, the pages at the next 1 MiB boundary */
+        uint64_t entry = 1 + strlen(b->idstr) + 8 + (b->has_page_size ? 8 : 0) +
+                         (b->has_addr ? 8 : 0);
+        uint64_t bsize = mc_mapped_ram_bitmap_size(b->used_length /
+                                                   x->page_size);
+        mc_mapped_ram_header h = {
+            .version = MC_MAPPED_RAM_HDR_VERSION, .page_size = x->page_size,
+            .bitmap_offset = mc_sink_offset(x->o.out_sink) + entry +
+                             MC_MAPPED_RAM_HDR_SIZE,
+        };
+        uint64_t a = MC_MAPPED_RAM_ALIGN;
+        h.pages_offset = (h.bitmap_offset + bsize + a - 1) / a * a;
+        mc_ram_record mb = {
+            .kind = MC_RAM_MAPPED_BLOCK, .blocks = b, .n_blocks = 1,
+            .mapped_hdr = &h,
+        };
+        mc_ram_record hole = {
+            .kind = MC_RAM_MAPPED_ZEROS, .offset = h.bitmap_offset,
+            .len = (size_t)(h.pages_offset + b->used_length - h.bitmap_offset),
+        };
+        if (!mc_visit_ram_record(x->out, &mb, errp) ||
+            !mc_visit_ram_record(x->out, &hole, errp)) {
+            return false;
+        }
+        x->oblocks[i].bitmap_offset = h.bitmap_offset;
+        x->oblocks[i].pages_offset = h.pages_offset;
+        x->oblocks[i].used_length = b->used_length;
+        x->n_oblocks = i + 1;
+    }
+    return true;
+}
+
+static bool nz_mapped_out_record(nz_visitor *x, const mc_ram_record *rec,
+                                 uint64_t at, mc_error **errp)
+{
+    switch (rec->kind) {
+    case MC_RAM_MEM_SIZE:
+        if (rec->n_blocks == 0 && x->cfg_mapped) {
+            /* mapped-ram input: its blocks follow */
+            x->mapped_pending = true;
+            x->mapped_total = rec->offset;
+            return true;
+        }
+        return nz_mapped_out_blocks(x, rec, errp);
+    case MC_RAM_MAPPED_BLOCK:
+        if (!x->mapped_pending) {
+            mc_error_data(errp, at, "ram", "mapped-ram block without its "
+                          "MEM_SIZE record");
+            return false;
+        }
+        x->n_mblocks++;
+        x->mblocks = mc_realloc(x->mblocks, x->n_mblocks * sizeof(*x->mblocks));
+        x->mnames = mc_realloc(x->mnames, x->n_mblocks * sizeof(*x->mnames));
+        x->mblocks[x->n_mblocks - 1] = rec->blocks[0];
+        snprintf(x->mnames[x->n_mblocks - 1], sizeof(x->mnames[0]), "%s",
+                 rec->blocks[0].idstr);
+        for (size_t i = 0; i < x->n_mblocks; i++) {
+            x->mblocks[i].idstr = x->mnames[i];
+        }
+        return true;
+    case MC_RAM_MAPPED_BYTES:
+    case MC_RAM_MAPPED_ZEROS:
+    case MC_RAM_ZERO:
+    case MC_RAM_PAGE:
+    case MC_RAM_XBZRLE:
+    case MC_RAM_COMPRESS:
+        return true;    /* in the page store */
+    default:
+        if (x->mapped_pending) {
+            x->mapped_pending = false;
+            mc_ram_record m = {
+                .kind = MC_RAM_MEM_SIZE, .offset = x->mapped_total,
+                .blocks = x->mblocks, .n_blocks = x->n_mblocks,
+            };
+            if (!nz_mapped_out_blocks(x, &m, errp)) {
+                return false;
+            }
+        }
+        return mc_visit_ram_record(x->out, rec, errp);
+    }
+}
+
+/* The pages (those that are not all zero, as QEMU leaves zero pages out)
+ * and the bitmaps, into the holes the stream left for them. */
+static bool nz_mapped_fill(nz_visitor *x, mc_error **errp)
+{
+    size_t n = mc_ram_image_count(x->img);
+    if (n != x->n_oblocks) {
+        mc_error_data(errp, MC_NO_OFFSET, "ram", "--mapped-ram: %zu RAM "
+                      "blocks, %zu in the MEM_SIZE record", n, x->n_oblocks);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mc_ram_image_block b;
+        mc_ram_image_block_info(x->img, i, &b);
+        const struct nz_out_block *ob = &x->oblocks[i];
+        uint64_t pages = b.used_length / x->page_size;
+        uint64_t bsize = mc_mapped_ram_bitmap_size(pages);
+        uint8_t *bm = mc_calloc(1, bsize ? bsize : 1);
+        bool ok = true;
+        for (uint64_t idx = 0; ok && idx < pages; idx++) {
+            uint8_t fill;
+            if (!mc_ram_image_sent(x->img, i, idx)) {
+                continue;
+            }
+            ok = mc_ram_image_read(x->img, i, idx * x->page_size, x->page,
+                                   errp);
+            if (!ok || (mc_page_is_uniform(x->page, x->page_size, &fill) &&
+                        fill == 0)) {
+                continue;
+            }
+            bm[idx / 8] |= (uint8_t)(1u << (idx % 8));
+            ok = mc_fd_pwrite(x->o.out_fd, x->page, x->page_size,
+                              ob->pages_offset + idx * x->page_size,
+                              "the output", errp);
+        }
+        ok = ok && mc_fd_pwrite(x->o.out_fd, bm, (size_t)bsize,
+                                ob->bitmap_offset, "the output", errp);
+        if (!ok) {
+            mc_error_set_side(errp, MC_SIDE_OUTPUT);
+        }
+        free(bm);
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool nz_ram_record(mc_visitor *v, const mc_ram_record *rec,
                           mc_error **errp)
 {
@@ -121,6 +285,9 @@ static bool nz_ram_record(mc_visitor *v, const mc_ram_record *rec,
     const uint8_t *page = NULL;
     if (!mc_ram_image_apply(x->img, rec, at, &page, errp)) {
         return false;
+    }
+    if (x->o.mapped_ram) {
+        return nz_mapped_out_record(x, rec, at, errp);
     }
     if (rec->kind == MC_RAM_MEM_SIZE && rec->n_blocks == 0 && x->cfg_mapped) {
         x->mapped_pending = true;
@@ -195,7 +362,11 @@ static bool nz_start_stream(mc_visitor *v, const mc_stream_info *info,
     x->page_size = info->page_size;
     free(x->page);
     x->page = mc_malloc(x->page_size);
-    mc_ram_image_opts io = {.dirfd = -1, .tmpdir = x->o.tmpdir, .only_fd = -1};
+    mc_ram_image_opts io = {
+        .dirfd = -1, .tmpdir = x->o.tmpdir, .only_fd = -1,
+        .src_fd = x->o.src && x->o.src_fd > 0 ? x->o.src_fd : -1,
+        .src = x->o.src,
+    };
     mc_ram_image_free(x->img);
     x->img = mc_ram_image_new(info->page_size, &io);
     return mc_visit_start_stream(x->out, info, errp);
@@ -227,6 +398,15 @@ static bool nz_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
     nz_visitor *x = nz_of(v);
     x->in_ram_end = false;
+    if (x->in_config && x->o.mapped_ram && !x->caps_seen) {
+        /* no capability list yet: one with mapped-ram alone */
+        x->caps_seen = true;
+        x->caps_version = 1;
+        x->n_caps = 0;
+        if (!nz_emit_caps(x, errp)) {
+            return false;
+        }
+    }
     x->in_config = false;
     return mc_visit_end_section(x->out, footer, errp);
 }
@@ -251,7 +431,7 @@ static bool nz_visit_bytes(mc_visitor *v, const mc_field *f,
             x->cfg_mapped = true;   /* dropped */
             return true;
         }
-        if (len == 0 || len > 256 || data[0] != len - 1 || x->n_caps >= 256) {
+        if (len == 0 || len > 256 || data[0] != len - 1 || x->n_caps >= 255) {
             mc_error_data(errp, MC_NO_OFFSET, "configuration/capabilities",
                           "unexpected capability list");
             return false;
@@ -317,6 +497,10 @@ static bool nz_start_subsection(mc_visitor *v, const char *name,
  * one (QEMU sends the subsection only when it has capabilities). */
 static bool nz_emit_caps(nz_visitor *x, mc_error **errp)
 {
+    if (x->o.mapped_ram) {
+        static const char mr[] = "\012mapped-ram";
+        memcpy(x->caps[x->n_caps++], mr, sizeof(mr) - 1);
+    }
     if (x->n_caps == 0) {
         return true;
     }
@@ -358,10 +542,11 @@ static bool nz_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
 static bool nz_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 {
     nz_visitor *x = nz_of(v);
-    if (x->o.squash) {
+    if (x->o.squash || x->o.mapped_ram) {
         /* The package's length would change with the records in it. */
         mc_error_data(errp, MC_NO_OFFSET, NULL,
-                      "--squash: postcopy packages are not supported");
+                      "%s: postcopy packages are not supported",
+                      x->o.squash ? "--squash" : "--mapped-ram");
         return false;
     }
     return mc_visit_start_packaged(x->out, len, errp);
@@ -386,7 +571,8 @@ static bool nz_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
 static bool nz_complete(mc_visitor *v, mc_error **errp)
 {
     nz_visitor *x = nz_of(v);
-    return mc_visitor_complete(x->out, errp);
+    return mc_visitor_complete(x->out, errp) &&
+           (!x->o.mapped_ram || nz_mapped_fill(x, errp));
 }
 
 static void nz_free(mc_visitor *v)
@@ -397,6 +583,7 @@ static void nz_free(mc_visitor *v)
     free(x->page);
     free(x->mblocks);
     free(x->mnames);
+    free(x->oblocks);
     free(x);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/io.h"
 #include "core/mapped_ram.h"
 #include "core/page.h"
 #include "core/util.h"
@@ -19,7 +20,18 @@ typedef struct ri_block {
     bool own_fd;
     uint64_t used_length;
     mc_page_set *sent, *data;
+    int ifd;             /* input offsets + 1 per page (0: none), or -1 */
 } ri_block;
+
+/* A cache of the offset index: windows of RI_IDX_N entries. */
+#define RI_IDX_N 512
+#define RI_IDX_SLOTS 16
+typedef struct ri_idx_slot {
+    long block;          /* -1: empty */
+    uint64_t first;      /* index of entry 0 */
+    bool dirty;
+    uint64_t e[RI_IDX_N];
+} ri_idx_slot;
 
 /* Pages for consecutive offsets of one block are gathered and written
  * with one pwrite(): far fewer system calls for the long runs of PAGE
@@ -38,6 +50,8 @@ struct mc_ram_image {
     ri_block *blocks;
     size_t n_blocks;
     long cur;            /* block of the last named record, -1: none */
+    bool lazy;           /* note input offsets of PAGE records */
+    ri_idx_slot *idx;    /* RI_IDX_SLOTS, when lazy */
 };
 
 void mc_ram_image_file_name(const char *idstr, char *out, size_t cap)
@@ -77,6 +91,13 @@ mc_ram_image *mc_ram_image_new(uint32_t page_size,
                                             : RI_RUN_BYTES / page_size * page_size;
     img->run = mc_malloc(img->run_cap);
     img->run_block = -1;
+    img->lazy = opts->dirfd < 0 && opts->src_fd >= 0 && opts->src;
+    if (img->lazy) {
+        img->idx = mc_calloc(RI_IDX_SLOTS, sizeof(*img->idx));
+        for (size_t i = 0; i < RI_IDX_SLOTS; i++) {
+            img->idx[i].block = -1;
+        }
+    }
     return img;
 }
 
@@ -90,40 +111,21 @@ void mc_ram_image_free(mc_ram_image *img)
         if (b->fd >= 0 && b->own_fd) {
             close(b->fd);
         }
+        if (b->ifd >= 0) {
+            close(b->ifd);
+        }
         free(b->idstr);
         free(b->file);
         mc_page_set_free(b->sent);
         mc_page_set_free(b->data);
     }
     free(img->blocks);
+    free(img->idx);
     free(img->run);
     free(img->page);
     free(img->zero);
     mc_page_inflater_free(img->z);
     free(img);
-}
-
-static int ri_tmpfile(const char *dir, mc_error **errp)
-{
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (fd < 0) {
-        size_t n = strlen(dir) + 32;
-        char *p = mc_malloc(n);
-        snprintf(p, n, "%s/migconv-ram.XXXXXX", dir);
-        fd = mkstemp(p);
-        if (fd >= 0) {
-            unlink(p);
-        }
-        free(p);
-    }
-    if (fd < 0) {
-        mc_error_set_errno(errp, errno, "cannot create a temporary file in %s",
-                           dir);
-    }
-    return fd;
 }
 
 static bool ri_open(mc_ram_image *img, ri_block *b, mc_error **errp)
@@ -145,7 +147,7 @@ static bool ri_open(mc_ram_image *img, ri_block *b, mc_error **errp)
         }
         b->own_fd = true;
     } else {
-        b->fd = ri_tmpfile(img->o.tmpdir ? img->o.tmpdir : "/tmp", errp);
+        b->fd = mc_tmpfile(img->o.tmpdir ? img->o.tmpdir : "/tmp", errp);
         if (b->fd < 0) {
             return false;
         }
@@ -189,6 +191,7 @@ static bool ri_mem_size(mc_ram_image *img, const mc_ram_record *rec,
         memset(b, 0, sizeof(*b));
         b->idstr = mc_strdup(rb->idstr);
         b->fd = -1;
+        b->ifd = -1;
         b->used_length = rb->used_length;
         b->sent = mc_page_set_new();
         b->data = mc_page_set_new();
@@ -202,46 +205,17 @@ static bool ri_mem_size(mc_ram_image *img, const mc_ram_record *rec,
 static bool ri_pwrite(ri_block *b, const uint8_t *p, size_t n, uint64_t at,
                       mc_error **errp)
 {
-    while (n) {
-        ssize_t w = pwrite(b->fd, p, n, (off_t)at);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            mc_error_set_errno(errp, w < 0 ? errno : ENOSPC,
-                               "write error on the image of RAM block %s",
-                               b->idstr);
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-        at += (uint64_t)w;
-    }
-    return true;
+    char what[300];
+    snprintf(what, sizeof(what), "the image of RAM block %s", b->idstr);
+    return mc_fd_pwrite(b->fd, p, n, at, what, errp);
 }
 
 static bool ri_pread(ri_block *b, uint8_t *p, size_t n, uint64_t at,
                      mc_error **errp)
 {
-    while (n) {
-        ssize_t r = pread(b->fd, p, n, (off_t)at);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            mc_error_set_errno(errp, errno, "read error on the image of RAM "
-                               "block %s", b->idstr);
-            return false;
-        }
-        if (r == 0) {
-            memset(p, 0, n); /* past the end: cannot happen, it is sized */
-            return true;
-        }
-        p += r;
-        n -= (size_t)r;
-        at += (uint64_t)r;
-    }
-    return true;
+    char what[300];
+    snprintf(what, sizeof(what), "the image of RAM block %s", b->idstr);
+    return mc_fd_pread(b->fd, p, n, at, what, errp);
 }
 
 static bool ri_flush(mc_ram_image *img, mc_error **errp)
@@ -255,6 +229,108 @@ static bool ri_flush(mc_ram_image *img, mc_error **errp)
     img->run_block = -1;
     img->run_len = 0;
     return ri_pwrite(b, img->run, n, img->run_start, errp);
+}
+
+static bool ri_io(int fd, bool wr, void *p, size_t n, uint64_t at,
+                  const char *idstr, mc_error **errp)
+{
+    char what[300];
+    snprintf(what, sizeof(what), "the page index of RAM block %s", idstr);
+    return wr ? mc_fd_pwrite(fd, p, n, at, what, errp)
+              : mc_fd_pread(fd, p, n, at, what, errp);
+}
+
+/* The cached window holding entry idx of block i. */
+static ri_idx_slot *ri_idx_load(mc_ram_image *img, size_t i, uint64_t idx,
+                                mc_error **errp)
+{
+    uint64_t first = idx - idx % RI_IDX_N;
+    ri_idx_slot *s = &img->idx[(first / RI_IDX_N + i * 7) % RI_IDX_SLOTS];
+    if (s->block == (long)i && s->first == first) {
+        return s;
+    }
+    if (s->block >= 0 && s->dirty) {
+        ri_block *ob = &img->blocks[s->block];
+        if (!ri_io(ob->ifd, true, s->e, sizeof(s->e), s->first * 8,
+                   ob->idstr, errp)) {
+            return NULL;
+        }
+    }
+    ri_block *b = &img->blocks[i];
+    s->block = (long)i;
+    s->first = first;
+    s->dirty = false;
+    if (b->ifd < 0) {
+        memset(s->e, 0, sizeof(s->e));
+        return s;
+    }
+    if (!ri_io(b->ifd, false, s->e, sizeof(s->e), first * 8, b->idstr, errp)) {
+        s->block = -1;
+        return NULL;
+    }
+    return s;
+}
+
+/* Note (v = input offset + 1) or forget (v = 0) where page idx lies. */
+static bool ri_idx_set(mc_ram_image *img, size_t i, uint64_t idx, uint64_t v,
+                       mc_error **errp)
+{
+    ri_block *b = &img->blocks[i];
+    if (b->ifd < 0) {
+        if (v == 0) {
+            return true;   /* nothing noted in this block yet */
+        }
+        b->ifd = mc_tmpfile(img->o.tmpdir ? img->o.tmpdir : "/tmp", errp);
+        if (b->ifd < 0) {
+            return false;
+        }
+    }
+    ri_idx_slot *s = ri_idx_load(img, i, idx, errp);
+    if (!s) {
+        return false;
+    }
+    if (s->e[idx - s->first] != v) {
+        s->e[idx - s->first] = v;
+        s->dirty = true;
+    }
+    return true;
+}
+
+/* The input offset + 1 of page idx, 0 when its content is in the image. */
+static bool ri_idx_get(mc_ram_image *img, size_t i, uint64_t idx, uint64_t *v,
+                       mc_error **errp)
+{
+    *v = 0;
+    if (img->blocks[i].ifd < 0) {
+        return true;
+    }
+    ri_idx_slot *s = ri_idx_load(img, i, idx, errp);
+    if (!s) {
+        return false;
+    }
+    *v = s->e[idx - s->first];
+    return true;
+}
+
+/* The current content of page idx of block i. */
+static bool ri_page(mc_ram_image *img, size_t i, uint64_t idx, uint8_t *out,
+                    mc_error **errp)
+{
+    ri_block *b = &img->blocks[i];
+    uint64_t v = 0;
+    if (img->lazy && !ri_idx_get(img, i, idx, &v, errp)) {
+        return false;
+    }
+    if (v) {
+        return ri_io(img->o.src_fd, false, out, img->page_size, v - 1,
+                     b->idstr, errp);
+    }
+    if (!mc_page_set_has(b->data, idx)) {
+        memset(out, 0, img->page_size);
+        return true;
+    }
+    return ri_flush(img, errp) &&
+           ri_pread(b, out, img->page_size, idx * img->page_size, errp);
 }
 
 /* Queue one page for writing at offset of block i. */
@@ -273,6 +349,20 @@ static bool ri_queue(mc_ram_image *img, size_t i, const uint8_t *page,
     }
     memcpy(img->run + img->run_len, page, ps);
     img->run_len += ps;
+    return true;
+}
+
+/* The input offset of a PAGE record's bytes, when they lie in the input's
+ * buffer (so that pread of src_fd gets them back). */
+static bool ri_src_offset(const mc_ram_image *img, const mc_ram_record *rec,
+                          uint64_t *at)
+{
+    const mc_src *s = img->o.src;
+    if (!rec->data || !s->buf || rec->data < s->buf ||
+        rec->data + rec->len > s->buf + s->len) {
+        return false;
+    }
+    *at = s->base + (uint64_t)(rec->data - s->buf);
     return true;
 }
 
@@ -374,6 +464,37 @@ bool mc_ram_image_apply(mc_ram_image *img, const mc_ram_record *rec,
     if (b->fd < 0) {
         return true; /* not tracked: checked, not written */
     }
+    if (img->lazy) {
+        uint64_t at;
+        if (rec->kind == MC_RAM_PAGE && ri_src_offset(img, rec, &at)) {
+            if (page) {
+                *page = rec->data;
+            }
+            return ri_idx_set(img, (size_t)img->cur, idx, at + 1, errp);
+        }
+        if (rec->kind == MC_RAM_XBZRLE) {
+            /* decode against the current content, wherever it is */
+            if (!ri_page(img, (size_t)img->cur, idx, img->page, errp) ||
+                !mc_page_xbzrle_apply(img->page, ps, rec->encoding, rec->data,
+                                      rec->len, offset, path, errp)) {
+                return false;
+            }
+        }
+        if (!ri_idx_set(img, (size_t)img->cur, idx, 0, errp)) {
+            return false;
+        }
+        if (rec->kind == MC_RAM_XBZRLE) {
+            mc_page_set_add(b->data, idx);
+            if (!ri_queue(img, (size_t)img->cur, img->page, rec->offset,
+                          errp)) {
+                return false;
+            }
+            if (page) {
+                *page = img->run + img->run_len - ps;
+            }
+            return true;
+        }
+    }
     const uint8_t *out = img->page;
     switch (rec->kind) {
     case MC_RAM_ZERO:
@@ -418,14 +539,11 @@ bool mc_ram_image_read(mc_ram_image *img, size_t block, uint64_t page_offset,
                        uint8_t *out, mc_error **errp)
 {
     ri_block *b = &img->blocks[block];
-    if (!ri_flush(img, errp)) {
-        return false;
-    }
-    if (b->fd < 0 || !mc_page_set_has(b->data, page_offset / img->page_size)) {
+    if (b->fd < 0) {
         memset(out, 0, img->page_size);
         return true;
     }
-    return ri_pread(b, out, img->page_size, page_offset, errp);
+    return ri_page(img, block, page_offset / img->page_size, out, errp);
 }
 
 size_t mc_ram_image_count(const mc_ram_image *img)

@@ -12,7 +12,9 @@
  * seen), one page buffer and the 1 MiB run buffer.
  *
  * The files are either named files in a directory (extract) or unnamed
- * temporary files (normalize keeps the pages it may need for XBZRLE).
+ * temporary files (normalize keeps the pages it may need for XBZRLE), where
+ * pages read from a seekable input are noted by their input offset
+ * instead of being copied (opts.src_fd).
  */
 #ifndef MC_VISIT_RAM_IMAGE_H
 #define MC_VISIT_RAM_IMAGE_H
@@ -29,6 +31,14 @@ typedef struct mc_ram_image_opts {
     const char *tmpdir;    /* dirfd < 0: unnamed files in this directory */
     const char *only;      /* track only this block (NULL: all) */
     int only_fd;           /* with only: its image goes here (-1: dirfd) */
+    /* Unnamed files only (dirfd < 0): the input, a regular file read
+     * through src from its offset 0 (-1: none).  A PAGE record whose bytes
+     * lie in src's buffer is then not copied: the image notes the input
+     * offset of its bytes (8 bytes per page, in an unnamed file of its own
+     * behind a 64 KiB cache) and reads the page back from src_fd when it
+     * is needed (XBZRLE, mc_ram_image_read). */
+    int src_fd;
+    const struct mc_src *src;
 } mc_ram_image_opts;
 
 typedef struct mc_ram_image mc_ram_image;

@@ -24,6 +24,7 @@
 #include "desc/builtin.h"
 #include "desc/compat.h"
 #include "desc/tables.h"
+#include "visit/target_profile.h"
 #include "visit/visitors.h"
 
 /* An int held back (its field's strings copied). */
@@ -40,7 +41,9 @@ typedef struct retarget {
     mc_visitor_ops ops;
     mc_visitor *down;          /* rewrite mode: the next visitor */
     mc_retarget_opts o;
-    unsigned to;               /* target version number */
+    unsigned to;               /* target version number (0: none) */
+    char tname[32];            /* "QEMU 7.2", or "the target" */
+    const mc_target_profile *ts;  /* --to-stream: the target's own stream */
 
     bool in_config;
     bool machine_seen;
@@ -108,6 +111,13 @@ static bool loss_allowed(const retarget *r, const char *what)
         }
     }
     return false;
+}
+
+/* Whether a rule that depends on the target's version applies: only when
+ * the version is known (--to). */
+static bool applies(const retarget *r, const mc_compat_rule *rule)
+{
+    return r->o.to && mc_compat_rule_applies(rule, r->to);
 }
 
 static bool is_dropped(const retarget *r, uint32_t id)
@@ -214,12 +224,14 @@ static const char *device_name(const retarget *r)
 static bool vq_decide(retarget *r, uint64_t desc, mc_error **errp)
 {
     const mc_compat_rule *rule = mc_compat_rule_get("vring-num");
-    if (!mc_compat_rule_applies(rule, r->to)) {
+    if (!applies(r, rule) && !(r->ts && !r->o.to)) {
         return true;
     }
     uint64_t num = r->h_num.raw;
     uint32_t size;
-    if (!mc_compat_ring_size(device_name(r), r->machine[0] ? r->machine : NULL,
+    if (!(r->ts && !rewriting(r) &&
+          mc_target_profile_ring(r->ts, r->idstr, r->vq_index, &size)) &&
+        !mc_compat_ring_size(device_name(r), r->machine[0] ? r->machine : NULL,
                              r->vq_index, r->vq_count, &size)) {
         if (num == MC_VIRTQUEUE_MAX_SIZE) {
             r->vq_unknown++;
@@ -235,11 +247,11 @@ static bool vq_decide(retarget *r, uint64_t desc, mc_error **errp)
         return true;
     }
     if (desc != 0 && !rewriting(r)) {
-        say(r, MC_RETARGET_BLOCKS, rule->id,
+        say(r, r->o.to ? MC_RETARGET_BLOCKS : MC_RETARGET_NOTE, rule->id,
             "section '%s' (id %u): virtio queue %u is in use with vring.num "
-            "%llu, more than the %u QEMU %s allocates; a ring in use cannot "
+            "%llu, more than the %u %s allocates; a ring in use cannot "
             "be shrunk", r->idstr, r->section_id, r->vq_index,
-            (unsigned long long)num, size, r->o.to);
+            (unsigned long long)num, size, r->tname);
         return true;
     }
     if (desc != 0) {
@@ -248,8 +260,8 @@ static bool vq_decide(retarget *r, uint64_t desc, mc_error **errp)
                  r->vq_index);
         mc_error_data(errp, MC_NO_OFFSET, path,
                       "virtio queue in use with vring.num %llu, more than "
-                      "the %u QEMU %s allocates: refused (rule vring-num)",
-                      (unsigned long long)num, size, r->o.to);
+                      "the %u %s allocates: refused (rule vring-num)",
+                      (unsigned long long)num, size, r->tname);
         return false;
     }
     if (r->vq_fixed++ == 0) {
@@ -271,25 +283,25 @@ static void vq_report(retarget *r)
         if (rewriting(r)) {
             say(r, MC_RETARGET_REWRITE, id,
                 "section '%s' (id %u): vring.num of %u virtio queues never "
-                "set up -> the ring sizes QEMU %s allocates (queue %u: %u -> "
-                "%u)", r->idstr, r->section_id, r->vq_fixed, r->o.to,
+                "set up -> the ring sizes %s allocates (queue %u: %u -> "
+                "%u)", r->idstr, r->section_id, r->vq_fixed, r->tname,
                 r->vq_fixed_index, r->vq_fixed_from, r->vq_fixed_to);
         } else {
-            say(r, MC_RETARGET_BLOCKS, id,
+            say(r, r->o.to ? MC_RETARGET_BLOCKS : MC_RETARGET_NOTE, id,
                 "section '%s' (id %u): %u virtio queues never set up have a "
-                "vring.num larger than the ring QEMU %s allocates (queue %u: "
+                "vring.num larger than the ring %s allocates (queue %u: "
                 "%u > %u); retarget sets them to QEMU's sizes", r->idstr,
-                r->section_id, r->vq_fixed, r->o.to, r->vq_fixed_index,
+                r->section_id, r->vq_fixed, r->tname, r->vq_fixed_index,
                 r->vq_fixed_from, r->vq_fixed_to);
         }
     }
     if (r->vq_unknown) {
         say(r, MC_RETARGET_NOTE, id,
             "section '%s' (id %u): %u virtio queues have vring.num %u; the "
-            "ring size table does not know device '%s', and QEMU %s refuses "
+            "ring size table does not know device '%s', and %s refuses "
             "a vring.num above the size it allocates", r->idstr,
             r->section_id, r->vq_unknown, MC_VIRTQUEUE_MAX_SIZE,
-            device_name(r), r->o.to);
+            device_name(r), r->tname);
     }
     if (r->vq_smaller && !rewriting(r)) {
         say(r, MC_RETARGET_NOTE, id,
@@ -324,20 +336,24 @@ static bool check_machine(retarget *r, const char *machine, mc_error **errp)
         snprintf(r->machine, sizeof(r->machine), "%s", machine);
     }
     r->target = mc_machine_target(machine);
-    if (r->target && !mc_builtin_tables_for(r->o.to, r->target, &r->tables,
-                                            errp)) {
+    if (r->o.to_tables) {
+        r->tables = r->o.to_tables;
+    } else if (r->o.to && r->target &&
+               !mc_builtin_tables_for(r->o.to, r->target, &r->tables, errp)) {
         return false;
+    } else if (!r->o.to && r->ts) {
+        r->tables = mc_target_profile_tables(r->ts);
     }
-    if (mc_compat_machine_known(machine, r->to)) {
+    if (!r->o.to || mc_compat_machine_known(machine, r->to)) {
         return true;
     }
     say(r, MC_RETARGET_BLOCKS, "machine-type",
-        "configuration: QEMU %s has no machine type '%s'", r->o.to, machine);
+        "configuration: %s has no machine type '%s'", r->tname, machine);
     if (rewriting(r)) {
         mc_error_data(errp, MC_NO_OFFSET, "configuration",
-                      "QEMU %s has no machine type '%s'; retarget keeps "
+                      "%s has no machine type '%s'; retarget keeps "
                       "machine types as they are (rule machine-type)",
-                      r->o.to, machine);
+                      r->tname, machine);
         return false;
     }
     return true;
@@ -365,18 +381,18 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
     }
     const mc_compat_rule *rule;
     if (first && strcmp(idstr, "block") == 0 &&
-        mc_compat_rule_applies(rule = mc_compat_rule_get("block"), r->to)) {
+        applies(r, rule = mc_compat_rule_get("block"))) {
         if (!rewriting(r)) {
             say(r, MC_RETARGET_BLOCKS, rule->id,
-                "section 'block' (id %u): QEMU %s has no block migration; "
+                "section 'block' (id %u): %s has no block migration; "
                 "retarget --allow-loss block leaves the disk data out",
-                info->section_id, r->o.to);
+                info->section_id, r->tname);
         } else if (!loss_allowed(r, "block")) {
             mc_error_data(errp, MC_NO_OFFSET, NULL,
                           "section 'block' (id %u): block-migration data "
-                          "(disk contents) that QEMU %s cannot load; "
+                          "(disk contents) that %s cannot load; "
                           "refused: --allow-loss block leaves it out",
-                          info->section_id, r->o.to);
+                          info->section_id, r->tname);
             return false;
         } else {
             r->dropped = mc_realloc(r->dropped,
@@ -389,9 +405,35 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
             return true;
         }
     }
+    if (first && !r->in_config && r->ts && !rewriting(r)) {
+        /* what the target's own stream shows */
+        uint32_t theirs;
+        if (mc_target_profile_section(r->ts, idstr, info->instance_id,
+                                      &theirs)) {
+            if (info->version_id > theirs) {
+                say(r, MC_RETARGET_BLOCKS, "section-version",
+                    "section '%s' (id %u): version %u is newer than the "
+                    "target stream's %u", idstr, info->section_id,
+                    info->version_id, theirs);
+            }
+        } else if (mc_target_profile_has_idstr(r->ts, idstr)) {
+            bool slirp = strcmp(idstr, "slirp") == 0;
+            say(r, MC_RETARGET_BLOCKS, slirp ? "slirp-instance"
+                                             : "section-instance",
+                "section '%s' (id %u) instance %u: the target stream has "
+                "this section only with other instance ids%s", idstr,
+                info->section_id, info->instance_id,
+                slirp ? "; retarget renumbers it" : "");
+        } else {
+            say(r, MC_RETARGET_NOTE, "section-instance",
+                "section '%s' (id %u): not in the target stream (a section "
+                "its QEMU only loads, as 7.2 and later do with 'audio', or "
+                "one it does not know)", idstr, info->section_id);
+        }
+    }
     if (first && strcmp(idstr, "slirp") == 0 && info->instance_id != 0 &&
-        mc_compat_rule_applies(rule = mc_compat_rule_get("slirp-instance"),
-                               r->to)) {
+        (rewriting(r) || !r->ts) &&
+        applies(r, rule = mc_compat_rule_get("slirp-instance"))) {
         if (rewriting(r)) {
             say(r, MC_RETARGET_REWRITE, rule->id,
                 "section 'slirp' (id %u): instance %u -> 0", info->section_id,
@@ -400,24 +442,25 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
             r->slirp_renumbered++;
         } else {
             say(r, MC_RETARGET_BLOCKS, rule->id,
-                "section 'slirp' (id %u) instance %u: QEMU %s numbers every "
+                "section 'slirp' (id %u) instance %u: %s numbers every "
                 "slirp section 0; retarget renumbers it", info->section_id,
-                info->instance_id, r->o.to);
+                info->instance_id, r->tname);
         }
     }
     const char *vmsd;
     uint32_t theirs;
     if (first && r->tables && info->kind == MC_SECTION_VMSTATE &&
+        (rewriting(r) || !r->ts) &&
         (vmsd = known_vmsd(r, idstr)) &&
         version_newer(r, vmsd, info->version_id, &theirs)) {
         say(r, MC_RETARGET_BLOCKS, "section-version",
-            "section '%s' (id %u): version %u is newer than QEMU %s's %u",
-            idstr, info->section_id, info->version_id, r->o.to, theirs);
+            "section '%s' (id %u): version %u is newer than %s's %u",
+            idstr, info->section_id, info->version_id, r->tname, theirs);
         if (rewriting(r)) {
             mc_error_data(errp, MC_NO_OFFSET, NULL,
                           "section '%s' (id %u): version %u is newer than "
-                          "QEMU %s's %u (rule section-version)", idstr,
-                          info->section_id, info->version_id, r->o.to, theirs);
+                          "%s's %u (rule section-version)", idstr,
+                          info->section_id, info->version_id, r->tname, theirs);
             return false;
         }
     }
@@ -582,9 +625,9 @@ static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
     if (rec->kind == MC_RAM_XBZRLE && r->xbzrle_pages++ == 0 &&
         !rewriting(r)) {
         say(r, MC_RETARGET_NOTE, "xbzrle-page",
-            "section 'ram': XBZRLE records (QEMU %s decodes them without "
+            "section 'ram': XBZRLE records (%s decodes them without "
             "the capability); retarget decodes them into PAGE records",
-            r->o.to);
+            r->tname);
     }
     if (rec->kind != MC_RAM_COMPRESS) {
         return !rewriting(r) || mc_visit_ram_record(r->down, rec, errp);
@@ -593,14 +636,14 @@ static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
     if (r->compress_pages++ == 0 && !rewriting(r)) {
         if (r->to >= 901) {
             say(r, MC_RETARGET_BLOCKS, rule->id,
-                "section 'ram': COMPRESS_PAGE records, which QEMU %s cannot "
+                "section 'ram': COMPRESS_PAGE records, which %s cannot "
                 "read (compress was removed in 9.1); retarget inflates them "
-                "into PAGE records", r->o.to);
+                "into PAGE records", r->tname);
         } else {
             say(r, MC_RETARGET_NOTE, rule->id,
-                "section 'ram': COMPRESS_PAGE records: QEMU %s needs the "
+                "section 'ram': COMPRESS_PAGE records: %s needs the "
                 "compress capability on the destination, or retarget "
-                "inflates them into PAGE records", r->o.to);
+                "inflates them into PAGE records", r->tname);
         }
     }
     /* the next visitor (normalize) decodes the page */
@@ -726,7 +769,13 @@ mc_visitor *mc_retarget_new(mc_visitor *down, const mc_retarget_opts *o)
     r->base.ops = &r->ops;
     r->down = down;
     r->o = *o;
-    r->to = mc_version_number(o->to);
+    r->to = o->to ? mc_version_number(o->to) : 0;
+    r->ts = o->to_stream;
+    if (o->to) {
+        snprintf(r->tname, sizeof(r->tname), "QEMU %s", o->to);
+    } else {
+        snprintf(r->tname, sizeof(r->tname), "the target");
+    }
     return &r->base;
 }
 

@@ -3,7 +3,9 @@
  * spirit of QEMU's scripts/vmstate-static-checker.py.
  *
  * Devices are matched by vmsd name (or idstr, with the section type for
- * part and end sections); the highest version on each side is compared.
+ * part and end sections); the highest version on each side is compared,
+ * and where a side has several layouts of it (vmsds of one name with
+ * different fields), each layout with its closest partner.
  * Fields are matched by name (a trailing "[N]" index dropped, the k-th
  * field of a name matching the k-th); an unmatched pair at the same
  * position with the same shape is a rename.  A field's shape is its
@@ -143,40 +145,66 @@ static void base_name(char *out, size_t n, const char *name)
     }
 }
 
-static size_t entries_of(const mc_snode *body, entry *out)
+/* A non-uniform array whose elements are all known (vmdesc "index"
+ * entries): compared as its elements, one field each, as another version
+ * may list them as fields of one name. */
+static bool split_array(const mc_snode *n)
 {
-    size_t m = 0;
-    for (size_t i = 0; i < body->n_kids; i++) {
-        char nm[256];
-        base_name(nm, sizeof(nm), body->kids[i]->name);
-        if (m && strcmp(out[m - 1].name, nm) == 0) {
-            shape x = shape_of(out[m - 1].node), y = shape_of(body->kids[i]);
-            if (shape_equal(&x, &y)) {
-                out[m - 1].run++;
-                continue;
-            }
-        }
-        entry *e = &out[m++];
-        memcpy(e->name, nm, sizeof(nm));
-        e->node = body->kids[i];
-        e->run = 1;
-        e->nth = 0;
-        for (size_t j = 0; j + 1 < m; j++) {
-            if (strcmp(out[j].name, e->name) == 0) {
-                e->nth++;
-            }
-        }
-    }
-    return m;
+    return n->kind == MC_SN_ARRAY && !n->uniform && n->lo == n->hi &&
+           n->n_kids == n->lo && n->n_kids > 0;
 }
 
+static void add_entry(entry *out, size_t *m, const char *name,
+                      const mc_snode *node)
+{
+    char nm[256];
+    base_name(nm, sizeof(nm), name);
+    if (*m && strcmp(out[*m - 1].name, nm) == 0) {
+        shape x = shape_of(out[*m - 1].node), y = shape_of(node);
+        if (shape_equal(&x, &y)) {
+            out[*m - 1].run++;
+            return;
+        }
+    }
+    entry *e = &out[(*m)++];
+    memcpy(e->name, nm, sizeof(nm));
+    e->node = node;
+    e->run = 1;
+    e->nth = 0;
+    for (size_t j = 0; j + 1 < *m; j++) {
+        if (strcmp(out[j].name, e->name) == 0) {
+            e->nth++;
+        }
+    }
+}
 
+/* The fields of body as compared (allocated; their number in *n). */
+static entry *entries_of(const mc_snode *body, size_t *n)
+{
+    size_t max = 1;
+    for (size_t i = 0; i < body->n_kids; i++) {
+        max += split_array(body->kids[i]) ? body->kids[i]->n_kids : 1;
+    }
+    entry *out = mc_calloc(max, sizeof(*out));
+    size_t m = 0;
+    for (size_t i = 0; i < body->n_kids; i++) {
+        const mc_snode *k = body->kids[i];
+        if (split_array(k)) {
+            for (size_t e = 0; e < k->n_kids; e++) {
+                add_entry(out, &m, k->name, k->kids[e]);
+            }
+        } else {
+            add_entry(out, &m, k->name, k);
+        }
+    }
+    *n = m;
+    return out;
+}
 
 static bool fields_equal(const mc_snode *a, const mc_snode *b)
 {
-    entry *ea = mc_calloc(a->n_kids + 1, sizeof(*ea));
-    entry *eb = mc_calloc(b->n_kids + 1, sizeof(*eb));
-    size_t na = entries_of(a, ea), nb = entries_of(b, eb);
+    size_t na, nb;
+    entry *ea = entries_of(a, &na), *eb = entries_of(b, &nb);
     bool same = na == nb;
     for (size_t i = 0; same && i < na; i++) {
         shape x = entry_shape(&ea[i]), y = entry_shape(&eb[i]);
@@ -249,9 +277,8 @@ static void diff_field(dctx *c, const char *prefix, const char *name,
 static void diff_body(dctx *c, const char *prefix, const mc_snode *a,
                       const mc_snode *b, int depth)
 {
-    entry *fa = mc_calloc(a->n_kids + 1, sizeof(*fa));
-    entry *fb = mc_calloc(b->n_kids + 1, sizeof(*fb));
-    size_t na = entries_of(a, fa), nb = entries_of(b, fb);
+    size_t na, nb;
+    entry *fa = entries_of(a, &na), *fb = entries_of(b, &nb);
     long *match = mc_calloc(na + 1, sizeof(*match));
     bool *taken = mc_calloc(nb + 1, sizeof(*taken));
     for (size_t i = 0; i < na; i++) {
@@ -427,6 +454,94 @@ static void only_in(dctx *c, const mc_schema *x, const mc_schema *y,
     }
 }
 
+/* The layouts (variants) of (key, part, version) in s, in variant order:
+ * how many, at most max into out. */
+static size_t layouts(const mc_schema *s, const mc_stype *like,
+                      const mc_stype **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_types && n < max; i++) {
+        const mc_stype *t = s->types[i];
+        if (t->part == like->part && t->version == like->version &&
+            strcmp(t->key, like->key) == 0) {
+            out[n++] = t;
+        }
+    }
+    return n;
+}
+
+/* How many lines diff_body would print for a against b. */
+static size_t body_cost(const mc_snode *a, const mc_snode *b)
+{
+    mc_text scratch = {0};
+    dctx c = {.t = &scratch, .dev = ""};
+    diff_body(&c, "", a, b, 0);
+    mc_text_free(&scratch);
+    return c.lines;
+}
+
+#define MC_DIFF_MAX_LAYOUTS 16
+
+/* A device with several layouts on a side (QEMU has vmsds of one name and
+ * version with different fields, e.g. "vga" of vga.c and of vga-pci.c):
+ * each layout of A is paired with the layout of B it differs least from,
+ * identical ones first, and compared with it; a layout left without a
+ * partner is listed as only on its side. */
+static void diff_layouts(dctx *c, const char *dev, const mc_stype **la,
+                         size_t na, const mc_stype **lb, size_t nb)
+{
+    size_t cost[MC_DIFF_MAX_LAYOUTS][MC_DIFF_MAX_LAYOUTS];
+    long pair[MC_DIFF_MAX_LAYOUTS];
+    bool used[MC_DIFF_MAX_LAYOUTS] = {false};
+    for (size_t i = 0; i < na; i++) {
+        pair[i] = -1;
+        for (size_t j = 0; j < nb; j++) {
+            cost[i][j] = body_cost(la[i]->body, lb[j]->body);
+        }
+    }
+    /* greedy: the cheapest remaining pair first (ties in layout order) */
+    for (;;) {
+        size_t bi = SIZE_MAX, bj = SIZE_MAX;
+        for (size_t i = 0; i < na; i++) {
+            for (size_t j = 0; pair[i] < 0 && j < nb; j++) {
+                if (!used[j] && (bi == SIZE_MAX || cost[i][j] < cost[bi][bj])) {
+                    bi = i;
+                    bj = j;
+                }
+            }
+        }
+        if (bi == SIZE_MAX) {
+            break;
+        }
+        pair[bi] = (long)bj;
+        used[bj] = true;
+    }
+    char label[400];
+    for (size_t i = 0; i < na; i++) {
+        if (pair[i] < 0) {
+            c->dev = dev;
+            line(c, "layout %u only in A (%zu fields)", la[i]->variant,
+                 la[i]->body->n_kids);
+            continue;
+        }
+        const mc_stype *tb = lb[pair[i]];
+        if (cost[i][pair[i]] == 0) {
+            continue;
+        }
+        snprintf(label, sizeof(label), "%s (layout %u of A, %u of B)", dev,
+                 la[i]->variant, tb->variant);
+        c->dev = label;
+        diff_body(c, "", la[i]->body, tb->body, 0);
+    }
+    c->dev = dev;
+    for (size_t j = 0; j < nb; j++) {
+        if (!used[j]) {
+            line(c, "layout %u only in B (%zu fields)", lb[j]->variant,
+                 lb[j]->body->n_kids);
+        }
+    }
+}
+
 size_t mc_schema_diff(const mc_schema *a, const mc_schema *b, mc_text *t)
 {
     dctx c = {.t = t};
@@ -448,7 +563,14 @@ size_t mc_schema_diff(const mc_schema *a, const mc_schema *b, mc_text *t)
         if (ta->part == MC_ST_FULL && ta->version != tb->version) {
             line(&c, "version %u changed to %u", ta->version, tb->version);
         }
-        diff_body(&c, "", ta->body, tb->body, 0);
+        const mc_stype *la[MC_DIFF_MAX_LAYOUTS], *lb[MC_DIFF_MAX_LAYOUTS];
+        size_t na = layouts(a, ta, la, MC_DIFF_MAX_LAYOUTS);
+        size_t nb = layouts(b, tb, lb, MC_DIFF_MAX_LAYOUTS);
+        if (na <= 1 && nb <= 1) {
+            diff_body(&c, "", ta->body, tb->body, 0);
+        } else {
+            diff_layouts(&c, dev, la, na, lb, nb);
+        }
     }
     return c.lines;
 }

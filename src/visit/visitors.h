@@ -52,8 +52,17 @@ typedef enum mc_retarget_kind {
     MC_RETARGET_NOTE,     /* worth knowing, does not block */
     MC_RETARGET_REWRITE,  /* a rewrite retarget made */
 } mc_retarget_kind;
+struct mc_tables;
+struct mc_target_profile;
 typedef struct mc_retarget_opts {
-    const char *to;                 /* "7.2" (a built-in version) */
+    const char *to;                 /* "7.2" (a built-in version); compat
+                                       may leave it NULL and give
+                                       to_tables or to_stream instead */
+    /* compat only: the target's layouts instead of the built-in tables of
+     * `to` (--to-tables), and what the target's own stream shows
+     * (--to-stream, visit/target_profile.h); not owned */
+    const struct mc_tables *to_tables;
+    const struct mc_target_profile *to_stream;
     const char *const *allow_loss;  /* --allow-loss words ("block") */
     size_t n_allow_loss;
     void (*report)(void *opaque, mc_retarget_kind kind, const char *rule,

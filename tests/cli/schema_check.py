@@ -13,15 +13,16 @@ vmdesc are read with tables made from their siblings):
     maps to its component identifier (libtasn1 does not check string
     values, so this is checked on asn1Decoding's output);
   * `migconv dump` output validates against the generated JSON Schema
-    (python3-jsonschema, draft 2020-12): every fixture of streams/, two
-    of each version directory.
+    (python3-jsonschema, draft 2020-12): every fixture of every directory.
 Negative controls on one fixture: a body with a field renamed, an integer
 widened and two fields swapped, each still valid generic migconv BER
 (MigConv.BodyL), is rejected; a damaged dump does not validate.
-`schema --diff`: equal inputs give nothing; QEMU 7.2's built-in tables
-against tables of QEMU 11.1 streams, a real -dump-vmstate file of QEMU 7.2
-against a 7.2 stream and against 11.1's, and a hand-changed vmsd give the
-expected differences.
+`schema --diff`: equal inputs give nothing (exit 0); QEMU 7.2's built-in
+tables against 11.1's (every device and subsection difference the tables
+files imply, computed here, and field changes read off them) and against
+tables of QEMU 11.1 streams, a real -dump-vmstate file of QEMU 7.2 against
+a 7.2 stream and against 11.1's, and a hand-changed vmsd give the expected
+differences (exit 1); an ASN.1 module is refused with its reason.
 
 The asn1Decoding calls are batched: one call per fixture and variant
 decodes all bodies at once as one SEQUENCE of their types; only when that
@@ -41,9 +42,6 @@ import tempfile
 MIGCONV, FIXTURES, GENERIC, WORK_PARENT = sys.argv[1:5]
 WORK = WORK_PARENT
 failures = []
-# the dumps of these fixtures of each QEMU version directory are validated
-# too (validation is slow in Python; every fixture of streams/ is)
-VERSION_JSON = ("pc-5.2-bare.mig", "q35-5.2-devices.mig")
 # --no-names dumps are validated for these
 NONAMES_JSON = ("pc-bare.mig", "q35-devices.mig", "s390x-ccw.mig", "pc-block.mig")
 passes = 0
@@ -276,8 +274,7 @@ def check_fixture(fx):
             bad(name + ": the --no-names bodies decoded with names")
         else:
             ok("%s: %d --no-names BER bodies decode" % (name, n))
-    if os.path.dirname(fx) == FIXTURES or os.path.basename(fx) in VERSION_JSON:
-        check_json(fx, base, name)
+    check_json(fx, base, name)
     return len(idx)
 
 
@@ -492,6 +489,106 @@ def expect_diff(what, a, b, want, unwanted=()):
         bad("schema --diff " + what, "exit %d; missing %s; unexpected %s" % (code, missing, extra[:5]))
 
 
+def table_oracle(top):
+    """What schema --diff builtin:7.2 builtin:11.1 must say, computed from
+    the tables files alone: devices only on one side, and for devices with
+    one layout of the same version on both sides, the subsections added
+    and removed."""
+    t = {}
+    for v in ("7.2", "11.1"):
+        with open(os.path.join(top, "src", "desc", "tables-qemu-%s-x86.json" % v)) as f:
+            t[v] = json.load(f)["vmsds"]
+    a, b = t["7.2"], t["11.1"]
+    want = set()
+    subs_of = {}
+    for side, mine, other in (("A", a, b), ("B", b, a)):
+        for name, vers in mine.items():
+            for e in vers.values():
+                for sub in e["subsections"]:
+                    subs_of.setdefault(side, set()).add(sub)
+    for side, mine, other in (("A", a, b), ("B", b, a)):
+        for name, vers in mine.items():
+            if name in other:
+                continue
+            v = max(int(k) for k in vers)
+            is_sub = name in subs_of.get(side, ())
+            want.add("%s: only in %s (version %d%s)" % (
+                name, side, v, ", a subsection" if is_sub else ""))
+    for name in sorted(set(a) & set(b)):
+        va, vb = max(a[name], key=int), max(b[name], key=int)
+        ea, eb = a[name][va], b[name][vb]
+        if va != vb or len(ea["variants"]) != 1 or len(eb["variants"]) != 1:
+            continue
+        for sub in ea["subsections"]:
+            if sub not in eb["subsections"]:
+                want.add("%s: subsection %s removed" % (name, sub))
+        for sub in eb["subsections"]:
+            if sub not in ea["subsections"]:
+                want.add("%s: subsection %s added" % (name, sub))
+    return want
+
+
+def builtin_checks(top):
+    """schema --diff of --builtin --qemu-version 7.2 and 11.1."""
+    code, lines = diff_lines("builtin:7.2", "builtin:11.1")
+    want = table_oracle(top)
+    missing = sorted(want - set(lines))
+    if code == 1 and len(want) >= 10 and not missing:
+        ok("schema --diff builtin:7.2 builtin:11.1: exit 1, all %d device "
+           "and subsection differences the tables imply" % len(want))
+    else:
+        bad("schema --diff builtin:7.2 builtin:11.1: the tables' differences",
+            "exit %d; %d implied, missing %s" % (code, len(want), missing[:8]))
+    # field changes read off the tables by hand: globalstate's runstate
+    # split (QEMU 8.2), hpet's num_timers_save (QEMU 9.2), AHCI's ports
+    # unsigned; the cpuhp subsections of the PM devices (listed by the
+    # oracle too); vga's two layouts (vga.c and vga-pci.c both name their
+    # vmsd "vga") are the same on both sides
+    expect_diff("builtin:7.2 builtin:11.1", "builtin:7.2", "builtin:11.1",
+                ["ich9_pm: subsection ich9_pm/cpuhp added",
+                 "ich9_pm: subsection ich9_pm/pcihp removed",
+                 "ich9_pm/cpuhp: only in B (version 1, a subsection)",
+                 "piix4_pm/cpuhp: only in B (version 1, a subsection)",
+                 "piix4_pm (layout 4 of A, 1 of B): subsection piix4_pm/cpuhp added",
+                 "globalstate: field runstate resized from 100 bytes to 32 bytes",
+                 "globalstate: field has_vm_was_suspended added (1 byte, position 3)",
+                 "globalstate: field vm_was_suspended added (1 byte, position 4)",
+                 "globalstate: field unused added (66 bytes, position 5)",
+                 "hpet: field num_timers renamed to num_timers_save",
+                 "ahci (layout 1 of A, 1 of B): field ports changed type from int32 to uint32",
+                 "kvmclock: only in A (version 1)",
+                 "CPU hotplug state: only in B (version 1)"],
+                [r"^vga", r"^mc146818rtc", r"^timer: ", r"^(ich9_)?ahci .*field (ahci\.)?dev",
+                 r"^globalstate: field size", r"^hpet: field (config|isr|timer)"])
+    # the same with the versions swapped: each change the other way round
+    expect_diff("builtin:11.1 builtin:7.2", "builtin:11.1", "builtin:7.2",
+                ["ich9_pm: subsection ich9_pm/cpuhp removed",
+                 "globalstate: field runstate resized from 32 bytes to 100 bytes",
+                 "globalstate: field vm_was_suspended removed (1 byte)",
+                 "hpet: field num_timers_save renamed to num_timers",
+                 "kvmclock: only in B (version 1)"], [r"^vga"])
+    # a QEMU 7.2 stream with itself, and a table with itself: nothing
+    for what, a in (("a QEMU 7.2 stream", os.path.join(os.path.dirname(FIXTURES), "qemu-7.2", "q35-5.2-devices.mig")),
+                    ("QEMU 11.1's built-in tables", "builtin:11.1")):
+        code, lines = diff_lines(a, a)
+        if code == 0 and not lines:
+            ok("schema --diff of %s with itself: exit 0, no output" % what)
+        else:
+            bad("schema --diff of %s with itself: exit 0, no output" % what,
+                "exit %d: %s" % (code, lines[:5]))
+    # an ASN.1 module is refused with a reason (exit 1, one line)
+    mod = os.path.join(WORK, "builtin.asn")
+    p = run(MIGCONV, "schema", "--diff", mod, "builtin:7.2", check=False)
+    err = p.stderr.decode(errors="replace").splitlines()
+    if p.returncode == 1 and p.stdout == b"" and len(err) == 1 and \
+            "an ASN.1 module, which schema --diff cannot read back" in err[0] and \
+            "--format json-schema" in err[0]:
+        ok("schema --diff of an ASN.1 module: refused with the reason, one line")
+    else:
+        bad("schema --diff of an ASN.1 module: refused with the reason",
+            "exit %d: %s" % (p.returncode, err))
+
+
 def diff_checks():
     """schema --diff: equal inputs, real version differences, QEMU's
     -dump-vmstate, and hand-made differences of each kind."""
@@ -536,11 +633,15 @@ def diff_checks():
     expect_diff("of QEMU 7.2's and 11.1's tables", "builtin:7.2",
                 os.path.join(sfx, "tables-qemu-11.1-x86.json"),
                 ["ich9_pm: subsection ich9_pm/cpuhp added",
-                 "piix4_pm: subsection piix4_pm/cpuhp added",
+                 "piix4_pm (layout 1 of A, 1 of B): subsection piix4_pm/cpuhp added",
                  "globalstate: field runstate resized from 100 bytes to 32 bytes",
                  "globalstate: field vm_was_suspended added (1 byte, position 4)",
                  "hpet: field num_timers renamed to num_timers_save"],
                 [r"^mc146818rtc: ", r"^timer: "])
+    # the built-in tables of QEMU 7.2 and 11.1: the lines the tables
+    # themselves imply (read off src/desc/tables-qemu-*-x86.json here),
+    # and specific field changes checked by hand in those tables
+    builtin_checks(top)
     # a real -dump-vmstate of QEMU 7.2 against a stream of QEMU 7.2: the
     # same fields; the dump lists subsections the stream did not need
     expect_diff("of QEMU 7.2's -dump-vmstate and a QEMU 7.2 stream", vm72, bare,

@@ -39,6 +39,27 @@ check "gzip round trip: same stream" cmp -s <(gzip -dc < back/out/in/a/b/z.mig.g
 expect_exit "--to ber on BER input fails" 1 "$M" batch -q -o wrong --to ber out/in/a/q35-devices.mig.ber
 expect_err "--to ber on BER input: message" "this is ber, not legacy input"
 
+# FIFOs without --to: each input is opened once and its direction found
+# from its first bytes (a second open of a FIFO would wait for another
+# writer: the timeout turns that into a failure).
+mkdir -p fifo
+mkfifo fifo/a.mig fifo/b.ber fifo/c.mig
+cat "$FIXTURES/q35-devices.mig" > fifo/a.mig &
+f1=$!
+cat out/in/pc-bare.mig.ber > fifo/b.ber &
+f2=$!
+gzip -c < "$FIXTURES/pc-bare.mig" > fifo/c.mig &
+f3=$!
+expect_exit "FIFOs without --to" 0 timeout 60 "$M" batch -q -o fout -j 2 fifo/a.mig fifo/b.ber fifo/c.mig
+wait $f1 $f2 $f3 2>/dev/null
+check "FIFO, legacy -> BER" cmp -s fout/fifo/a.mig.ber out/in/a/q35-devices.mig.ber
+check "FIFO, BER -> legacy" cmp -s fout/fifo/b "$FIXTURES/pc-bare.mig"
+check "FIFO, gzip'd legacy -> BER with the container" cmp -s fout/fifo/c.mig.ber out/in/a/b/z.mig.gz.ber
+# --verify reads the input twice: a FIFO is refused, without opening it.
+expect_exit "--verify of a FIFO: exit 1" 1 timeout 60 "$M" batch -q -o fout2 --verify fifo/a.mig
+expect_err "--verify of a FIFO: message" "--verify reads the input twice: it needs a regular file"
+check "--verify of a FIFO: no output" test ! -e fout2/fifo/a.mig.ber
+
 # --skip-existing resumes; without it existing outputs fail.
 rm out/in/pc-bare.mig.ber
 expect_exit "--skip-existing" 1 "$M" batch -q -o out --skip-existing --report rep2.jsonl in

@@ -107,6 +107,46 @@ check "ber-to-legacy --drop-trailer: the plain stream" cmp -s "$WORK/vol-d.mig" 
 { cat "$FIXTURES/q35-devices.mig"; head -c 1024 /dev/zero; } > "$WORK/qvol"
 "$M" legacy-to-ber -q "$WORK/qvol" "$WORK/qvol.ber" && "$M" ber-to-legacy -q "$WORK/qvol.ber" "$WORK/qvol.back"
 check "q35-devices + 1024 zero bytes: identical" cmp -s "$WORK/qvol" "$WORK/qvol.back"
+# A block-storage state volume: 256 MiB of old bytes after the vmdesc (a
+# sparse file: zeros and a little data) stream through with bounded
+# memory, also past a --buffer-limit far below their size, and the round
+# trip is byte-identical; verify round-trips them too.
+cp "$f" "$WORK/bigvol"
+printf 'old bytes' >> "$WORK/bigvol"
+truncate -s +128M "$WORK/bigvol"
+head -c 100000 /dev/urandom >> "$WORK/bigvol"
+truncate -s +128M "$WORK/bigvol"
+printf 'end' >> "$WORK/bigvol"
+rss() { # LABEL MAX-KB CMD...: the command succeeds with a peak RSS below MAX-KB
+    local label=$1 max=$2
+    shift 2
+    rm -f "$WORK/rss"
+    if /usr/bin/time -f %M -o "$WORK/rss" "$@" >/dev/null 2>"$WORK/err"; then
+        check "$label: peak RSS $(cat "$WORK/rss") KB < $max KB" test "$(cat "$WORK/rss")" -lt "$max"
+    else
+        bad "$label: $(cat "$WORK/err")"
+    fi
+}
+rss "256 MiB trailer: legacy-to-ber" 40000 "$M" legacy-to-ber -q --buffer-limit 4M "$WORK/bigvol" "$WORK/bigvol.ber"
+rss "256 MiB trailer: ber-to-legacy" 40000 "$M" ber-to-legacy -q "$WORK/bigvol.ber" "$WORK/bigvol.back"
+check "256 MiB trailer: identical" cmp -s "$WORK/bigvol" "$WORK/bigvol.back"
+size=$(( $(stat -c %s "$WORK/bigvol.ber") - $(stat -c %s "$WORK/bare.ber") ))
+check "256 MiB trailer: the zero runs cost a few bytes ($size bytes of Trailer for 100 KB of data)" test "$size" -lt 102000
+rss "256 MiB trailer: verify" 40000 "$M" verify -q "$WORK/bigvol"
+rss "256 MiB trailer: verify of the BER" 40000 "$M" verify -q "$WORK/bigvol.ber"
+rss "256 MiB trailer: from a pipe" 40000 bash -c "cat '$WORK/bigvol' | '$M' legacy-to-ber -q - - | cmp -s - '$WORK/bigvol.ber'"
+# Negative control: the bytes that are buffered do count against the
+# limit (here a stream whose vmdesc is cut off, so that everything after
+# its first device is buffered looking for it).
+head -c $(( $(stat -c %s "$f") - 100 )) "$f" > "$WORK/novd"
+truncate -s +8M "$WORK/novd"
+expect_exit "no vmdesc and 8 MiB after: the buffer limit applies" 1 "$M" legacy-to-ber -q --buffer-limit 1M "$WORK/novd" "$WORK/novd.ber"
+expect_err "no vmdesc and 8 MiB after: message" "exceeds the buffering limit of 1048576 bytes"
+rm -f "$WORK/bigvol" "$WORK/bigvol.back" "$WORK/bigvol.ber" "$WORK/novd"
+# verify of a state volume and of its BER: the trailer goes through the
+# round trip.
+expect_exit "verify of a state volume" 0 "$M" verify -q "$WORK/vol"
+expect_exit "verify of a state volume's BER" 0 "$M" verify -q "$WORK/vol.ber"
 # A gzip'd state volume.
 gzip -c < "$WORK/vol" > "$WORK/vol.gz"
 "$M" legacy-to-ber -q "$WORK/vol.gz" "$WORK/volgz.ber" && "$M" ber-to-legacy -q "$WORK/volgz.ber" "$WORK/volgz.back"
@@ -148,6 +188,42 @@ qemu-img create -q -f qcow2 "$WORK/e.qcow2" 1M 2>/dev/null && {
     expect_exit "qcow2 without --snapshot" 2 "$M" legacy-to-ber "$WORK/e.qcow2" "$WORK/e.ber"
     expect_err "qcow2 without --snapshot: message" "--snapshot"
     expect_exit "snapshots of an image without any" 0 "$M" snapshots "$WORK/e.qcow2"
+    # Damaged qcow2 images (a disk-only snapshot made by qemu-img, then
+    # its header and snapshot table damaged): one line, exit 1, no output.
+    # Snapshots with vmstate, made by real QEMU, are in tests/qemu.
+    cp "$WORK/e.qcow2" "$WORK/s.qcow2"
+    qemu-img snapshot -c s1 "$WORK/s.qcow2"
+    qdamage() { # OUT PYTHON-EXPR-ON-d-AND-off
+        python3 - "$WORK/s.qcow2" "$1" "$2" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+off = struct.unpack('>Q', d[64:72])[0]
+exec(sys.argv[3])
+open(sys.argv[2], 'wb').write(d)
+PY
+    }
+    qd() { # NAME FILE PATTERN
+        rm -f "$WORK/d.ber"
+        expect_exit "$1: exit 1" 1 "$M" legacy-to-ber -q --snapshot s1 "$2" "$WORK/d.ber"
+        expect_err "$1: message" "$3"
+        check "$1: one line" test "$(wc -l < "$WORK/err")" = 1
+        check "$1: no output" test ! -e "$WORK/d.ber"
+    }
+    qd "qcow2: a disk-only snapshot" "$WORK/s.qcow2" "s.qcow2: offset [0-9]+: qcow2 snapshot table: snapshot '1' \\(s1\\) has no vmstate"
+    head -c 50 "$WORK/s.qcow2" > "$WORK/qcut.qcow2"
+    qd "qcow2: cut header" "$WORK/qcut.qcow2" "offset 50: qcow2 header: .*the image ends inside the qcow2 header"
+    qdamage "$WORK/qoff.qcow2" "d[64:72] = struct.pack('>Q', len(d) + 4096)"
+    qd "qcow2: snapshot table offset" "$WORK/qoff.qcow2" "offset 64: qcow2 header/snapshots_offset: "
+    qdamage "$WORK/qend.qcow2" "d[64:72] = struct.pack('>Q', (len(d) + 65535) // 65536 * 65536)"
+    qd "qcow2: snapshot table past the end" "$WORK/qend.qcow2" "qcow2 snapshot table"
+    qdamage "$WORK/qextra.qcow2" "d[off + 36:off + 40] = struct.pack('>I', 5000)"
+    qd "qcow2: snapshot extra data size" "$WORK/qextra.qcow2" "qcow2 snapshot table/extra_data_size: snapshot 0: extra data of 5000 bytes"
+    qdamage "$WORK/qnb.qcow2" "d[60:64] = struct.pack('>I', 1 << 20)"
+    qd "qcow2: snapshot count" "$WORK/qnb.qcow2" "qcow2 header/nb_snapshots"
+    # The vmstate of a snapshot whose table says it has one, but which
+    # reads as zeros: not a stream, said once.
+    qdamage "$WORK/qzero.qcow2" "d[off + 32:off + 36] = struct.pack('>I', 100000); d[off + 40:off + 48] = struct.pack('>Q', 100000)"
+    qd "qcow2: vmstate of zeros" "$WORK/qzero.qcow2" "vmstate of snapshot 1 \\(s1\\): offset 0: not a QEMU migration stream or BER"
 }
 # --help says what the man page says.
 check "legacy-to-ber --help: --snapshot and --drop-trailer" bash -c "'$M' legacy-to-ber --help | grep -q -- --snapshot && '$M' legacy-to-ber --help | grep -q -- --drop-trailer"

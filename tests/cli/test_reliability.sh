@@ -263,9 +263,11 @@ if [ "${MC_SANITIZED:-0}" != 1 ]; then
 fi
 # Out of memory anywhere else (an allocation of migconv's own): exit 4 and
 # one line, no abort and no core, no output left in either output mode.
-# Not with ASan, which has its own allocator.
+# Not with ASan, which has its own allocator.  The vmdesc is large enough
+# that the input buffer must grow to 16 MiB before the JSON parser starts
+# (the buffering stops at the end of the vmdesc).
 if [ "${MC_SANITIZED:-0}" != 1 ]; then
-    python3 "$hostile" legacy-vmdesc "$bare" "$WORK/oom.mig" devices 8000000
+    python3 "$hostile" legacy-vmdesc "$bare" "$WORK/oom.mig" devices 12000000
     mkdir -p "$WORK/oom"
     expect_exit "out of memory (ulimit -v): exit 4" 4 bash -c 'ulimit -c 0 -v 20000; exec "$0" legacy-to-ber "$1" "$2"' \
         "$MIGCONV" "$WORK/oom.mig" "$WORK/oom/out.ber"

@@ -153,4 +153,48 @@ check "damaged: legacy->BER->legacy identical" test "${PIPESTATUS[1]:-0}" -eq 0
 # bytes-only virtio field
 jq_ok "control: undamaged virtio-balloon decoded" "$WORK/q35-devices.json" \
     "$(virtio 0000:00:07.0/virtio-balloon) | has(\"fields\")"
+# s390x: virtio-ccw, whose transport state is the subchannel's
+# (s390_virtio_ccw_dev), in the streams of every version
+for v in 5.2 7.2 10.0 11.1; do
+    f=$FIXTURES/../qemu-$v/s390x-ccw-virtio.mig
+    [ -f "$f" ] || { bad "$v s390x-ccw-virtio: fixture missing"; continue; }
+    J=$WORK/ccw-$v.json
+    "$MIGCONV" dump "$f" >"$J" 2>"$WORK/err"
+    check "$v s390x-ccw-virtio: no virtio field warning" eval '! grep -q "virtio field" "$WORK/err"'
+    bal=$(virtio /fe.0.0000/virtio-balloon)
+    rng=$(virtio /fe.0.0001/virtio-rng)
+    jq_ok "$v s390x-ccw-virtio: both fields decoded, transport virtio-ccw" "$J" \
+        "[($bal), ($rng) | $(fld transport).type] == [\"virtio-ccw\", \"virtio-ccw\"]"
+    # (QEMU 10.0 writes vring.num 1024 for every queue, as on x86)
+    want='[[128, 128, 128], [8]]'
+    [ "$v" = 10.0 ] && want='[[1024, 1024, 1024], [1024]]'
+    jq_ok "$v s390x-ccw-virtio: balloon has 3 queues, rng 1, sizes $want, each with its vector" "$J" \
+        "[($bal), ($rng) | [$(fld vq) | .array[] | [.fields[].name] == [\"vring.num\", \"vring.desc\", \"last_avail_idx\", \"vector\"]] | all] == [true, true] and [($bal), ($rng) | $(nums)] == $want"
+    sch="$(fld transport) | $(fld parent_obj) | $(fld sch)"
+    jq_ok "$v s390x-ccw-virtio: subchannel cssid 0xfe, devnos 0 and 1, control unit 0x3832" "$J" \
+        "[($bal), ($rng) | $sch | [$(fld cssid).value, $(fld devno).value, ($(fld id) | $(fld cu_type).value)]] == [[254, 0, 14386], [254, 1, 14386]]"
+    "$MIGCONV" legacy-to-ber -q -f "$f" "$WORK/ccw.ber" && "$MIGCONV" ber-to-legacy -q -f "$WORK/ccw.ber" "$WORK/ccw.mig"
+    check "$v s390x-ccw-virtio: legacy->BER->legacy identical" cmp -s "$WORK/ccw.mig" "$f"
+done
+# Negative control: the balloon's sense id no longer names the virtio-ccw
+# control unit: its field is carried as bytes with a warning, the rng's
+# still decodes, the stream still round-trips
+f=$FIXTURES/../qemu-11.1/s390x-ccw-virtio.mig
+python3 - "$f" "$WORK/ccw-bad.mig" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+name = b'/fe.0.0000/virtio-balloon'
+at = b.index(bytes([len(name)]) + name) + 1 + len(name) + 8
+sense_id = at + 7 + 52 + 32 + 8 + 8 + 1
+assert b[sense_id:sense_id + 3] == b'\xff\x38\x32'
+b[sense_id + 1] = 0x39
+open(sys.argv[2], 'wb').write(b)
+PY
+"$MIGCONV" dump "$WORK/ccw-bad.mig" >"$WORK/ccw-bad.json" 2>"$WORK/err"
+expect_err "damaged sense id: the balloon's field is carried with a warning" \
+    "virtio-balloon.*does not fit the virtio-pci, virtio-mmio or virtio-ccw layout.*unparsed"
+jq_ok "damaged sense id: balloon as bytes, rng decoded" "$WORK/ccw-bad.json" \
+    "[($(virtio /fe.0.0000/virtio-balloon) | has(\"fields\")), ($(virtio /fe.0.0001/virtio-rng) | has(\"fields\"))] == [false, true]"
+"$MIGCONV" legacy-to-ber -q -f "$WORK/ccw-bad.mig" "$WORK/ccw.ber" && "$MIGCONV" ber-to-legacy -q -f "$WORK/ccw.ber" "$WORK/ccw.mig"
+check "damaged sense id: legacy->BER->legacy identical" cmp -s "$WORK/ccw.mig" "$WORK/ccw-bad.mig"
 finish

@@ -739,6 +739,15 @@ VERSION_FIXTURES += [
             'destination of pc-5.2-compress after retarget',
             machine='pc-i440fx-5.2', args=LOADER),
 ]
+# Every version: virtio devices on the s390x channel subsystem, whose
+# virtio field holds virtio-ccw's transport state (read/virtio.c)
+VERSION_FIXTURES += [
+    Fixture('s390x-ccw-virtio',
+            's390x s390-ccw-virtio-5.2 (which every version has) with '
+            'virtio-balloon-ccw and virtio-rng-ccw, paused',
+            machine='s390-ccw-virtio-5.2', binary=S390X,
+            args=('-device', 'virtio-balloon-ccw', '-device', 'virtio-rng-ccw')),
+]
 # (not in FIXTURES: make-fixtures.py without --qemu-version makes only the
 # QEMU 7.2 set of tests/fixtures/streams)
 BY_NAME.update({fx.name: fx for fx in VERSION_FIXTURES})
@@ -750,8 +759,8 @@ _COMMON = ['q35-5.2-devices', 'q35-5.2-devices-suppress', 'pc-5.2-bare',
 _TARGET_NAMES = [fx.name for fx in _TARGETS]
 # version -> fixture names made for it (7.2's other fixtures are in streams/)
 VERSIONED = {
-    '5.2': _COMMON + _TARGET_NAMES,
-    '7.2': _COMMON + ['pc-5.2-compress', 'pc-5.2-block'],
-    '10.0': _COMMON + _TARGET_NAMES,
-    '11.1': _COMMON + _TARGET_NAMES,
+    '5.2': _COMMON + _TARGET_NAMES + ['s390x-ccw-virtio'],
+    '7.2': _COMMON + ['pc-5.2-compress', 'pc-5.2-block', 's390x-ccw-virtio'],
+    '10.0': _COMMON + _TARGET_NAMES + ['s390x-ccw-virtio'],
+    '11.1': _COMMON + _TARGET_NAMES + ['s390x-ccw-virtio'],
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Make a mapped-ram migration file with a real QEMU (>= 9.0).
 
-    make-mapped-ram.py QEMU_BINARY OUT [--multifd N] [--machine M]
+    make-mapped-ram.py QEMU_BINARY OUT [--multifd N] [--machine M] [--plain]
 
 A paused pc guest (32 MiB, the loader blob of fixtures.py at 1 MiB) saved
 with `migrate-set-capabilities mapped-ram=on` (and multifd with N
-channels) and `migrate file:OUT`.  OUT must be an absolute path that the
+channels) and `migrate file:OUT`; with --plain, without mapped-ram: an
+ordinary sequential stream of the same guest.  OUT must be an absolute path that the
 QEMU binary sees under the same name (a chroot with /tmp bound).
 """
 import argparse
@@ -27,6 +28,7 @@ def main():
     ap.add_argument('out')
     ap.add_argument('--multifd', type=int, default=0)
     ap.add_argument('--machine', default='pc-i440fx-5.2')
+    ap.add_argument('--plain', action='store_true')
     o = ap.parse_args()
     wd = tempfile.mkdtemp(prefix='mcmr-', dir='/tmp')
     try:
@@ -36,7 +38,7 @@ def main():
                 '-machine', o.machine, '-m', '32',
                 '-device', 'loader,file=%s,addr=0x100000,force-raw=on' % blob]
         with QemuProcess(o.binary, argv, wd, name='src') as vm:
-            caps = [{'capability': 'mapped-ram', 'state': True}]
+            caps = [{'capability': 'mapped-ram', 'state': not o.plain}]
             if o.multifd:
                 caps.append({'capability': 'multifd', 'state': True})
             vm.qmp.execute('migrate-set-capabilities', {'capabilities': caps})

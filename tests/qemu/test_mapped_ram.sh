@@ -36,24 +36,7 @@ export -f same_ram
 
 # the MappedRamHeaders and bitmap bit counts, read by Python from the file:
 # "idstr bitmap_offset pages_offset present" per block
-headers() {
-    python3 - "$1" <<'EOF'
-import struct, sys
-d = open(sys.argv[1], 'rb').read()
-p = d.index(b'\x03ram') + 4 + 8          # START ram: idstr, instance, version
-total = struct.unpack('>Q', d[p:p + 8])[0] & ~0xfff
-p += 8
-while total:
-    n = d[p]; name = d[p + 1:p + 1 + n].decode(); p += 1 + n
-    used = struct.unpack('>Q', d[p:p + 8])[0]; p += 8
-    ver, ps, bo, po = struct.unpack('>IQQQ', d[p:p + 28])
-    pages = used // ps
-    bm = d[bo:bo + (pages + 63) // 64 * 8]
-    print(name, bo, po, sum(bin(x).count('1') for x in bm))
-    p = po + used
-    total -= used
-EOF
-}
+headers() { python3 "$here/mapped-ram-headers.py" "$1"; }
 
 for mf in 0 2; do
     f=$WORK/mr-$mf.bin
@@ -127,6 +110,41 @@ assert [b['idstr'] for b in ms[0]['blocks']] == names, ms"
     [ $rc = 0 ] && [ -e "$WORK/q11-$mf.mem" ] && check "normalized: QEMU 7.2 has the same memory as 11.1 (multifd $mf)" same_ram "$WORK/q72-$mf.mem" "$WORK/q11-$mf.mem"
 done
 
+# normalize --mapped-ram: a sequential stream as a mapped-ram file
+if [ -e "$WORK/n-0.mig" ]; then
+    expect_exit "normalize --mapped-ram of the normalized file" 0 "$M" normalize -q --mapped-ram "$WORK/n-0.mig" "$WORK/n-0.mr"
+    check "normalize --mapped-ram gives QEMU 11.1's own file back byte for byte" cmp -s "$WORK/n-0.mr" "$WORK/mr-0.bin"
+fi
+if python3 "$here/make-mapped-ram.py" --plain --machine $MACHINE "$WORK/qemu-11.1" "$WORK/plain.mig" >"$WORK/mk" 2>&1; then
+    kinds=$("$M" dump "$WORK/plain.mig" | python3 -c "import json, sys; print(' '.join(sorted(json.load(sys.stdin)['ram_summary']['records'])))")
+    check "QEMU 11.1's plain file: ZERO and PAGE records, no mapped-ram" test "$kinds" = "eos mem_size page zero"
+    expect_exit "normalize --mapped-ram of QEMU 11.1's plain stream" 0 "$M" normalize -q --mapped-ram "$WORK/plain.mig" "$WORK/plain.mr"
+    check "normalize --mapped-ram: the output has holes" test "$(du -k "$WORK/plain.mr" | cut -f1)" -lt $(( $(stat -c %s "$WORK/plain.mr") / 1024 / 4 ))
+    expect_exit "normalize --mapped-ram: the output verifies" 0 "$M" verify -q "$WORK/plain.mr"
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE "$WORK/qemu-11.1" "$WORK/plain.mig" "$WORK/plain.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "QEMU 11.1 loads its plain stream" test $rc = 0
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE --mapped-ram "$WORK/qemu-11.1" "$WORK/plain.mr" "$WORK/plain.mr.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "QEMU 11.1 loads the mapped-ram file normalize made (migrate-incoming file:)" test $rc = 0 || cat "$WORK/ld"
+    [ $rc = 0 ] && [ -e "$WORK/plain.mem" ] && check "normalize --mapped-ram: QEMU 11.1 has the same memory" cmp -s "$WORK/plain.mem" "$WORK/plain.mr.mem"
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE "$WORK/qemu-11.1" "$WORK/plain.mr" "$WORK/neg.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "negative control: QEMU 11.1 without the capability rejects that file" test $rc = 1
+else
+    bad "QEMU 11.1 writes a plain file" "$(tail -3 "$WORK/mk")"
+fi
+# from a fixture with XBZRLE pages (QEMU 7.2): the same guest RAM
+if [ -e "$FIXTURES/pc-xbzrle.mig" ]; then
+    expect_exit "normalize --mapped-ram of pc-xbzrle" 0 "$M" normalize -q --mapped-ram "$FIXTURES/pc-xbzrle.mig" "$WORK/xb.mr"
+    "$M" extract -q "$FIXTURES/pc-xbzrle.mig" "$WORK/xb.x" && "$M" extract -q "$WORK/xb.mr" "$WORK/xb.mr.x"
+    check "normalize --mapped-ram of pc-xbzrle: same pc.ram" cmp -s "$WORK/xb.x/pc.ram.ram" "$WORK/xb.mr.x/pc.ram.ram"
+    check "normalize --mapped-ram: the capability is listed" grep -q mapped-ram "$WORK/xb.mr"
+fi
+expect_exit "normalize --mapped-ram to a pipe is refused" 2 bash -c "set -o pipefail; '$M' normalize -q --mapped-ram '$FIXTURES/pc-loader.mig' - | cat >/dev/null"
+expect_err "normalize --mapped-ram to a pipe: says why" "needs a named regular file as OUT"
+expect_exit "normalize --mapped-ram --squash is refused" 2 "$M" normalize -q --mapped-ram --squash "$FIXTURES/pc-loader.mig" "$WORK/o-sq"
+
 f=$WORK/mr-0.bin
 if [ -e "$f" ] && [ -e "$WORK/q11-0.mem" ]; then
     # negative controls: the comparison sees one changed byte of the loader
@@ -145,33 +163,7 @@ assert any(d)"
     # damaged headers and bitmaps: one error each, no output left
     # damage NAME BLOCK FIELD VALUE: set a header field (version, page_size,
     # bitmap_offset, pages_offset) or "bit" (set bit VALUE of the bitmap)
-    damage() {
-        python3 - "$f" "$WORK/d-$1.bin" "$2" "$3" "$4" <<'EOF'
-import struct, sys
-src, dst, block, field, value = sys.argv[1:]
-d = bytearray(open(src, 'rb').read())
-p = d.index(b'\x03ram') + 4 + 8
-total = struct.unpack('>Q', d[p:p + 8])[0] & ~0xfff
-p += 8
-while total:
-    n = d[p]; name = d[p + 1:p + 1 + n].decode(); p += 1 + n
-    used = struct.unpack('>Q', d[p:p + 8])[0]; p += 8
-    ver, ps, bo, po = struct.unpack('>IQQQ', d[p:p + 28])
-    if name == block:
-        v = int(value, 0)
-        if field == 'bit':
-            d[bo + v // 8] |= 1 << (v % 8)
-        else:
-            at = {'version': 0, 'page_size': 4, 'bitmap_offset': 12,
-                  'pages_offset': 20}[field]
-            fmt = '>I' if field == 'version' else '>Q'
-            struct.pack_into(fmt, d, p + at, v)
-        break
-    p = po + used
-    total -= used
-open(dst, 'wb').write(d)
-EOF
-    }
+    damage() { python3 "$here/mapped-ram-headers.py" "$f" "$WORK/d-$1.bin" "$2" "$3" "$4"; }
     size=$(stat -c %s "$f")
     bad_case() {
         local name=$1 pattern=$2

@@ -38,7 +38,7 @@ compat_is() {
     local f=$1 v=$2
     shift 2
     local rc=0
-    "$MIGCONV" compat --to "$v" "$f" >"$WORK/compat" 2>"$WORK/err" || rc=$?
+    "$MIGCONV" compat --to "$v" ${COMPAT_ARGS:-} "$f" >"$WORK/compat" 2>"$WORK/err" || rc=$?
     local got want
     got=$(grep ': blocks: ' "$WORK/compat" | sed 's/.*\[\(.*\)\]$/\1/' | tr '\n' ' ')
     want="$*"
@@ -51,6 +51,65 @@ compat_is() {
     printf '     compat exit %d, blocks: [%s], expected [%s]\n' "$rc" "$got" "$want"
     return 1
 }
+
+# The 4x4 matrix of the q35 device set (the same VM saved by each version):
+# for every cross-version pair, compat --to T, alone and with T's own
+# stream of the VM (--to-stream), names exactly the blockers QEMU T's load
+# shows, and nothing for the pairs T loads
+vs="5.2 7.2 10.0 11.1"
+for s in $vs; do
+    for t in $vs; do
+        [ "$s" = "$t" ] && continue
+        in=$F/qemu-$s/q35-5.2-devices.mig
+        case "$s>$t" in
+        10.0\>5.2 | 10.0\>7.2 | 11.1\>5.2 | 11.1\>7.2)
+            want="slirp-instance slirp-instance" pat="Unknown savevm section or instance 'slirp' 1" ;;
+        10.0\>11.1)
+            want="vring-num vring-num vring-num vring-num" pat="VQ 0 vring.num 1024 exceeds allocated max 256" ;;
+        *) want= pat= ;;
+        esac
+        # shellcheck disable=SC2086
+        check "matrix $s -> $t: compat names [${want:-nothing}]" compat_is "$in" "$t" $want
+        # shellcheck disable=SC2086
+        COMPAT_ARGS="--to-stream $F/qemu-$t/q35-5.2-devices.mig" \
+            check "matrix $s -> $t: compat with $t's stream names [${want:-nothing}]" compat_is "$in" "$t" $want
+        if [ -n "$want" ]; then
+            qemu "matrix $s -> $t: QEMU $t rejects it" rejects q35-5.2-devices "$in" "$t" "$pat"
+        else
+            qemu "matrix $s -> $t: QEMU $t loads it" accepts q35-5.2-devices "$in" "$t"
+        fi
+    done
+done
+# without a version, the target's stream alone still finds the slirp
+# instances it lacks; the ring sizes it shows are notes (whether QEMU
+# refuses a larger one depends on its version)
+"$MIGCONV" compat --to-stream "$F/qemu-7.2/q35-5.2-devices.mig" "$F/qemu-11.1/q35-5.2-devices.mig" >"$WORK/compat" 2>&1
+check "--to-stream alone: 11.1 -> 7.2 blocks on the two slirp instances" \
+    test "$(grep -c ': blocks: .*\[slirp-instance\]$' "$WORK/compat")" -eq 2
+rc=0
+"$MIGCONV" compat --to-stream "$F/qemu-11.1/q35-5.2-devices.mig" "$F/qemu-10.0/q35-5.2-devices.mig" >"$WORK/compat" 2>&1 || rc=$?
+check "--to-stream alone: 10.0 -> 11.1 notes the four devices' ring sizes, exit 0" \
+    test "$(grep -c ': note: .*the ring the target allocates (queue 0: 1024 > [0-9]*); .*\[vring-num\]$' "$WORK/compat")" -eq 4 -a "$rc" -eq 0
+check "--to-stream: 5.2's 'audio' section, which later versions do not save, is a note" \
+    eval '"$MIGCONV" compat --to 11.1 --to-stream "$F/qemu-11.1/q35-5.2-devices.mig" "$F/qemu-5.2/q35-5.2-devices.mig" | grep -q "note: section .audio. (id 0): not in the target stream"'
+# --to-tables: the target's tables (migconv tables of its stream); a vmsd
+# they know only at an older version blocks (negative control: a newer one)
+expect_exit "--to-tables: tables of the 11.1 stream" 0 "$MIGCONV" tables -o "$WORK/t11.json" "$F/qemu-11.1/q35-5.2-devices.mig"
+check "--to-tables: 11.1's own stream meets its tables" \
+    eval '"$MIGCONV" compat --to-tables "$WORK/t11.json" "$F/qemu-11.1/q35-5.2-devices.mig" >/dev/null'
+jq '.vmsds["e1000"] = {"1": .vmsds["e1000"]["2"]}' "$WORK/t11.json" >"$WORK/t-old.json"
+jq '.vmsds["e1000"] = {"3": .vmsds["e1000"]["2"]}' "$WORK/t11.json" >"$WORK/t-new.json"
+COMPAT_ARGS="--to-tables $WORK/t-old.json" check "--to-tables: e1000 known only at version 1 blocks version 2" \
+    compat_is "$F/qemu-11.1/q35-5.2-devices.mig" 11.1 section-version
+check "--to-tables: the line names the section and both versions" \
+    grep -q "section '0000:00:02.0/e1000' (id [0-9]*): version 2 is newer than QEMU 11.1's 1" "$WORK/compat"
+COMPAT_ARGS="--to-tables $WORK/t-new.json" check "--to-tables: e1000 known at version 3 does not block" \
+    compat_is "$F/qemu-11.1/q35-5.2-devices.mig" 11.1
+expect_exit "compat without --to, --to-tables or --to-stream is a usage error" 2 \
+    "$MIGCONV" compat "$F/qemu-11.1/q35-5.2-devices.mig"
+expect_exit "compat --to-stream of a file that is no stream fails" 1 \
+    "$MIGCONV" compat --to-stream "$WORK/t11.json" "$F/qemu-11.1/q35-5.2-devices.mig"
+expect_err "compat --to-stream of a file that is no stream names it" "t11.json"
 
 # Downgrades of the q35 device set: slirp instances 1 and 2
 for pair in 11.1:7.2 10.0:5.2; do
@@ -94,15 +153,32 @@ novq='walk(if type == "object" and .name? == "vring.num" then del(.value) else .
 check "10.0 -> 11.1: everything but vring.num is as the input has it" \
     test "$(jq -c "$novq" "$WORK/rt.json" | md5sum)" = "$(jq -c "$novq" "$WORK/s10.json" | md5sum)"
 qemu "10.0 -> 11.1: QEMU 11.1 loads the retargeted stream" accepts q35-5.2-devices "$WORK/rt.mig" 11.1
+# BER input: the same findings and the same output
+"$MIGCONV" legacy-to-ber -q -f "$in" "$WORK/in.ber"
+check "10.0 -> 11.1 from BER: compat names the same four" compat_is "$WORK/in.ber" 11.1 vring-num vring-num vring-num vring-num
+expect_exit "10.0 -> 11.1 from BER: retarget" 0 "$MIGCONV" retarget -f --to 11.1 "$WORK/in.ber" "$WORK/rt-ber.mig"
+check "10.0 -> 11.1 from BER: the output is the legacy input's, byte for byte" cmp -s "$WORK/rt-ber.mig" "$WORK/rt.mig"
 in=$F/qemu-10.0/q35-5.2-devices-suppress.mig
 expect_exit "10.0 -> 11.1 without a vmdesc: retarget (built-in tables)" 0 "$MIGCONV" retarget -f --to 11.1 "$in" "$WORK/rt.mig"
 check "10.0 -> 11.1 without a vmdesc: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
 qemu "10.0 -> 11.1 without a vmdesc: QEMU 11.1 loads it" accepts q35-5.2-devices-suppress "$WORK/rt.mig" 11.1
 
+# The same on s390x (virtio-ccw, s390-ccw-virtio-5.2): 10.0's balloon and
+# rng queues of 1024 are refused by 11.1, set to 128 and 8 they load
+in=$F/qemu-10.0/s390x-ccw-virtio.mig
+check "s390x 10.0 -> 11.1: compat names the balloon's and the rng's ring sizes" \
+    compat_is "$in" 11.1 vring-num vring-num
+qemu "s390x 10.0 -> 11.1: QEMU 11.1 rejects the stream as it is" rejects s390x-ccw-virtio "$in" 11.1 'vring.num 1024 exceeds allocated max 128'
+expect_exit "s390x 10.0 -> 11.1: retarget" 0 "$MIGCONV" retarget -f --to 11.1 "$in" "$WORK/rt.mig"
+expect_err "s390x 10.0 -> 11.1: the rng's queue becomes 8" "virtio-rng' \(id [0-9]+\): vring.num of 1 virtio queues never set up -> .*1024 -> 8\) \[vring-num\]"
+check "s390x 10.0 -> 11.1: compat finds nothing left" compat_is "$WORK/rt.mig" 11.1
+qemu "s390x 10.0 -> 11.1: QEMU 11.1 loads the retargeted stream" accepts s390x-ccw-virtio "$WORK/rt.mig" 11.1
+qemu "s390x 11.1 -> 5.2: QEMU 5.2 loads 11.1's stream as it is" accepts s390x-ccw-virtio "$F/qemu-11.1/s390x-ccw-virtio.mig" 5.2
+
 # The ring size table agrees with every queue of what 5.2, 7.2 and 11.1
 # write (compat would note a smaller size, block a larger one)
 for v in 5.2 7.2 11.1; do
-    for n in q35-5.2-devices q35-5.2-devices-suppress; do
+    for n in q35-5.2-devices q35-5.2-devices-suppress s390x-ccw-virtio; do
         "$MIGCONV" compat --to 11.1 "$F/qemu-$v/$n.mig" >"$WORK/compat" 2>&1
         check "$v $n: every ring size is the table's (no vring-num line)" \
             eval '! grep -q vring-num "$WORK/compat"'
@@ -176,5 +252,5 @@ expect_exit "an unknown version is a usage error" 2 "$MIGCONV" compat --to 9.0 "
 expect_exit "an unknown loss is a usage error" 2 "$MIGCONV" retarget --to 11.1 --allow-loss ram "$in" "$WORK/x.mig"
 expect_exit "compat --rules lists the rule table" 0 "$MIGCONV" compat --rules
 check "the rule table names every rule" \
-    test "$(grep -cE '^(slirp-instance|compress-page|vring-num|xbzrle-page|block|machine-type|section-version) ' "$WORK/out")" -eq 7
+    test "$(grep -cE '^(slirp-instance|compress-page|vring-num|xbzrle-page|block|machine-type|section-instance|section-version) ' "$WORK/out")" -eq 8
 finish

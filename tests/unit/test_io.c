@@ -17,7 +17,9 @@
 
 #include "core/io.h"
 #include "core/util.h"
+#include "desc/desc.h"
 #include "format/registry.h"
+#include "legacy/vmdesc_scan.h"
 #include "testutil.h"
 #include "visit/visitors.h"
 
@@ -238,6 +240,70 @@ static void test_error_set_once(void **state)
     mc_error_free(err);
 }
 
+/* A stream's end, its vmdesc, then 64 MiB of other bytes, made as they
+ * are read. */
+typedef struct volume {
+    uint8_t head[64];
+    size_t head_len, at, total;
+} volume;
+
+static bool volume_read(mc_src *s, uint8_t *buf, size_t cap, size_t *got,
+                        mc_error **errp)
+{
+    volume *v = s->read_opaque;
+    size_t n = 0;
+    while (n < cap && v->at < v->total) {
+        buf[n++] = v->at < v->head_len ? v->head[v->at] : (uint8_t)(v->at * 7);
+        v->at++;
+    }
+    *got = n;
+    return true;
+}
+
+static void test_slurp_stops_at_the_vmdesc(void **state)
+{
+    static const char json[] = "{\"page_size\": 4096, \"devices\": []}";
+    for (int keep = 0; keep < 2; keep++) {
+        volume v = {.total = 64u << 20};
+        memcpy(v.head, "dev", 3);
+        v.head[3] = 0x00; /* QEMU_VM_EOF */
+        v.head[4] = 0x06; /* QEMU_VM_VMDESCRIPTION */
+        uint32_t len = (uint32_t)strlen(json);
+        uint8_t be[4] = {len >> 24, len >> 16, len >> 8, len};
+        memcpy(v.head + 5, be, 4);
+        memcpy(v.head + 9, json, len);
+        v.head_len = 9 + len;
+        mc_src s;
+        mc_src_init_read(&s, "volume", volume_read, &v);
+        mc_error *err = NULL;
+        if (keep) {
+            mc_vmdesc_scan sc = {.limit = 1u << 20};
+            assert_true(mc_src_slurp_until(&s, 4u << 20, mc_vmdesc_scan_enough,
+                                           &sc, &err));
+            assert_true(sc.found);
+            assert_int_equal(sc.at, 4);
+            assert_int_equal(sc.end, v.head_len);
+            assert_non_null(sc.vmdesc);
+            mc_vmdesc_free(sc.vmdesc);
+            /* One step of reading, not the 64 MiB that follow. */
+            assert_true(mc_src_buffered(&s) <= 2 * MC_SRC_BUFSIZE);
+        } else {
+            /* Negative control: buffering everything hits the limit. */
+            assert_false(mc_src_slurp(&s, 4u << 20, &err));
+            assert_non_null(strstr(err->msg, "buffering limit"));
+            mc_error_free(err);
+        }
+        mc_src_cleanup(&s);
+    }
+    /* A candidate whose JSON does not parse is passed over, and one cut
+     * by the end of the input too. */
+    static const uint8_t junk[] = {0x00, 0x06, 0, 0, 0, 2, '{', 'x',
+                                   0x00, 0x06, 0, 0, 0, 9, '{'};
+    mc_vmdesc_scan sc = {.limit = 1u << 20};
+    assert_false(mc_vmdesc_scan_enough(&sc, junk, sizeof(junk), true));
+    assert_false(sc.found);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_cmp_sink),
         cmocka_unit_test(test_error_set_once),
+        cmocka_unit_test(test_slurp_stops_at_the_vmdesc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
