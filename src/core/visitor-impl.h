@@ -71,14 +71,28 @@ typedef struct mc_visitor_ops {
     void (*free)(mc_visitor *v);
 } mc_visitor_ops;
 
-struct mc_checks;
+#ifdef MC_CHECKS
+/* The dispatcher's grammar checks (core/visitor.c): the open frames of a
+ * walk, kept in the visitor itself (a visitor may live on the stack and
+ * never see mc_visitor_free).  Zero before start_stream.  Frames deeper
+ * than MC_CHECKS_DEPTH are counted but not checked. */
+#define MC_CHECKS_DEPTH 160
+typedef struct mc_checks_frame {
+    unsigned char kind;
+    bool subs;      /* a subsection was seen */
+    uint32_t left;  /* array: elements still expected */
+} mc_checks_frame;
+typedef struct mc_checks {
+    bool started, ended;
+    unsigned n, over;
+    mc_checks_frame fr[MC_CHECKS_DEPTH];
+} mc_checks;
+#endif
 
 struct mc_visitor {
     const mc_visitor_ops *ops;
 #ifdef MC_CHECKS
-    /* The dispatcher's grammar checks (core/visitor.c), from start_stream
-     * on; NULL before.  Freed by mc_visitor_free. */
-    struct mc_checks *checks;
+    mc_checks checks;
 #endif
 };
 

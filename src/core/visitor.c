@@ -24,17 +24,7 @@ typedef enum ck_kind {
     CK_PACKAGED, CK_BODY, CK_RAM, CK_STRUCT, CK_ARRAY, CK_SUBSECTION,
 } ck_kind;
 
-typedef struct ck_frame {
-    ck_kind kind;
-    bool subs;      /* body, struct, subsection: a subsection was seen */
-    uint32_t left;  /* array: elements still expected */
-} ck_frame;
-
-struct mc_checks {
-    bool ended;
-    ck_frame *fr;
-    size_t n, cap;
-};
+typedef mc_checks_frame ck_frame;
 
 static const char *const ck_names[] = {
     [CK_PACKAGED] = "package", [CK_BODY] = "section",
@@ -77,11 +67,11 @@ static bool ck_closes(const ck_frame *t, ck_op op)
 
 static bool ck_check(mc_visitor *v, ck_op op, mc_error **errp)
 {
-    struct mc_checks *c = v->checks;
+    mc_checks *c = &v->checks;
     if (op == OP_START_STREAM) {
-        return !c || ck_fail(errp, op, "twice", NULL);
+        return !c->started || ck_fail(errp, op, "twice", NULL);
     }
-    if (!c) {
+    if (!c->started || c->over) {
         return true;
     }
     const ck_frame *t = c->n ? &c->fr[c->n - 1] : NULL;
@@ -128,25 +118,38 @@ static bool ck_check(mc_visitor *v, ck_op op, mc_error **errp)
     }
 }
 
-static void ck_push(struct mc_checks *c, ck_kind kind, uint32_t left)
+static void ck_push(mc_checks *c, ck_kind kind, uint32_t left)
 {
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 16;
-        c->fr = mc_realloc(c->fr, c->cap * sizeof(*c->fr));
+    if (c->over || c->n == MC_CHECKS_DEPTH) {
+        c->over++;
+        return;
     }
-    c->fr[c->n++] = (ck_frame){kind, false, left};
+    c->fr[c->n].kind = (unsigned char)kind;
+    c->fr[c->n].subs = false;
+    c->fr[c->n].left = left;
+    c->n++;
 }
 
 /* After the visitor accepted the call.  arg: an array's count, or for a
  * section whether it is a RAM section. */
 static void ck_commit(mc_visitor *v, ck_op op, uint32_t arg)
 {
+    mc_checks *c = &v->checks;
     if (op == OP_START_STREAM) {
-        v->checks = mc_calloc(1, sizeof(*v->checks));
+        c->started = true;
         return;
     }
-    struct mc_checks *c = v->checks;
-    if (!c) {
+    if (!c->started) {
+        return;
+    }
+    if (c->over) {
+        bool start = op == OP_START_SECTION || op == OP_START_STRUCT ||
+                     op == OP_START_ARRAY || op == OP_START_SUBSECTION ||
+                     op == OP_START_PACKAGED;
+        bool end = op == OP_END_SECTION || op == OP_END_STRUCT ||
+                   op == OP_END_ARRAY || op == OP_END_SUBSECTION ||
+                   op == OP_END_PACKAGED;
+        c->over += start ? 1 : end ? (unsigned)-1 : 0;
         return;
     }
     ck_frame *t = c->n ? &c->fr[c->n - 1] : NULL;
@@ -170,15 +173,6 @@ static void ck_commit(mc_visitor *v, ck_op op, uint32_t arg)
     case OP_END_SUBSECTION:
     case OP_END_PACKAGED: c->n--; break;
     default: break;
-    }
-}
-
-static void ck_free(mc_visitor *v)
-{
-    if (v->checks) {
-        free(v->checks->fr);
-        free(v->checks);
-        v->checks = NULL;
     }
 }
 
@@ -412,9 +406,6 @@ bool mc_visitor_complete(mc_visitor *v, mc_error **errp)
 void mc_visitor_free(mc_visitor *v)
 {
     if (v) {
-#ifdef MC_CHECKS
-        ck_free(v);
-#endif
         v->ops->free(v);
     }
 }
