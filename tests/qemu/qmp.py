@@ -76,9 +76,16 @@ class QMP:
                 raise QMPError('cannot connect to QMP socket %s: %s'
                                % (self.path, last_err))
             time.sleep(0.05)
-        self.greeting = self._read_message(deadline)
-        if 'QMP' not in self.greeting:
-            raise QMPError('unexpected QMP greeting: %r' % (self.greeting,))
+        # QEMU 5.2 can send an event (MIGRATION 'setup' of -incoming) on a
+        # new connection before the greeting: keep it, wait for the greeting.
+        while True:
+            msg = self._read_message(deadline)
+            if 'QMP' in msg:
+                self.greeting = msg
+                break
+            if 'event' not in msg:
+                raise QMPError('unexpected QMP greeting: %r' % (msg,))
+            self.events.append(msg)
         self.execute('qmp_capabilities')
 
     def close(self):
