@@ -785,6 +785,9 @@ GROUP_LIMIT = {"pc-bare": 16384, "pc-kvm": 16384, "q35-bare": 16384,
                "q35-ignore-shared": 16384}
 BIG_SECTIONS = ("0000:00:01.0/virtio-net", "0000:00:1f.0/ICH9LPC",
                 "hda-audio")
+# s390x-ccw-virtio: its virtio-ccw devices (the transport state decoded by
+# legacy/virtio.c) come after the CPUs, past a small group.
+CCW_SECTIONS = ("/fe.0.0000/virtio-balloon", "/fe.0.0001/virtio-rng")
 
 
 HEADS = ("pc-bare", "q35-ignore-shared", "pc-xbzrle", "pc-block",
@@ -851,6 +854,9 @@ def main():
         if kind == "q35-devices":
             groups = device_groups(prefix, tail, len(prefix) + 16384, 64,
                                    big=BIG_SECTIONS)
+        elif kind == "s390x-ccw-virtio":
+            groups = device_groups(prefix, tail, len(prefix) + 16384, 8,
+                                   big=CCW_SECTIONS)
         else:
             limit = len(prefix) + GROUP_LIMIT.get(kind, 4096)
             groups = device_groups(prefix, tail, limit, 1)
