@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 
-static void usage(FILE *f)
+static void usage(const void *opaque, FILE *f)
 {
     fprintf(f,
 "Usage: migconv dump [OPTIONS] IN\n"
@@ -28,18 +28,12 @@ static void usage(FILE *f)
 /* dump --vmdesc: only the vmdesc JSON on stdout. */
 static int dump_vmdesc(const mc_run *run, bool validate, const char *inpath)
 {
-    mc_error *err = NULL;
     mc_input in;
-    if (!mc_input_open(&in, inpath, run->c, &err)) {
-        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
-    }
-    int code;
-    if (!in.fmt) {
-        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-        code = mc_run_report(&in, in.name, NULL, err);
-        mc_input_close(&in);
+    int code = mc_cli_open_stream(&in, inpath, run->c);
+    if (code) {
         return code;
     }
+    mc_error *err = NULL;
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
     mc_visitor *v = mc_vmdesc_visitor_new(&sink);
@@ -51,11 +45,30 @@ static int dump_vmdesc(const mc_run *run, bool validate, const char *inpath)
     return code;
 }
 
+typedef struct dump_args {
+    mc_json_opts jo;
+    bool validate, vmdesc;
+} dump_args;
+
+static bool dump_opt(void *opaque, int opt, const char *arg, int *exit_code)
+{
+    dump_args *a = opaque;
+    if (opt == MC_OPT_RAM_RECORDS) {
+        a->jo.ram_records = true;
+    } else if (opt == MC_OPT_VALIDATE) {
+        a->validate = true;
+    } else if (opt == MC_OPT_VMDESC) {
+        a->vmdesc = true;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int mc_cmd_dump(int argc, char **argv)
 {
     mc_cli_common c = {.progress = -1};
-    mc_json_opts jo = {0};
-    bool validate = false, vmdesc = false;
+    dump_args a = {0};
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
         {"ram-records", no_argument, NULL, MC_OPT_RAM_RECORDS},
@@ -63,37 +76,21 @@ int mc_cmd_dump(int argc, char **argv)
         {"vmdesc", no_argument, NULL, MC_OPT_VMDESC},
         {NULL, 0, NULL, 0},
     };
-    int opt, code = 0;
-    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT, longopts,
-                              NULL)) != -1) {
-        if (mc_cli_common_opt(&c, opt, optarg, "dump", &code)) {
-            if (code) {
-                return code;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            usage(stdout);
-            return 0;
-        } else if (opt == MC_OPT_RAM_RECORDS) {
-            jo.ram_records = true;
-        } else if (opt == MC_OPT_VALIDATE) {
-            validate = true;
-        } else if (opt == MC_OPT_VMDESC) {
-            vmdesc = true;
-        } else {
-            return mc_cli_usage_error("dump", "invalid option");
-        }
-    }
-    if (argc - optind != 1) {
-        return mc_cli_usage_error("dump", "expected one input");
+    const mc_cli_cmdline l = {
+        .cmd = "dump", .longopts = longopts, .usage = usage,
+        .opt = dump_opt, .opaque = &a,
+        .min_args = 1, .max_args = 1, .args_msg = "expected one input",
+    };
+    int code = mc_cli_parse(&l, argc, argv, &c);
+    if (code != MC_CLI_GO) {
+        return code;
     }
     mc_run run;
     if ((code = mc_run_init(&run, &c)) != 0) {
         return code;
     }
-    code = vmdesc ? dump_vmdesc(&run, validate, argv[optind])
-                  : mc_dump_one(&run, &jo, validate, argv[optind]);
+    code = a.vmdesc ? dump_vmdesc(&run, a.validate, argv[optind])
+                    : mc_dump_one(&run, &a.jo, a.validate, argv[optind]);
     mc_run_cleanup(&run);
     return code;
 }
