@@ -2,9 +2,9 @@
  * The retarget visitor: checks a stream against a target QEMU version with
  * the rules of desc/compat.h and, in rewrite mode, passes a rewritten
  * stream on to the next visitor: normalize's (visit/normalize.h), which
- * turns the COMPRESS_PAGE and XBZRLE records it passes on into PAGE
- * records (keeping page contents in unnamed temporary files, not in
- * memory), and then the legacy writer.
+ * turns the COMPRESS_PAGE and XBZRLE records it passes on, and the pages
+ * of a mapped-ram file, into PAGE records (keeping page contents in
+ * unnamed temporary files, not in memory), and then the legacy writer.
  *
  * Check mode (compat) reports every finding and changes nothing.  Rewrite
  * mode (retarget) applies the rewrites, drops what --allow-loss allows,
@@ -75,6 +75,8 @@ typedef struct retarget {
 
     unsigned slirp_renumbered;
     uint64_t compress_pages;
+    uint64_t mapped_blocks;    /* MappedRamHeaders (rule mapped-ram) */
+    char mapped_first[64];     /* the first one's block */
     uint64_t xbzrle_pages;
     unsigned blockers;         /* check mode: findings that block */
 } retarget;
@@ -629,6 +631,25 @@ static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
             "the capability); retarget decodes them into PAGE records",
             r->tname);
     }
+    if (rec->kind == MC_RAM_MAPPED_BLOCK && r->mapped_blocks++ == 0) {
+        snprintf(r->mapped_first, sizeof(r->mapped_first), "%s",
+                 rec->n_blocks && rec->blocks[0].idstr ? rec->blocks[0].idstr
+                                                       : "");
+        if (!rewriting(r) && r->o.to &&
+            applies(r, mc_compat_rule_get("mapped-ram"))) {
+            say(r, MC_RETARGET_BLOCKS, "mapped-ram",
+                "section 'ram': a mapped-ram file (MappedRamHeader of block "
+                "'%s'), which %s cannot read (mapped-ram came in 9.0); "
+                "retarget writes its pages as page records", r->mapped_first,
+                r->tname);
+        } else if (!rewriting(r)) {
+            say(r, MC_RETARGET_NOTE, "mapped-ram",
+                "section 'ram': a mapped-ram file (MappedRamHeader of block "
+                "'%s'): %s loads it only with the mapped-ram capability and "
+                "a file: URI, or retarget writes its pages as page records",
+                r->mapped_first, r->tname);
+        }
+    }
     if (rec->kind != MC_RAM_COMPRESS) {
         return !rewriting(r) || mc_visit_ram_record(r->down, rec, errp);
     }
@@ -676,6 +697,12 @@ static bool rt_eof(mc_visitor *v, mc_error **errp)
         say(r, MC_RETARGET_REWRITE, "compress-page",
             "section 'ram': %llu COMPRESS_PAGE records -> PAGE",
             (unsigned long long)r->compress_pages);
+    }
+    if (rewriting(r) && r->mapped_blocks) {
+        say(r, MC_RETARGET_REWRITE, "mapped-ram",
+            "section 'ram': %llu mapped-ram blocks (first '%s') -> page "
+            "records, capability mapped-ram dropped",
+            (unsigned long long)r->mapped_blocks, r->mapped_first);
     }
     if (rewriting(r) && r->xbzrle_pages) {
         say(r, MC_RETARGET_REWRITE, "xbzrle-page",
