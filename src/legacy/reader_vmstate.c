@@ -475,6 +475,9 @@ static bool try_layouts(reader *r, mc_section_info *info, uint64_t data_off,
 {
     uint64_t saved_pin = mc_src_pin(r->src, data_off);
     bool footer;
+    /* A failed attempt leaves the path where it failed (its error names
+     * that place): each attempt starts again from the section. */
+    size_t plen = strlen(r->path);
     *fit = n;
     r->table_mode = true;
     for (size_t k = 0; k < n && *fit == n; k++) {
@@ -486,6 +489,7 @@ static bool try_layouts(reader *r, mc_section_info *info, uint64_t data_off,
             mc_error_free(*last);
             *last = err;
         }
+        path_pop(r, plen);
         if (!mc_src_rewind(r->src, data_off)) {
             mc_src_unpin(r->src, saved_pin);
             r->table_mode = false;
@@ -633,8 +637,10 @@ bool mc_lr_parse_device(reader *r, mc_visitor *v, mc_section_info *info,
     bool footer;
     mc_error *dry_err = NULL;
     uint64_t saved_pin = mc_src_pin(r->src, data_off);
+    size_t plen = strlen(r->path);
     bool ok = parse_vmsd(r, r->dry, &dev->vmsd, 0, &dry_err) &&
               mc_lr_read_footer(r, info->section_id, &footer, &dry_err);
+    path_pop(r, plen);
     bool back = mc_src_rewind(r->src, data_off);
     mc_src_unpin(r->src, saved_pin);
     if (!back) {
