@@ -91,6 +91,10 @@ typedef struct mc_cli_cmdline {
     void *opaque;
     int min_args, max_args;
     const char *args_msg;
+    /* When set, the run state is made from the options once they are
+     * parsed (mc_run_init, cli/pipeline.h); the caller cleans it up when
+     * mc_cli_parse returned MC_CLI_GO. */
+    struct mc_run *run;
 } mc_cli_cmdline;
 /* mc_cli_parse's "go on with the operands". */
 #define MC_CLI_GO (-1)

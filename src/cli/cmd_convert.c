@@ -85,17 +85,14 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
         {"validate", no_argument, NULL, MC_OPT_VALIDATE},
         {NULL, 0, NULL, 0},
     };
+    mc_run run;
     const mc_cli_cmdline l = {
         .cmd = cmd, .longopts = longopts, .usage = usage, .opt = convert_opt,
         .opaque = &a, .min_args = 2, .max_args = 2,
-        .args_msg = "expected IN and OUT",
+        .args_msg = "expected IN and OUT", .run = &run,
     };
     int code = mc_cli_parse(&l, argc, argv, &c);
     if (code != MC_CLI_GO) {
-        return code;
-    }
-    mc_run run;
-    if ((code = mc_run_init(&run, &c)) != 0) {
         return code;
     }
     mc_convert_opts o = {

@@ -35,17 +35,14 @@ int mc_cmd_verify(int argc, char **argv)
         MC_CLI_COMMON_LONG,
         {NULL, 0, NULL, 0},
     };
+    mc_run run;
     const mc_cli_cmdline l = {
         .cmd = "verify", .longopts = longopts, .usage = usage,
         .min_args = 1, .max_args = -1,
-        .args_msg = "expected at least one input",
+        .args_msg = "expected at least one input", .run = &run,
     };
     int code = mc_cli_parse(&l, argc, argv, &c);
     if (code != MC_CLI_GO) {
-        return code;
-    }
-    mc_run run;
-    if ((code = mc_run_init(&run, &c)) != 0) {
         return code;
     }
     int worst = 0;

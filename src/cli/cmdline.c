@@ -42,6 +42,9 @@ int mc_cli_parse(const mc_cli_cmdline *l, int argc, char **argv,
         (n < l->min_args || (l->max_args >= 0 && n > l->max_args))) {
         return mc_cli_usage_error(l->cmd, "%s", l->args_msg);
     }
+    if (l->run && (code = mc_run_init(l->run, c)) != 0) {
+        return code;
+    }
     return MC_CLI_GO;
 }
 

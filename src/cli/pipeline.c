@@ -138,8 +138,7 @@ static bool skip_trailer(mc_input *in, void *opaque, mc_error **errp)
     return ok;
 }
 
-int mc_dump_one(const mc_run *run, const mc_json_opts *jo, bool validate,
-                const char *inpath)
+int mc_dump_one(const mc_run *run, const mc_dump_opts *o, const char *inpath)
 {
     mc_input in;
     int code = mc_cli_open_stream(&in, inpath, run->c);
@@ -149,15 +148,21 @@ int mc_dump_one(const mc_run *run, const mc_json_opts *jo, bool validate,
     mc_error *err = NULL;
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
-    sink.name = "(stdout)";
-    mc_json_opts jo2 = *jo;
-    if (in.has_container) {
-        jo2.container = &in.container;
+    mc_visitor *v;
+    if (o->vmdesc) {
+        v = mc_vmdesc_visitor_new(&sink);
+    } else {
+        sink.name = "(stdout)";
+        mc_json_opts jo = o->json;
+        if (in.has_container) {
+            jo.container = &in.container;
+        }
+        v = mc_json_visitor_new(&sink, &jo);
     }
-    mc_visitor *v = mc_json_visitor_new(&sink, &jo2);
-    bool ok = run_read(run, &in, in.fmt, v, validate, skip_trailer, NULL, &err);
+    bool ok = run_read(run, &in, in.fmt, v, o->validate,
+                       o->vmdesc ? NULL : skip_trailer, NULL, &err);
     mc_visitor_free(v);
-    if (!ok) {
+    if (!ok && !o->vmdesc) {
         /* Whatever JSON was written is incomplete; end the line so the
          * message is not glued to it. */
         mc_sink_flush(&sink, NULL);
