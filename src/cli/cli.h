@@ -74,44 +74,41 @@ bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
 #define MC_INPUT_MAX_LAYERS 4
 
 /* An input: a path or "-" for stdin, with the source filters that bid for
- * it stacked over the file (format/registry.h) and the format of the
- * stream on top detected. */
+ * it stacked over the file (format/registry.h, cli/input_stack.c) and the
+ * format of the stream on top detected. */
 typedef struct mc_input {
-    const char *name;  /* as given, for messages */
+    const char *name;  /* for messages: the file's, or its top layer's label */
+    const char *fname; /* as given ("(stdin)" for "-") */
     int fd;
     mc_src file;       /* the file's bytes */
     mc_src layers[MC_INPUT_MAX_LAYERS];
     const mc_filter_ops *filters[MC_INPUT_MAX_LAYERS];
+    void *states[MC_INPUT_MAX_LAYERS];
     size_t n_layers;
+    char label[512];   /* the top layer's ("vm.save: gzip data") */
     mc_src *src;       /* the stream: the top layer (or &file) */
     mc_format format;
     const mc_format_ops *fmt; /* NULL if no format bid */
     uint64_t size;     /* 0 if unknown (pipe) */
     struct mc_progress *progress;
-    /* Container layers (input_stack.c): libvirt save image, compression,
-     * qcow2 snapshot vmstate; fname: the file's name when name says which
-     * layer the offsets of messages count in. */
-    const char *fname;
-    struct mc_input_layers *ext;
     /* The container to keep in (legacy input) or found in (BER input) the
-     * BER; has_container false when the stream is bare. */
+     * BER, as the filters recorded it; has_container false when the stream
+     * is bare. */
     bool has_container;
     mc_container_info container;
 } mc_input;
 
-/* Stack the container layers found by content over in->src
- * (input_stack.c); mc_input_open calls it. */
-bool mc_input_stack_containers(mc_input *in, const mc_cli_common *c,
-                               mc_error **errp);
-void mc_input_unstack_containers(mc_input *in);
 /* Bytes of the file itself read so far (the whole size for a file). */
 uint64_t mc_input_file_offset(const mc_input *in);
 
 bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
                    mc_error **errp);
-/* Stack the filters that bid for in->file and detect the format on top
- * (done by mc_input_open). */
-bool mc_input_stack(mc_input *in, mc_error **errp);
+/* Stack the filters that bid for in->src until none does, then detect the
+ * format on top (input_stack.c; done by mc_input_open).  c: the options
+ * filters use (--snapshot), or NULL. */
+bool mc_input_stack(mc_input *in, const mc_cli_common *c, mc_error **errp);
+/* Clean the layers up and forget the container (done by mc_input_close). */
+void mc_input_unstack(mc_input *in);
 void mc_input_close(mc_input *in);
 /* Copy the rest of the input's stream to an unlinked temporary file and
  * return its descriptor (-1 on error), so that it can be read again. */

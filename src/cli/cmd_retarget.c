@@ -233,6 +233,8 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
     report_ctx ctx = {.name = in.name, .compat = compat, .quiet = c.quiet};
     mc_retarget_opts ro = {
         .to = to,
+        .src = in.src,
+        .src_legacy = in.fmt->id == MC_FORMAT_LEGACY,
         .allow_loss = loss,
         .n_allow_loss = n_loss,
         .report = report,
