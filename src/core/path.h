@@ -30,10 +30,14 @@
  *                                          one record)
  *
  * e.g. "full 0000:00:02.0/e1000 (id 7)/mac_reg[3]",
- * "part ram (id 3)/records[12]", "configuration/name".  The vmdesc JSON
- * names a place of its own as "vmdesc/IDSTR/FIELD..." (the device entry
- * by its name, then fields by name).  Byte offsets are never part of a
- * path: the message says the offset ("offset N: PATH: message").
+ * "part ram (id 3)/records[12]", "configuration/name".  The legacy writer
+ * names the place it was given the same way.  Places outside the stream
+ * follow the same shape, an item and its fields: the vmdesc JSON
+ * "vmdesc/IDSTR/FIELD..." (the device entry by its name), a tables file
+ * "vmsds/VMSD/VERSION/variants[I]/FIELD...", a container layer's header
+ * "libvirt header/data_len", "container", "trailer".  Byte offsets are
+ * never part of a path: the message says the offset ("offset N: PATH:
+ * message").
  */
 #ifndef MC_CORE_PATH_H
 #define MC_CORE_PATH_H

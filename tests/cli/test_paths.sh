@@ -118,4 +118,19 @@ head -c 87 "$WORK/full.ber" > "$WORK/c.ber"
 expect_exit "BER cut in a section header: exit 1" 1 "$MIGCONV" ber-to-legacy "$WORK/c.ber" "$WORK/o.mig"
 expect_err "BER cut in a section header: items[1]" "^migconv: [^ ]*: offset [0-9]+: items\[1\]: unexpected end of input"
 
+# --- 3. the vmdesc's own places: vmdesc/IDSTR/FIELD ---
+# the second field of device "timer" loses its "type" (same length: the
+# vmdesc's length prefix still holds)
+python3 - "$SRC/examples/pc-bare.mig" "$WORK/vd.mig" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+j = b.find(b'{"page_size"')
+k = b.find(b'"type"', b.find(b'"name": "unused", "type"', j))
+assert j > 0 and k > j
+b[k:k + 6] = b'"tyqe"'
+open(sys.argv[2], "wb").write(b)
+PY
+expect_exit "vmdesc field without a type: exit 1" 1 "$MIGCONV" legacy-to-ber "$WORK/vd.mig" "$WORK/o.ber"
+expect_err "vmdesc field without a type: vmdesc/timer/unused" "^migconv: [^ ]*vd.mig: offset [0-9]+: vmdesc/timer/unused: invalid vmdesc: field without a type$"
+
 finish
