@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -70,6 +71,37 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
+/*
+ * A command's command line (cmdline.c): the common options go into c, -h
+ * and --help print usage, every other option goes to opt, which returns
+ * false when it is not one of the command's ("invalid option") and may set
+ * *exit_code (-1 on entry) to end the command with that code (a usage
+ * error, or 0 after an option that only prints).  Then the operands
+ * argv[optind..argc) are counted: fewer than min_args or more than
+ * max_args (when >= 0) is the usage error args_msg (NULL: the command
+ * checks them itself).
+ */
+struct option;
+typedef struct mc_cli_cmdline {
+    const char *cmd;                /* "dump": in messages */
+    const char *shortopts;          /* NULL: MC_CLI_COMMON_SHORT */
+    const struct option *longopts;  /* MC_CLI_COMMON_LONG, its own, {NULL} */
+    void (*usage)(const void *opaque, FILE *out);
+    bool (*opt)(void *opaque, int opt, const char *arg, int *exit_code);
+    void *opaque;
+    int min_args, max_args;
+    const char *args_msg;
+    /* When set, the run state is made from the options once they are
+     * parsed (mc_run_init, cli/pipeline.h); the caller cleans it up when
+     * mc_cli_parse returned MC_CLI_GO. */
+    struct mc_run *run;
+} mc_cli_cmdline;
+/* mc_cli_parse's "go on with the operands". */
+#define MC_CLI_GO (-1)
+/* MC_CLI_GO, or the exit code to return (0 after --help). */
+int mc_cli_parse(const mc_cli_cmdline *l, int argc, char **argv,
+                 mc_cli_common *c);
+
 /* Source filters stacked at most this deep over one input file. */
 #define MC_INPUT_MAX_LAYERS 4
 
@@ -122,6 +154,11 @@ void mc_temp_sink_name(char *buf, size_t n);
 /* Put the name of the input's top layer into an error of the input side
  * that has an offset ("vm.save: stream offset N"). */
 void mc_input_blame(const mc_input *in, mc_error *err);
+/* Open the input at path and check that it is a stream of a known format:
+ * 0, or the exit code once the error is printed ("(stdin)" for "-"; the
+ * input is then closed). */
+int mc_cli_open_stream(mc_input *in, const char *path,
+                       const mc_cli_common *c);
 
 /* An output, created without a name (O_TMPFILE) in the target's directory
  * and linked into place on success, or where that is not available written
@@ -152,6 +189,14 @@ void mc_cleanup_remove(const char *path);
  * exit 4 (installed by mc_cli_startup). */
 _Noreturn void mc_cleanup_oom(size_t n);
 void mc_output_abort(mc_output *out);
+/* mc_output_open: 0, or the exit code once the error is printed
+ * ("(stdout)" for "-"). */
+int mc_cli_open_output(mc_output *out, const char *path, bool binary,
+                       const mc_cli_common *c, const mc_input *in);
+/* After the command wrote out: commit it when ok, else remove it.  True
+ * when the output is in place; a failed commit's error is the output's
+ * (its side). */
+bool mc_cli_output_end(mc_output *out, bool ok, mc_error **errp);
 
 /* Throttled progress on stderr. */
 struct mc_progress *mc_progress_new(const char *label, uint64_t total,
