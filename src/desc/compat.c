@@ -35,6 +35,30 @@ static const mc_compat_rule rules[] = {
                "and older ones need the capability on the destination",
     },
     {
+        .id = "mapped-ram",
+        .from = "files saved with the mapped-ram capability (QEMU 9.0 and "
+                "later, migrate to a file: URI): each RAM block's "
+                "MappedRamHeader, a bitmap and the pages at fixed file "
+                "offsets instead of page records",
+        .to = "QEMU before 9.0, which has no mapped-ram; later versions "
+              "load such a file only with the capability set and a file: "
+              "URI (migrate-incoming file:PATH)",
+        .to_min = 0, .to_max = 899,
+        .action = MC_COMPAT_REWRITE,
+        .change = "the pages the bitmaps mark become page records in block "
+                  "order, after a MEM_SIZE record that lists "
+                  "every block without a MappedRamHeader, and 'mapped-ram' "
+                  "leaves the configuration's capability list (as "
+                  "normalize writes it)",
+        .why = "the same page contents reach guest RAM; a page the bitmap "
+               "does not mark is zero, which a QEMU without mapped-ram "
+               "assumes for a page no record names; the configuration's "
+               "capability list must match the destination's "
+               "(configuration_validate_capabilities), and a destination "
+               "without the capability reads the sequential records from "
+               "any URI",
+    },
+    {
         .id = "vring-num",
         .from = "QEMU 10.0 (it writes vring.num 1024, the most a ring can "
                 "have, for every queue, also the ones the guest never set "

@@ -358,7 +358,8 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     if (scan.err) {
         /* Not about the bytes (out of memory): said as it is. */
         mc_error_set(errp, scan.err->cls, mc_src_offset(r->src) + scan.at + 5,
-                     "vmdesc", "%s", scan.err->msg);
+                     scan.err->path ? scan.err->path : "vmdesc", "%s",
+                     scan.err->msg);
         mc_error_free(scan.err);
         return false;
     }
@@ -389,7 +390,8 @@ static bool load_vmdesc(reader *r, mc_error **errp)
         if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
                              mc_lr_vmdesc_limit(r), &d, &err)) {
             uint64_t off = mc_src_offset(r->src) + i + 5;
-            mc_error_set(errp, err->cls, off, "vmdesc", "%s", err->msg);
+            mc_error_set(errp, err->cls, off, err->path ? err->path : "vmdesc",
+                         "%s", err->msg);
             mc_error_free(err);
             return false;
         }
@@ -475,6 +477,9 @@ static bool try_layouts(reader *r, mc_section_info *info, uint64_t data_off,
 {
     uint64_t saved_pin = mc_src_pin(r->src, data_off);
     bool footer;
+    /* A failed attempt leaves the path where it failed (its error names
+     * that place): each attempt starts again from the section. */
+    size_t plen = strlen(r->path);
     *fit = n;
     r->table_mode = true;
     for (size_t k = 0; k < n && *fit == n; k++) {
@@ -486,6 +491,7 @@ static bool try_layouts(reader *r, mc_section_info *info, uint64_t data_off,
             mc_error_free(*last);
             *last = err;
         }
+        path_pop(r, plen);
         if (!mc_src_rewind(r->src, data_off)) {
             mc_src_unpin(r->src, saved_pin);
             r->table_mode = false;
@@ -633,8 +639,10 @@ bool mc_lr_parse_device(reader *r, mc_visitor *v, mc_section_info *info,
     bool footer;
     mc_error *dry_err = NULL;
     uint64_t saved_pin = mc_src_pin(r->src, data_off);
+    size_t plen = strlen(r->path);
     bool ok = parse_vmsd(r, r->dry, &dev->vmsd, 0, &dry_err) &&
               mc_lr_read_footer(r, info->section_id, &footer, &dry_err);
+    path_pop(r, plen);
     bool back = mc_src_rewind(r->src, data_off);
     mc_src_unpin(r->src, saved_pin);
     if (!back) {

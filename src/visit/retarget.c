@@ -2,9 +2,9 @@
  * The retarget visitor: checks a stream against a target QEMU version with
  * the rules of desc/compat.h and, in rewrite mode, passes a rewritten
  * stream on to the next visitor: normalize's (visit/normalize.h), which
- * turns the COMPRESS_PAGE and XBZRLE records it passes on into PAGE
- * records (keeping page contents in unnamed temporary files, not in
- * memory), and then the legacy writer.
+ * turns the COMPRESS_PAGE and XBZRLE records it passes on, and the pages
+ * of a mapped-ram file, into PAGE records (keeping page contents in
+ * unnamed temporary files, not in memory), and then the legacy writer.
  *
  * Check mode (compat) reports every finding and changes nothing.  Rewrite
  * mode (retarget) applies the rewrites, drops what --allow-loss allows,
@@ -67,6 +67,17 @@ typedef struct retarget {
     unsigned vq_depth;         /* depth inside its vq array, or 0 */
     uint32_t vq_count, vq_next, vq_index;
     held h_num, h_align;
+    /* the virtio field is read in one piece and then decoded: the input
+     * offset at its start_struct is where the field ends (legacy) or the
+     * field's own start (BER); in a legacy stream its bytes are counted */
+    uint64_t virtio_at;        /* the input offset at its start_struct */
+    uint64_t virtio_bytes;     /* legacy bytes of its items so far */
+    uint64_t num_rel;          /* of the held vring.num, from the start */
+    /* the refusal of a queue in use, given when the field ends and the
+     * offset of its vring.num is known */
+    bool refuse;
+    uint32_t refuse_index, refuse_size;
+    uint64_t refuse_num, refuse_rel;
     unsigned vq_fixed;         /* queues of the section rewritten */
     uint32_t vq_fixed_index, vq_fixed_from, vq_fixed_to;
     unsigned vq_unknown;       /* size not in the ring size table */
@@ -75,9 +86,30 @@ typedef struct retarget {
 
     unsigned slirp_renumbered;
     uint64_t compress_pages;
+    uint64_t mapped_blocks;    /* MappedRamHeaders (rule mapped-ram) */
+    char mapped_first[64];     /* the first one's block */
     uint64_t xbzrle_pages;
     unsigned blockers;         /* check mode: findings that block */
+
+    /* input offsets: at the previous callback (where the item of this
+     * one starts, as the readers call after reading an item) and at this
+     * one */
+    uint64_t at_prev, at_now;
 } retarget;
+
+/* Called first by every callback: remember where its item starts. */
+static void mark(retarget *r)
+{
+    r->at_prev = r->at_now;
+    r->at_now = r->o.src ? mc_src_offset(r->o.src) : MC_NO_OFFSET;
+}
+
+/* The input offset where the current item starts (MC_NO_OFFSET without a
+ * source). */
+static uint64_t item_offset(const retarget *r)
+{
+    return r->o.src ? r->at_prev : MC_NO_OFFSET;
+}
 
 static void say(retarget *r, mc_retarget_kind kind, const char *rule,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -255,14 +287,15 @@ static bool vq_decide(retarget *r, uint64_t desc, mc_error **errp)
         return true;
     }
     if (desc != 0) {
-        char path[320];
-        snprintf(path, sizeof(path), "%s/virtio/vq[%u]/vring.num", r->idstr,
-                 r->vq_index);
-        mc_error_data(errp, MC_NO_OFFSET, path,
-                      "virtio queue in use with vring.num %llu, more than "
-                      "the %u %s allocates: refused (rule vring-num)",
-                      (unsigned long long)num, size, r->tname);
-        return false;
+        /* refused when the virtio field ends (vq_refuse) */
+        if (!r->refuse) {
+            r->refuse = true;
+            r->refuse_index = r->vq_index;
+            r->refuse_num = num;
+            r->refuse_size = size;
+            r->refuse_rel = r->num_rel;
+        }
+        return true;
     }
     if (r->vq_fixed++ == 0) {
         r->vq_fixed_index = r->vq_index;
@@ -273,6 +306,40 @@ static bool vq_decide(retarget *r, uint64_t desc, mc_error **errp)
         r->h_num.raw = size;
     }
     return true;
+}
+
+/* The end of the virtio field: refuse a queue in use that is too large,
+ * naming its vring.num's input offset: counted back from the field's end
+ * in a legacy stream, the field's own in BER. */
+static bool vq_refuse(retarget *r, mc_error **errp)
+{
+    if (!r->refuse) {
+        return true;
+    }
+    r->refuse = false;
+    char path[320];
+    snprintf(path, sizeof(path), "%s/virtio/vq[%u]/vring.num", r->idstr,
+             r->refuse_index);
+    uint64_t at = MC_NO_OFFSET;
+    if (r->o.src && r->o.src_legacy && r->virtio_at >= r->virtio_bytes) {
+        at = r->virtio_at - r->virtio_bytes + r->refuse_rel;
+    } else if (r->o.src && !r->o.src_legacy) {
+        at = r->virtio_at;
+    }
+    mc_error_data(errp, at, path,
+                  "virtio queue in use with vring.num %llu, more than "
+                  "the %u %s allocates: refused (rule vring-num)",
+                  (unsigned long long)r->refuse_num, r->refuse_size,
+                  r->tname);
+    return false;
+}
+
+/* Count the legacy bytes of an item of the virtio field. */
+static void vio_count(retarget *r, uint64_t n)
+{
+    if (r->virtio_depth) {
+        r->virtio_bytes += n;
+    }
 }
 
 /* The end of a section: one line for its queues. */
@@ -350,7 +417,7 @@ static bool check_machine(retarget *r, const char *machine, mc_error **errp)
     say(r, MC_RETARGET_BLOCKS, "machine-type",
         "configuration: %s has no machine type '%s'", r->tname, machine);
     if (rewriting(r)) {
-        mc_error_data(errp, MC_NO_OFFSET, "configuration",
+        mc_error_data(errp, item_offset(r), "configuration",
                       "%s has no machine type '%s'; retarget keeps "
                       "machine types as they are (rule machine-type)",
                       r->tname, machine);
@@ -363,6 +430,7 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
                              mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     mc_section_info copy = *info;
     r->in_config = info->kind == MC_SECTION_CONFIG;
     if (!r->in_config && !r->machine_seen &&
@@ -388,7 +456,7 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
                 "retarget --allow-loss block leaves the disk data out",
                 info->section_id, r->tname);
         } else if (!loss_allowed(r, "block")) {
-            mc_error_data(errp, MC_NO_OFFSET, NULL,
+            mc_error_data(errp, item_offset(r), "block",
                           "section 'block' (id %u): block-migration data "
                           "(disk contents) that %s cannot load; "
                           "refused: --allow-loss block leaves it out",
@@ -457,7 +525,7 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
             "section '%s' (id %u): version %u is newer than %s's %u",
             idstr, info->section_id, info->version_id, r->tname, theirs);
         if (rewriting(r)) {
-            mc_error_data(errp, MC_NO_OFFSET, NULL,
+            mc_error_data(errp, item_offset(r), idstr,
                           "section '%s' (id %u): version %u is newer than "
                           "%s's %u (rule section-version)", idstr,
                           info->section_id, info->version_id, r->tname, theirs);
@@ -470,6 +538,7 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
 static bool rt_end_section(mc_visitor *v, bool footer, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     r->in_config = false;
     if (!flush(r, errp)) {
         return false;
@@ -486,10 +555,14 @@ static bool rt_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
                    uint64_t raw, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     const char *name = f->name ? f->name : "";
+    uint64_t rel = r->virtio_bytes;
+    vio_count(r, mc_wire_type_width(wt));
     if (r->vq_depth && r->depth == r->vq_depth + 1) {
         if (strcmp(name, "vring.num") == 0 && !r->h_num.on) {
             hold(&r->h_num, f, wt, raw);
+            r->num_rel = rel;
             return true;
         }
         if (strcmp(name, "vring.align") == 0 && r->h_num.on &&
@@ -510,6 +583,8 @@ static bool rt_bytes(mc_visitor *v, const mc_field *f, const uint8_t *data,
                      size_t len, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
+    vio_count(r, len);
     if (r->in_config && !r->machine_seen) {
         /* the configuration's first byte field is the machine type */
         char machine[256];
@@ -528,6 +603,8 @@ static bool rt_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
                       uint32_t count, const uint8_t *data, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
+    vio_count(r, (uint64_t)count * mc_wire_type_width(wt));
     return flush(r, errp) &&
            (!PASS(r) || mc_visit_packed(r->down, f, wt, count, data, errp));
 }
@@ -535,6 +612,7 @@ static bool rt_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
 static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (!flush(r, errp)) {
         return false;
     }
@@ -545,6 +623,9 @@ static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
     if (!r->virtio_depth && f->name && strcmp(f->name, "virtio") == 0 &&
         f->type && strcmp(f->type, "virtio") == 0) {
         r->virtio_depth = r->depth;
+        r->virtio_at = r->at_now;
+        r->virtio_bytes = 0;
+        r->refuse = false;
     }
     return !PASS(r) || mc_visit_start_struct(r->down, f, errp);
 }
@@ -552,11 +633,15 @@ static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
 static bool rt_end_struct(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (!flush(r, errp)) {
         return false;
     }
     if (r->depth == r->virtio_depth) {
         r->virtio_depth = 0;
+        if (!vq_refuse(r, errp)) {
+            return false;
+        }
     }
     r->depth--;
     return !PASS(r) || mc_visit_end_struct(r->down, errp);
@@ -566,6 +651,7 @@ static bool rt_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
                            mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (!flush(r, errp)) {
         return false;
     }
@@ -582,6 +668,7 @@ static bool rt_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
 static bool rt_end_array(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (!flush(r, errp)) {
         return false;
     }
@@ -596,9 +683,12 @@ static bool rt_start_subsection(mc_visitor *v, const char *name,
                                 uint32_t version_id, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (!flush(r, errp)) {
         return false;
     }
+    /* QEMU_VM_SUBSECTION, the name's length and bytes, version_id */
+    vio_count(r, 1 + 1 + strlen(name) + 4);
     r->depth++;
     return !PASS(r) || mc_visit_start_subsection(r->down, name, version_id,
                                                  errp);
@@ -607,6 +697,7 @@ static bool rt_start_subsection(mc_visitor *v, const char *name,
 static bool rt_end_subsection(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (!flush(r, errp)) {
         return false;
     }
@@ -618,6 +709,7 @@ static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
                           mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (r->dropping) {
         r->dropped_records++;
         return true;
@@ -628,6 +720,25 @@ static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
             "section 'ram': XBZRLE records (%s decodes them without "
             "the capability); retarget decodes them into PAGE records",
             r->tname);
+    }
+    if (rec->kind == MC_RAM_MAPPED_BLOCK && r->mapped_blocks++ == 0) {
+        snprintf(r->mapped_first, sizeof(r->mapped_first), "%s",
+                 rec->n_blocks && rec->blocks[0].idstr ? rec->blocks[0].idstr
+                                                       : "");
+        if (!rewriting(r) && r->o.to &&
+            applies(r, mc_compat_rule_get("mapped-ram"))) {
+            say(r, MC_RETARGET_BLOCKS, "mapped-ram",
+                "section 'ram': a mapped-ram file (MappedRamHeader of block "
+                "'%s'), which %s cannot read (mapped-ram came in 9.0); "
+                "retarget writes its pages as page records", r->mapped_first,
+                r->tname);
+        } else if (!rewriting(r)) {
+            say(r, MC_RETARGET_NOTE, "mapped-ram",
+                "section 'ram': a mapped-ram file (MappedRamHeader of block "
+                "'%s'): %s loads it only with the mapped-ram capability and "
+                "a file: URI, or retarget writes its pages as page records",
+                r->mapped_first, r->tname);
+        }
     }
     if (rec->kind != MC_RAM_COMPRESS) {
         return !rewriting(r) || mc_visit_ram_record(r->down, rec, errp);
@@ -654,18 +765,21 @@ static bool rt_command(mc_visitor *v, uint16_t cmd, const uint8_t *data,
                        uint16_t len, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     return !rewriting(r) || mc_visit_command(r->down, cmd, data, len, errp);
 }
 
 static bool rt_start_packaged(mc_visitor *v, uint32_t len, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     return !rewriting(r) || mc_visit_start_packaged(r->down, len, errp);
 }
 
 static bool rt_end_packaged(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     return !rewriting(r) || mc_visit_end_packaged(r->down, errp);
 }
 
@@ -676,6 +790,12 @@ static bool rt_eof(mc_visitor *v, mc_error **errp)
         say(r, MC_RETARGET_REWRITE, "compress-page",
             "section 'ram': %llu COMPRESS_PAGE records -> PAGE",
             (unsigned long long)r->compress_pages);
+    }
+    if (rewriting(r) && r->mapped_blocks) {
+        say(r, MC_RETARGET_REWRITE, "mapped-ram",
+            "section 'ram': %llu mapped-ram blocks (first '%s') -> page "
+            "records, capability mapped-ram dropped",
+            (unsigned long long)r->mapped_blocks, r->mapped_first);
     }
     if (rewriting(r) && r->xbzrle_pages) {
         say(r, MC_RETARGET_REWRITE, "xbzrle-page",
@@ -690,6 +810,7 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                       mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    mark(r);
     if (!rewriting(r)) {
         return true;
     }
@@ -699,8 +820,8 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
     json_error_t jerr;
     json_t *root = json_loadb((const char *)json, len, 0, &jerr);
     if (!root) {
-        mc_error_data(errp, MC_NO_OFFSET, "vmdesc", "invalid vmdesc JSON: %s",
-                      jerr.text);
+        mc_error_data(errp, item_offset(r), "vmdesc",
+                      "invalid vmdesc JSON: %s", jerr.text);
         return false;
     }
     size_t i;

@@ -416,7 +416,16 @@ size_t mc_schema_add(mc_schema *s, const char *key, bool by_idstr,
     return s->n_types - 1;
 }
 
-/* ---- the visitor ---- */
+/* ---- the visitor ----
+ *
+ * One frame per open body (section, subsection), struct and array, in
+ * step with the call grammar of core/visitor.h, which the visitor assumes
+ * as visitor-impl.h allows: the dispatcher checks it (-DMC_CHECKS=ON), so
+ * no call here re-checks which frame is open.  Its own state needs no
+ * check of its own either: every frame it closes is the one the grammar
+ * says is on top, a RAM section (in_ram) opens no frame, and a walk cut
+ * short by an error leaves frames that sv_free frees.
+ */
 
 typedef struct sframe {
     mc_snode *node;
@@ -441,13 +450,6 @@ typedef struct schema_visitor {
 static schema_visitor *sv_of(mc_visitor *v)
 {
     return (schema_visitor *)v;
-}
-
-static bool sv_misuse(mc_error **errp, const char *what)
-{
-    mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
-                 "schema visitor: %s", what);
-    return false;
 }
 
 static size_t slot_reserve(mc_schema *s)
@@ -477,15 +479,11 @@ static sframe *sv_top(schema_visitor *w)
     return w->n_fr ? &w->fr[w->n_fr - 1] : NULL;
 }
 
-/* Hand a finished value node to the enclosing struct, body or array. */
-static bool sv_attach(schema_visitor *w, mc_snode *n, mc_error **errp)
+/* Hand a finished value node to the enclosing struct, body or array
+ * (the grammar puts values only there). */
+static bool sv_attach(schema_visitor *w, mc_snode *n)
 {
-    sframe *top = sv_top(w);
-    if (!top) {
-        mc_snode_free(n);
-        return sv_misuse(errp, "value outside a section");
-    }
-    mc_snode_add_kid(top->node, n);
+    mc_snode_add_kid(sv_top(w)->node, n);
     return true;
 }
 
@@ -499,9 +497,6 @@ static bool sv_start_section(mc_visitor *v, const mc_section_info *info,
                              mc_error **errp)
 {
     schema_visitor *w = sv_of(v);
-    if (w->n_fr || w->in_ram) {
-        return sv_misuse(errp, "section inside a section");
-    }
     if (info->kind == MC_SECTION_RAM) {
         w->in_ram = true;
         return true;
@@ -549,9 +544,6 @@ static bool sv_end_section(mc_visitor *v, bool footer, mc_error **errp)
         w->in_ram = false;
         return true;
     }
-    if (w->n_fr != 1 || !w->fr[0].is_body) {
-        return sv_misuse(errp, "unbalanced section");
-    }
     sv_close_body(w);
     return true;
 }
@@ -563,7 +555,7 @@ static bool sv_visit_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
     mc_snode *n = mc_snode_new(MC_SN_INT, f ? f->name : NULL,
                                f ? f->type : NULL);
     n->wt = wt;
-    return sv_attach(w, n, errp);
+    return sv_attach(w, n);
 }
 
 static bool sv_visit_bytes(mc_visitor *v, const mc_field *f,
@@ -573,7 +565,7 @@ static bool sv_visit_bytes(mc_visitor *v, const mc_field *f,
     mc_snode *n = mc_snode_new(MC_SN_BYTES, f ? f->name : NULL,
                                f ? f->type : NULL);
     n->lo = n->hi = len;
-    return sv_attach(w, n, errp);
+    return sv_attach(w, n);
 }
 
 static bool sv_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
@@ -585,44 +577,34 @@ static bool sv_visit_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
                                f ? f->type : NULL);
     n->wt = wt;
     n->lo = n->hi = count;
-    return sv_attach(w, n, errp);
+    return sv_attach(w, n);
 }
 
 static bool sv_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
 {
     schema_visitor *w = sv_of(v);
-    if (!sv_top(w)) {
-        return sv_misuse(errp, "struct outside a section");
-    }
     sv_push(w, mc_snode_new(MC_SN_STRUCT, f ? f->name : NULL,
                             f ? f->type : NULL));
     return true;
 }
 
-static bool sv_end_value(schema_visitor *w, mc_snode_kind kind,
-                         mc_error **errp)
+/* Close the struct or array on top and hand it to its parent. */
+static bool sv_end_value(schema_visitor *w)
 {
-    sframe *top = sv_top(w);
-    if (!top || top->is_body || top->node->kind != kind) {
-        return sv_misuse(errp, "unbalanced struct or array");
-    }
-    mc_snode *n = top->node;
+    mc_snode *n = sv_top(w)->node;
     w->n_fr--;
-    return sv_attach(w, n, errp);
+    return sv_attach(w, n);
 }
 
 static bool sv_end_struct(mc_visitor *v, mc_error **errp)
 {
-    return sv_end_value(sv_of(v), MC_SN_STRUCT, errp);
+    return sv_end_value(sv_of(v));
 }
 
 static bool sv_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
                            mc_error **errp)
 {
     schema_visitor *w = sv_of(v);
-    if (!sv_top(w)) {
-        return sv_misuse(errp, "array outside a section");
-    }
     mc_snode *n = mc_snode_new(MC_SN_ARRAY, f ? f->name : NULL,
                                f ? f->type : NULL);
     n->lo = n->hi = count;
@@ -657,11 +639,8 @@ static void array_fold(mc_snode *a)
 static bool sv_end_array(mc_visitor *v, mc_error **errp)
 {
     schema_visitor *w = sv_of(v);
-    sframe *top = sv_top(w);
-    if (top && !top->is_body && top->node->kind == MC_SN_ARRAY) {
-        array_fold(top->node);
-    }
-    return sv_end_value(w, MC_SN_ARRAY, errp);
+    array_fold(sv_top(w)->node);
+    return sv_end_value(w);
 }
 
 static bool sv_start_subsection(mc_visitor *v, const char *name,
@@ -669,9 +648,6 @@ static bool sv_start_subsection(mc_visitor *v, const char *name,
 {
     schema_visitor *w = sv_of(v);
     sframe *top = sv_top(w);
-    if (!top || top->node->kind != MC_SN_STRUCT) {
-        return sv_misuse(errp, "subsection outside a body");
-    }
     mc_snode_add_sub(top->node, name, version_id);
     /* per instance both count the same; merging widens them */
     top->node->subs_lo++;
@@ -688,12 +664,7 @@ static bool sv_start_subsection(mc_visitor *v, const char *name,
 
 static bool sv_end_subsection(mc_visitor *v, mc_error **errp)
 {
-    schema_visitor *w = sv_of(v);
-    sframe *top = sv_top(w);
-    if (!top || !top->is_body || !top->is_sub) {
-        return sv_misuse(errp, "unbalanced subsection");
-    }
-    sv_close_body(w);
+    sv_close_body(sv_of(v));
     return true;
 }
 

@@ -63,6 +63,11 @@ typedef struct mc_retarget_opts {
      * (--to-stream, visit/target_profile.h); not owned */
     const struct mc_tables *to_tables;
     const struct mc_target_profile *to_stream;
+    const mc_src *src;              /* the input, for offsets in refusals
+                                       (or NULL) */
+    bool src_legacy;                /* src is a legacy stream: the bytes of
+                                       a decoded field (virtio) are counted
+                                       to give its items' offsets */
     const char *const *allow_loss;  /* --allow-loss words ("block") */
     size_t n_allow_loss;
     void (*report)(void *opaque, mc_retarget_kind kind, const char *rule,

@@ -4,7 +4,9 @@
 # trips byte for byte (from a file and from a pipe), dump shows the
 # MappedRamHeaders and the bitmaps, extract equals the memory QEMU 11.1
 # loads from the file (pmemsave), normalize gives a sequential stream QEMU
-# 7.2 loads into the same memory, and damaged headers and bitmaps get one
+# 7.2 loads into the same memory, compat --to 7.2 blocks it (rule
+# mapped-ram) and retarget --to 7.2 gives a file QEMU 7.2 loads into the
+# same memory, and damaged headers and bitmaps get one
 # clear error each with no output left.
 # The sid root is made and mounted by tests/qemu/roots.sh (skipped when not
 # root).  The guest is pc-i440fx-7.2, a machine type both 11.1 and 7.2 know.
@@ -108,6 +110,20 @@ assert [b['idstr'] for b in ms[0]['blocks']] == names, ms"
     python3 "$here/load-mapped-ram.py" --machine $MACHINE qemu-system-x86_64 "$WORK/n-$mf.mig" "$WORK/q72-$mf.mem" >"$WORK/ld" 2>&1 || rc=$?
     check "QEMU 7.2 loads the normalized file (multifd $mf)" test $rc = 0 || cat "$WORK/ld"
     [ $rc = 0 ] && [ -e "$WORK/q11-$mf.mem" ] && check "normalized: QEMU 7.2 has the same memory as 11.1 (multifd $mf)" same_ram "$WORK/q72-$mf.mem" "$WORK/q11-$mf.mem"
+
+    # compat and retarget (rule mapped-ram): QEMU 7.2 has no mapped-ram
+    expect_exit "compat --to 7.2: the mapped-ram file blocks (multifd $mf)" 1 bash -c "'$M' compat --to 7.2 '$f' >'$WORK/cp' 2>&1"
+    check "compat --to 7.2 names rule mapped-ram as the one blocker (multifd $mf)" bash -c "grep -c '^.*: blocks: ' '$WORK/cp' | grep -qx 1 && grep -q 'blocks: .*mapped-ram.*\[mapped-ram\]$' '$WORK/cp'"
+    expect_exit "compat --to 11.1: nothing blocks, a note (multifd $mf)" 0 bash -c "'$M' compat --to 11.1 '$f' >'$WORK/cp11' 2>&1"
+    check "compat --to 11.1: the note names the capability and the file: URI (multifd $mf)" grep -q 'note: .*mapped-ram capability and a file: URI.*\[mapped-ram\]$' "$WORK/cp11"
+    expect_exit "retarget --to 7.2 of the mapped-ram file (multifd $mf)" 0 "$M" retarget --to 7.2 "$f" "$WORK/rt-$mf.mig"
+    check "retarget prints the mapped-ram rewrite (multifd $mf)" grep -q "mapped-ram blocks (first 'pc.ram') -> page records.*\[mapped-ram\]$" "$WORK/err"
+    expect_exit "compat --to 7.2 of the retargeted file: clean (multifd $mf)" 0 bash -c "'$M' compat --to 7.2 '$WORK/rt-$mf.mig' >'$WORK/cp2' 2>&1"
+    check "compat --to 7.2 of the retargeted file says nothing (multifd $mf)" test ! -s "$WORK/cp2"
+    rc=0
+    python3 "$here/load-mapped-ram.py" --machine $MACHINE qemu-system-x86_64 "$WORK/rt-$mf.mig" "$WORK/rt72-$mf.mem" >"$WORK/ld" 2>&1 || rc=$?
+    check "QEMU 7.2 loads the retargeted file (multifd $mf)" test $rc = 0 || cat "$WORK/ld"
+    [ $rc = 0 ] && [ -e "$WORK/q11-$mf.mem" ] && check "retargeted: QEMU 7.2 has the same memory as 11.1 (multifd $mf)" same_ram "$WORK/rt72-$mf.mem" "$WORK/q11-$mf.mem"
 done
 
 # normalize --mapped-ram: a sequential stream as a mapped-ram file

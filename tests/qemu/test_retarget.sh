@@ -188,18 +188,29 @@ done
 # != 0); its size 256 fits, but made 1024 it is refused, not rewritten
 in=$F/streams/q35-virtio-ran.mig
 check "q35-virtio-ran: the queue in use fits QEMU 11.1" compat_is "$in" 11.1
-python3 - "$in" "$WORK/used.mig" <<'PY'
+num_at=$(python3 - "$in" "$WORK/used.mig" <<'PY'
 import sys
 d = open(sys.argv[1], 'rb').read()
 desc = (0x3fdd000).to_bytes(8, 'big')  # virtio-blk vq[0].vring.desc
 old = (256).to_bytes(4, 'big') + desc
 assert d.count(old) == 1
 open(sys.argv[2], 'wb').write(d.replace(old, (1024).to_bytes(4, 'big') + desc))
+print(d.find(old))  # the byte offset of vring.num
 PY
+)
 check "a used queue of 1024: compat blocks it" compat_is "$WORK/used.mig" 11.1 vring-num
 check "a used queue of 1024: compat says it is in use" grep -q "virtio queue 0 is in use with vring.num 1024" "$WORK/compat"
 expect_exit "a used queue of 1024: retarget refuses" 1 "$MIGCONV" retarget --to 11.1 "$WORK/used.mig" "$WORK/used-rt.mig"
 expect_err "a used queue of 1024: the refusal names the field" "virtio-blk/virtio/vq\[0\]/vring.num: virtio queue in use .*refused"
+expect_err "a used queue of 1024: the refusal gives vring.num's byte offset ($num_at)" "^migconv: $WORK/used.mig: offset $num_at: 0000:00:01.0/virtio-blk/virtio/vq\[0\]/vring.num: "
+check "a used queue of 1024: one line" test "$(wc -l <"$WORK/err")" = 1
+check "negative control: the offset is where the edited vring.num 1024 is" \
+    test "$(od -An -tx1 -j "$num_at" -N4 "$WORK/used.mig" | tr -d ' ')" = 00000400
+# from BER: the offset of the virtio field's TLV, which holds the queue table
+"$MIGCONV" legacy-to-ber -q "$WORK/used.mig" "$WORK/used.ber"
+expect_exit "a used queue of 1024 (BER): retarget refuses" 1 "$MIGCONV" retarget --to 11.1 "$WORK/used.ber" "$WORK/used-rt.mig"
+expect_err "a used queue of 1024 (BER): file, offset and field path" "^migconv: $WORK/used.ber: offset [0-9]+: 0000:00:01.0/virtio-blk/virtio/vq\[0\]/vring.num: virtio queue in use"
+check "a used queue of 1024 (BER): no output left" test ! -e "$WORK/used-rt.mig"
 check "a used queue of 1024: no output left" test ! -e "$WORK/used-rt.mig"
 
 # An upgrade that needs nothing: compat says so and QEMU 11.1 loads it
@@ -240,17 +251,26 @@ check "block -> 7.2: compat finds no blocker" compat_is "$in" 7.2
 qemu "block -> 11.1: QEMU 11.1 rejects it as it is, naming block" rejects pc-5.2-block "$in" 11.1 block
 expect_exit "block -> 11.1: retarget refuses" 1 "$MIGCONV" retarget --to 11.1 "$in" "$WORK/blk.mig"
 expect_err "block -> 11.1: the refusal names block" "section 'block'.*--allow-loss block"
+expect_err "block -> 11.1: the refusal gives the section's byte offset" "^migconv: $in: offset 26: block: section 'block' \(id 1\)"
 check "block -> 11.1: no output left" test ! -e "$WORK/blk.mig"
 expect_exit "block -> 11.1: retarget --allow-loss block" 0 \
     "$MIGCONV" retarget --to 11.1 --allow-loss block "$in" "$WORK/blk.mig"
 expect_err "block -> 11.1: the loss is reported" "section 'block' \(id [0-9]+\) left out"
 qemu "block -> 11.1: QEMU 11.1 loads it without the block sections" accepts pc-5.2-block "$WORK/blk.mig" 11.1
 
+# A machine type the target lacks: refused, naming the name's byte offset
+# (13: after the header, the section type and the name's length)
+in=$F/qemu-11.1/aarch64-virt.mig
+expect_exit "virt-11.1 -> 7.2: retarget refuses the machine type" 1 "$MIGCONV" retarget --to 7.2 "$in" "$WORK/virt.mig"
+expect_err "virt-11.1 -> 7.2: file, offset and path of the refusal" "^migconv: $in: offset 13: configuration: QEMU 7.2 has no machine type 'virt-11.1'; .*\(rule machine-type\)"
+check "virt-11.1 -> 7.2: no output left" test ! -e "$WORK/virt.mig"
+check "negative control: offset 13 holds the machine type" test "$(dd if="$in" bs=1 skip=13 count=9 status=none)" = virt-11.1
+in=$F/qemu-7.2/pc-5.2-block.mig
 # Usage
 expect_exit "retarget without --to is a usage error" 2 "$MIGCONV" retarget "$in" "$WORK/x.mig"
 expect_exit "an unknown version is a usage error" 2 "$MIGCONV" compat --to 9.0 "$in"
 expect_exit "an unknown loss is a usage error" 2 "$MIGCONV" retarget --to 11.1 --allow-loss ram "$in" "$WORK/x.mig"
 expect_exit "compat --rules lists the rule table" 0 "$MIGCONV" compat --rules
 check "the rule table names every rule" \
-    test "$(grep -cE '^(slirp-instance|compress-page|vring-num|xbzrle-page|block|machine-type|section-instance|section-version) ' "$WORK/out")" -eq 8
+    test "$(grep -cE '^(slirp-instance|compress-page|mapped-ram|vring-num|xbzrle-page|block|machine-type|section-instance|section-version) ' "$WORK/out")" -eq 9
 finish
