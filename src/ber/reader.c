@@ -113,12 +113,48 @@ bool mc_br_read_section_header(reader *r, cur *c, bool ram,
     return mc_br_cur_end(r, &h, "section header", errp);
 }
 
+/* "KIND IDSTR (id N)" in place of "items[I]", as the legacy reader names
+ * the same section (core/path.h). */
 size_t mc_br_push_section_path(reader *r, const mc_section_info *info)
 {
-    if (info->idstr) {
-        return path_add(r, " section '", info->idstr, 64, false, 0, "'");
+    path_pop(r, r->item_path);
+    return mc_path_push_section(r->path, sizeof(r->path), info->type,
+                                info->idstr, info->section_id);
+}
+
+size_t mc_br_push_item_kind(reader *r, const char *kind)
+{
+    path_pop(r, r->item_path);
+    return path_add(r, r->item_path ? "/" : "", kind, 32, false, 0, "");
+}
+
+/* Name a section before its record is taken whole, from its header if
+ * that much of it is at hand: a section cut short is then named like the
+ * legacy reader names it, not only by its item number. */
+static void name_section_early(reader *r, const tl *t)
+{
+    if (t->indef) {
+        return;
     }
-    return path_push(r, " section %u", info->section_id);
+    size_t n = t->len > MAX_SECTION_HEADER + 16 ? t->hl + MAX_SECTION_HEADER + 16
+                                                : t->hl + (size_t)t->len;
+    const uint8_t *p;
+    mc_error *ignored = NULL;
+    if (!mc_src_peek(r->src, n, &p, &ignored)) {
+        mc_error_free(ignored);
+        ignored = NULL;
+        n = mc_src_buffered(r->src);
+        if (n <= t->hl || !mc_src_peek(r->src, n, &p, &ignored)) {
+            mc_error_free(ignored);
+            return;
+        }
+    }
+    cur c = {p + t->hl, n - t->hl, mc_src_offset(r->src) + t->hl};
+    mc_section_info info;
+    if (mc_br_read_section_header(r, &c, false, &info, &ignored)) {
+        mc_br_push_section_path(r, &info);
+    }
+    mc_error_free(ignored);
 }
 
 /* A configuration or device section (one DER record). */
@@ -127,6 +163,7 @@ static bool read_section(reader *r, const tl *t, mc_error **errp)
     uint64_t off = mc_src_offset(r->src);
     const uint8_t *p;
     size_t total;
+    name_section_early(r, t);
     if (!mc_br_take_item(r, t, &p, &total, errp)) {
         return false;
     }
@@ -176,6 +213,7 @@ static bool read_command(reader *r, const tl *t, mc_error **errp)
     size_t total;
     uint64_t cmd;
     cur data;
+    mc_br_push_item_kind(r, "command");
     if (!mc_br_take_item(r, t, &p, &total, errp)) {
         return false;
     }
@@ -203,6 +241,7 @@ static bool read_items(reader *r, mc_error **errp);
 static bool read_packaged(reader *r, const tl *t, mc_error **errp)
 {
     uint64_t off = mc_src_offset(r->src);
+    mc_br_push_item_kind(r, "package");
     if (!t->indef) {
         return DATA_ERR(r, off, "packaged must use indefinite length");
     }
@@ -254,6 +293,7 @@ static bool read_eof(reader *r, const tl *t, mc_error **errp)
     const uint8_t *p;
     size_t total;
     /* eof [APPLICATION 5] INTEGER: always 0, the QEMU_VM_EOF byte */
+    mc_br_push_item_kind(r, "eof");
     if (t->indef || t->len != 1) {
         return DATA_ERR(r, off, "eof must be the INTEGER 0");
     }
@@ -275,6 +315,7 @@ static bool read_vmdesc(reader *r, const tl *t, mc_error **errp)
 {
     const uint8_t *p;
     size_t total;
+    mc_br_push_item_kind(r, "vmdesc");
     if (!t->indef && t->len > vmdesc_limit(r)) {
         return DATA_ERR(r, mc_src_offset(r->src), "vmdesc of %llu bytes "
                         "exceeds the limit of %zu bytes (raise it with "
@@ -294,6 +335,7 @@ static bool read_vmdesc_deflated(reader *r, const tl *t, mc_error **errp)
     uint64_t off = mc_src_offset(r->src);
     const uint8_t *p;
     size_t total;
+    mc_br_push_item_kind(r, "vmdesc");
     if (!mc_br_take_item(r, t, &p, &total, errp)) {
         return false;
     }
@@ -337,6 +379,10 @@ static bool read_items(reader *r, mc_error **errp)
 {
     size_t base = strlen(r->path);
     for (uint64_t i = 0;; i++) {
+        /* the item's number until its kind is read (core/path.h) */
+        size_t old = path_add(r, base ? "/items[" : "items[", NULL, 0, true,
+                              i, "]");
+        r->item_path = old;
         bool eoc;
         if (!mc_br_at_eoc(r, &eoc, errp)) {
             return false;
@@ -348,10 +394,9 @@ static bool read_items(reader *r, mc_error **errp)
                 return DATA_ERR(r, mc_src_offset(r->src),
                                 "the stream has no eof item");
             }
+            path_pop(r, old);
             return mc_src_skip(r->src, 2, errp);
         }
-        size_t old = path_add(r, base ? "/items[" : "items[", NULL, 0, true,
-                              i, "]");
         uint64_t off = mc_src_offset(r->src);
         tl t;
         bool ok;

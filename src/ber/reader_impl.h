@@ -59,6 +59,9 @@ typedef struct reader {
     bool keep_trailer;
     mc_stream_info info;
     char path[1024];
+    size_t item_path;       /* length of the path before "items[I]" of the
+                               item being read (core/path.h: the item's
+                               kind replaces it once known) */
     unsigned depth;
 
     id_slot *ids;
@@ -118,6 +121,9 @@ static inline int mc_br_cur_peek(const cur *c)
 
 /* reader.c */
 size_t mc_br_push_section_path(reader *r, const mc_section_info *info);
+/* Name the item being read by its kind ("command", "package", ...) in
+ * place of "items[I]"; returns the path's length before the item. */
+size_t mc_br_push_item_kind(reader *r, const char *kind);
 bool mc_br_read_section_header(reader *r, cur *c, bool ram,
                                mc_section_info *info, mc_error **errp);
 

@@ -561,21 +561,23 @@ bool mc_br_read_ram_section(reader *r, const tl *t, mc_error **errp)
     uint64_t rbytes = 0;
     for (uint64_t i = 0;; i++) {
         uint64_t here = mc_src_offset(r->src);
+        size_t rold = path_add(r, "/records[", NULL, 0, true, i, "]");
         if (t->indef) {
             bool eoc;
             if (!mc_br_at_eoc(r, &eoc, errp)) {
                 return false;
             }
             if (eoc) {
+                path_pop(r, rold);
                 if (!mc_src_skip(r->src, 2, errp)) {
                     return false;
                 }
                 break;
             }
         } else if (here == rend) {
+            path_pop(r, rold);
             break;
         }
-        size_t rold = path_add(r, "/records[", NULL, 0, true, i, "]");
         if (!t->indef) {
             tl rt;
             if (!mc_br_src_tl(r, &rt, errp)) {

@@ -153,6 +153,8 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
     cur fc, val;
     mc_field f = {NULL, NULL};
     size_t old = strlen(r->path);
+    /* core/path.h: "[I]" for an element, "/NAME" for a named field,
+     * "/fields[I]" for a field without a name */
     if (element) {
         path_add(r, "[", NULL, 0, true, index, "]");
     } else {
@@ -177,7 +179,7 @@ static bool read_field(reader *r, cur *list, uint32_t index, bool element,
     }
     if (f.name && !element) {
         path_pop(r, old);
-        path_add(r, "/fields/", f.name, 64, false, 0, "");
+        path_add(r, "/", f.name, 255, false, 0, "");
     }
     if (!mc_br_cur_opt_string(r, &fc, MC_BER_FIELD_TYPE, S_TYPE, 0, SIZE_MAX,
                               &f.type, "field type", errp)) {
@@ -255,7 +257,7 @@ static bool read_subsection(reader *r, cur *list, mc_error **errp)
                           "subsection name", errp)) {
         return false;
     }
-    size_t old = path_push(r, "/subsections/%.64s", name);
+    size_t old = path_add(r, "/", name, 255, false, 0, "");
     if (!mc_br_cur_uint(r, &sc, MC_BER_INTEGER, UINT32_MAX, &version,
                   "subsection version", errp) ||
         !mc_br_cur_expect(r, &sc, MC_BER_SEQ, &body, "subsection body", errp) ||

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -70,48 +71,76 @@ enum { MC_OPT_PROGRESS = 0x100, MC_OPT_NO_PROGRESS, MC_OPT_BUFFER_LIMIT,
 bool mc_cli_common_opt(mc_cli_common *c, int opt, const char *arg,
                        const char *cmd, int *exit_code);
 
+/*
+ * A command's command line (cmdline.c): the common options go into c, -h
+ * and --help print usage, every other option goes to opt, which returns
+ * false when it is not one of the command's ("invalid option") and may set
+ * *exit_code (-1 on entry) to end the command with that code (a usage
+ * error, or 0 after an option that only prints).  Then the operands
+ * argv[optind..argc) are counted: fewer than min_args or more than
+ * max_args (when >= 0) is the usage error args_msg (NULL: the command
+ * checks them itself).
+ */
+struct option;
+typedef struct mc_cli_cmdline {
+    const char *cmd;                /* "dump": in messages */
+    const char *shortopts;          /* NULL: MC_CLI_COMMON_SHORT */
+    const struct option *longopts;  /* MC_CLI_COMMON_LONG, its own, {NULL} */
+    void (*usage)(const void *opaque, FILE *out);
+    bool (*opt)(void *opaque, int opt, const char *arg, int *exit_code);
+    void *opaque;
+    int min_args, max_args;
+    const char *args_msg;
+    /* When set, the run state is made from the options once they are
+     * parsed (mc_run_init, cli/pipeline.h); the caller cleans it up when
+     * mc_cli_parse returned MC_CLI_GO. */
+    struct mc_run *run;
+} mc_cli_cmdline;
+/* mc_cli_parse's "go on with the operands". */
+#define MC_CLI_GO (-1)
+/* MC_CLI_GO, or the exit code to return (0 after --help). */
+int mc_cli_parse(const mc_cli_cmdline *l, int argc, char **argv,
+                 mc_cli_common *c);
+
 /* Source filters stacked at most this deep over one input file. */
 #define MC_INPUT_MAX_LAYERS 4
 
 /* An input: a path or "-" for stdin, with the source filters that bid for
- * it stacked over the file (format/registry.h) and the format of the
- * stream on top detected. */
+ * it stacked over the file (format/registry.h, cli/input_stack.c) and the
+ * format of the stream on top detected. */
 typedef struct mc_input {
-    const char *name;  /* as given, for messages */
+    const char *name;  /* for messages: the file's, or its top layer's label */
+    const char *fname; /* as given ("(stdin)" for "-") */
     int fd;
     mc_src file;       /* the file's bytes */
     mc_src layers[MC_INPUT_MAX_LAYERS];
     const mc_filter_ops *filters[MC_INPUT_MAX_LAYERS];
+    void *states[MC_INPUT_MAX_LAYERS];
     size_t n_layers;
+    char label[512];   /* the top layer's ("vm.save: gzip data") */
     mc_src *src;       /* the stream: the top layer (or &file) */
     mc_format format;
     const mc_format_ops *fmt; /* NULL if no format bid */
     uint64_t size;     /* 0 if unknown (pipe) */
     struct mc_progress *progress;
-    /* Container layers (input_stack.c): libvirt save image, compression,
-     * qcow2 snapshot vmstate; fname: the file's name when name says which
-     * layer the offsets of messages count in. */
-    const char *fname;
-    struct mc_input_layers *ext;
     /* The container to keep in (legacy input) or found in (BER input) the
-     * BER; has_container false when the stream is bare. */
+     * BER, as the filters recorded it; has_container false when the stream
+     * is bare. */
     bool has_container;
     mc_container_info container;
 } mc_input;
 
-/* Stack the container layers found by content over in->src
- * (input_stack.c); mc_input_open calls it. */
-bool mc_input_stack_containers(mc_input *in, const mc_cli_common *c,
-                               mc_error **errp);
-void mc_input_unstack_containers(mc_input *in);
 /* Bytes of the file itself read so far (the whole size for a file). */
 uint64_t mc_input_file_offset(const mc_input *in);
 
 bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
                    mc_error **errp);
-/* Stack the filters that bid for in->file and detect the format on top
- * (done by mc_input_open). */
-bool mc_input_stack(mc_input *in, mc_error **errp);
+/* Stack the filters that bid for in->src until none does, then detect the
+ * format on top (input_stack.c; done by mc_input_open).  c: the options
+ * filters use (--snapshot), or NULL. */
+bool mc_input_stack(mc_input *in, const mc_cli_common *c, mc_error **errp);
+/* Clean the layers up and forget the container (done by mc_input_close). */
+void mc_input_unstack(mc_input *in);
 void mc_input_close(mc_input *in);
 /* Copy the rest of the input's stream to an unlinked temporary file and
  * return its descriptor (-1 on error), so that it can be read again. */
@@ -125,6 +154,11 @@ void mc_temp_sink_name(char *buf, size_t n);
 /* Put the name of the input's top layer into an error of the input side
  * that has an offset ("vm.save: stream offset N"). */
 void mc_input_blame(const mc_input *in, mc_error *err);
+/* Open the input at path and check that it is a stream of a known format:
+ * 0, or the exit code once the error is printed ("(stdin)" for "-"; the
+ * input is then closed). */
+int mc_cli_open_stream(mc_input *in, const char *path,
+                       const mc_cli_common *c);
 
 /* An output, created without a name (O_TMPFILE) in the target's directory
  * and linked into place on success, or where that is not available written
@@ -155,6 +189,14 @@ void mc_cleanup_remove(const char *path);
  * exit 4 (installed by mc_cli_startup). */
 _Noreturn void mc_cleanup_oom(size_t n);
 void mc_output_abort(mc_output *out);
+/* mc_output_open: 0, or the exit code once the error is printed
+ * ("(stdout)" for "-"). */
+int mc_cli_open_output(mc_output *out, const char *path, bool binary,
+                       const mc_cli_common *c, const mc_input *in);
+/* After the command wrote out: commit it when ok, else remove it.  True
+ * when the output is in place; a failed commit's error is the output's
+ * (its side). */
+bool mc_cli_output_end(mc_output *out, bool ok, mc_error **errp);
 
 /* Throttled progress on stderr. */
 struct mc_progress *mc_progress_new(const char *label, uint64_t total,

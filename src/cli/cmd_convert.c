@@ -6,8 +6,16 @@
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 
-static void usage(const char *cmd, FILE *f)
+typedef struct convert_args {
+    const char *cmd;
+    mc_format from;
+    char **argv;
+    bool names, validate;
+} convert_args;
+
+static void usage(const void *opaque, FILE *f)
 {
+    const char *cmd = ((const convert_args *)opaque)->cmd;
     fprintf(f,
 "Usage: migconv %s [OPTIONS] IN OUT\n"
 "Convert %s.  IN and OUT may be '-' (stdin, stdout).\n"
@@ -47,11 +55,29 @@ static void usage(const char *cmd, FILE *f)
                   "                       with libtasn1 while converting\n");
 }
 
+static bool convert_opt(void *opaque, int opt, const char *arg,
+                        int *exit_code)
+{
+    convert_args *a = opaque;
+    if (opt == MC_OPT_NO_NAMES && a->from == MC_FORMAT_LEGACY) {
+        a->names = false;
+    } else if (opt == MC_OPT_VALIDATE && a->from == MC_FORMAT_BER) {
+        a->validate = true;
+    } else if (opt == MC_OPT_NO_NAMES || opt == MC_OPT_VALIDATE) {
+        *exit_code = mc_cli_usage_error(a->cmd,
+                                        "option '%s' does not apply to %s",
+                                        a->argv[optind - 1], a->cmd);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int mc_cmd_convert(int argc, char **argv, mc_format from)
 {
     const char *cmd = from == MC_FORMAT_LEGACY ? "legacy-to-ber" : "ber-to-legacy";
     mc_cli_common c = {.progress = -1};
-    bool names = true, validate = false;
+    convert_args a = {.cmd = cmd, .from = from, .argv = argv, .names = true};
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
         MC_CLI_OUTPUT_LONG,
@@ -59,40 +85,20 @@ int mc_cmd_convert(int argc, char **argv, mc_format from)
         {"validate", no_argument, NULL, MC_OPT_VALIDATE},
         {NULL, 0, NULL, 0},
     };
-    int opt, code = 0;
-    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT, longopts,
-                              NULL)) != -1) {
-        if (mc_cli_common_opt(&c, opt, optarg, cmd, &code)) {
-            if (code) {
-                return code;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            usage(cmd, stdout);
-            return 0;
-        } else if (opt == MC_OPT_NO_NAMES && from == MC_FORMAT_LEGACY) {
-            names = false;
-        } else if (opt == MC_OPT_VALIDATE && from == MC_FORMAT_BER) {
-            validate = true;
-        } else if (opt == MC_OPT_NO_NAMES || opt == MC_OPT_VALIDATE) {
-            return mc_cli_usage_error(cmd, "option '%s' does not apply to %s",
-                                      argv[optind - 1], cmd);
-        } else {
-            return mc_cli_usage_error(cmd, "invalid option");
-        }
-    }
-    if (argc - optind != 2) {
-        return mc_cli_usage_error(cmd, "expected IN and OUT");
-    }
     mc_run run;
-    if ((code = mc_run_init(&run, &c)) != 0) {
+    const mc_cli_cmdline l = {
+        .cmd = cmd, .longopts = longopts, .usage = usage, .opt = convert_opt,
+        .opaque = &a, .min_args = 2, .max_args = 2,
+        .args_msg = "expected IN and OUT", .run = &run,
+    };
+    int code = mc_cli_parse(&l, argc, argv, &c);
+    if (code != MC_CLI_GO) {
         return code;
     }
     mc_convert_opts o = {
         .from = from,
-        .write = {.names = names},
-        .validate = validate,
+        .write = {.names = a.names},
+        .validate = a.validate,
     };
     code = mc_convert_one(&run, &o, argv[optind], argv[optind + 1]);
     mc_run_cleanup(&run);

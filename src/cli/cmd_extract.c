@@ -17,7 +17,7 @@
 
 enum { OPT_BLOCK = 0x200 };
 
-static void usage(FILE *f)
+static void usage(const void *opaque, FILE *f)
 {
     fprintf(f,
 "Usage: migconv extract [OPTIONS] IN DIR\n"
@@ -168,6 +168,16 @@ static int stdout_image(bool *is_tmp, mc_error **errp)
     return fd;
 }
 
+static bool extract_opt(void *opaque, int opt, const char *arg,
+                        int *exit_code)
+{
+    if (opt != OPT_BLOCK) {
+        return false;
+    }
+    *(const char **)opaque = arg;
+    return true;
+}
+
 int mc_cmd_extract(int argc, char **argv)
 {
     mc_cli_common c = {.progress = -1};
@@ -177,27 +187,15 @@ int mc_cmd_extract(int argc, char **argv)
         {"block", required_argument, NULL, OPT_BLOCK},
         {NULL, 0, NULL, 0},
     };
-    int opt, code = 0;
-    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT, longopts,
-                              NULL)) != -1) {
-        if (mc_cli_common_opt(&c, opt, optarg, "extract", &code)) {
-            if (code) {
-                return code;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            usage(stdout);
-            return 0;
-        } else if (opt == OPT_BLOCK) {
-            block = optarg;
-        } else {
-            return mc_cli_usage_error("extract", "invalid option");
-        }
-    }
-    if (argc - optind != 2) {
-        return mc_cli_usage_error("extract", "expected an input and an "
-                                  "output directory");
+    const mc_cli_cmdline l = {
+        .cmd = "extract", .longopts = longopts, .usage = usage,
+        .opt = extract_opt, .opaque = (void *)&block,
+        .min_args = 2, .max_args = 2,
+        .args_msg = "expected an input and an output directory",
+    };
+    int code = mc_cli_parse(&l, argc, argv, &c);
+    if (code != MC_CLI_GO) {
+        return code;
     }
     const char *inpath = argv[optind], *outpath = argv[optind + 1];
     bool to_stdout = strcmp(outpath, "-") == 0;
@@ -212,13 +210,7 @@ int mc_cmd_extract(int argc, char **argv)
         return mc_cli_report(outpath, err);
     }
     mc_input in;
-    if (!mc_input_open(&in, inpath, &c, &err)) {
-        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
-    }
-    if (!in.fmt) {
-        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-        code = mc_cli_report(in.name, err);
-        mc_input_close(&in);
+    if ((code = mc_cli_open_stream(&in, inpath, &c)) != 0) {
         return code;
     }
 

@@ -11,7 +11,7 @@
 
 enum { OPT_SQUASH = 0x200, OPT_MAPPED_RAM };
 
-static void usage(FILE *f)
+static void usage(const void *opaque, FILE *f)
 {
     fprintf(f,
 "Usage: migconv normalize [OPTIONS] IN OUT\n"
@@ -37,6 +37,20 @@ static void usage(FILE *f)
 "  -h, --help           show this help\n");
 }
 
+static bool normalize_opt(void *opaque, int opt, const char *arg,
+                          int *exit_code)
+{
+    mc_normalize_opts *no = opaque;
+    if (opt == OPT_SQUASH) {
+        no->squash = true;
+    } else if (opt == OPT_MAPPED_RAM) {
+        no->mapped_ram = true;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int mc_cmd_normalize(int argc, char **argv)
 {
     mc_cli_common c = {.progress = -1};
@@ -47,28 +61,14 @@ int mc_cmd_normalize(int argc, char **argv)
         {"mapped-ram", no_argument, NULL, OPT_MAPPED_RAM},
         {NULL, 0, NULL, 0},
     };
-    int opt, code = 0;
-    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT, longopts,
-                              NULL)) != -1) {
-        if (mc_cli_common_opt(&c, opt, optarg, "normalize", &code)) {
-            if (code) {
-                return code;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            usage(stdout);
-            return 0;
-        } else if (opt == OPT_SQUASH) {
-            no.squash = true;
-        } else if (opt == OPT_MAPPED_RAM) {
-            no.mapped_ram = true;
-        } else {
-            return mc_cli_usage_error("normalize", "invalid option");
-        }
-    }
-    if (argc - optind != 2) {
-        return mc_cli_usage_error("normalize", "expected IN and OUT");
+    const mc_cli_cmdline l = {
+        .cmd = "normalize", .longopts = longopts, .usage = usage,
+        .opt = normalize_opt, .opaque = &no,
+        .min_args = 2, .max_args = 2, .args_msg = "expected IN and OUT",
+    };
+    int code = mc_cli_parse(&l, argc, argv, &c);
+    if (code != MC_CLI_GO) {
+        return code;
     }
     if (no.squash && no.mapped_ram) {
         return mc_cli_usage_error("normalize", "--squash and --mapped-ram "
@@ -76,23 +76,16 @@ int mc_cmd_normalize(int argc, char **argv)
                                   "holds each page once anyway)");
     }
     const char *inpath = argv[optind], *outpath = argv[optind + 1];
-    mc_error *err = NULL;
     mc_input in;
-    if (!mc_input_open(&in, inpath, &c, &err)) {
-        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
-    }
-    if (!in.fmt) {
-        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-        code = mc_cli_report(in.name, err);
-        mc_input_close(&in);
+    if ((code = mc_cli_open_stream(&in, inpath, &c)) != 0) {
         return code;
     }
     mc_output out;
-    if (!mc_output_open(&out, outpath, true, &c, &in, &err)) {
-        code = mc_cli_report(strcmp(outpath, "-") ? outpath : "(stdout)", err);
+    if ((code = mc_cli_open_output(&out, outpath, true, &c, &in)) != 0) {
         mc_input_close(&in);
         return code;
     }
+    mc_error *err = NULL;
     struct stat st;
     if (no.mapped_ram && (strcmp(outpath, "-") == 0 ||
                           fstat(out.fd, &st) != 0 || !S_ISREG(st.st_mode))) {
@@ -116,19 +109,15 @@ int mc_cmd_normalize(int argc, char **argv)
     }
     mc_visitor *v = mc_normalize_visitor_new(&no,
                                              mc_legacy_writer_new(&out.sink));
-    bool ok = mc_cli_read(&in, in.format, v, &c, false, &err);
+    bool read_ok = mc_cli_read(&in, in.format, v, &c, false, &err);
     mc_visitor_free(v);
-    const char *errfile = in.name;
-    if (ok) {
-        errfile = out.name;
-        ok = mc_output_commit(&out, &err);
-    } else {
-        if (err && err->cls == MC_ERR_IO && err->offset == MC_NO_OFFSET &&
-            strstr(err->msg, "write")) {
-            errfile = out.name;
-        }
-        mc_output_abort(&out);
-    }
+    /* After a failed read, a failed write is the output's. */
+    const char *errfile =
+        read_ok || (err && err->cls == MC_ERR_IO &&
+                    err->offset == MC_NO_OFFSET && strstr(err->msg, "write"))
+            ? out.name
+            : in.name;
+    bool ok = mc_cli_output_end(&out, read_ok, &err);
     mc_input_close(&in);
     return ok ? 0 : mc_cli_report(errfile, err);
 }

@@ -149,13 +149,57 @@ out:
     return code;
 }
 
+typedef struct retarget_args {
+    bool compat;
+    const char *cmd, *to, *to_tables, *to_stream;
+    const char *loss[8];
+    size_t n_loss;
+} retarget_args;
+
+static void retarget_usage(const void *opaque, FILE *f)
+{
+    usage(((const retarget_args *)opaque)->compat, f);
+}
+
+static bool retarget_opt(void *opaque, int opt, const char *arg,
+                         int *exit_code)
+{
+    retarget_args *a = opaque;
+    const char *cmd = a->cmd;
+    bool compat = a->compat;
+    if (opt == OPT_TO) {
+        if (!mc_builtin_version_known(arg)) {
+            *exit_code = mc_cli_usage_error(cmd, "unknown QEMU version '%s' "
+                                            "(known: 5.2, 7.2, 10.0, 11.1)",
+                                            arg);
+        }
+        a->to = arg;
+    } else if (opt == OPT_ALLOW_LOSS && !compat) {
+        if (strcmp(arg, "block") != 0) {
+            *exit_code = mc_cli_usage_error(cmd, "--allow-loss: unknown loss "
+                                            "'%s' (known: block)", arg);
+        }
+        if (a->n_loss < sizeof(a->loss) / sizeof(a->loss[0])) {
+            a->loss[a->n_loss++] = arg;
+        }
+    } else if (opt == OPT_TO_TABLES && compat) {
+        a->to_tables = arg;
+    } else if (opt == OPT_TO_STREAM && compat) {
+        a->to_stream = arg;
+    } else if (opt == OPT_RULES && compat) {
+        print_rules();
+        *exit_code = 0;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int mc_cmd_retarget(int argc, char **argv, bool compat)
 {
     const char *cmd = compat ? "compat" : "retarget";
     mc_cli_common c = {.progress = -1};
-    const char *to = NULL, *to_tables = NULL, *to_stream = NULL;
-    const char *loss[8];
-    size_t n_loss = 0;
+    retarget_args a = {.compat = compat, .cmd = cmd};
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
         {"to", required_argument, NULL, OPT_TO},
@@ -165,44 +209,15 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         {"to-stream", required_argument, NULL, OPT_TO_STREAM},
         {NULL, 0, NULL, 0},
     };
-    int opt, code = 0;
-    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT, longopts,
-                              NULL)) != -1) {
-        if (mc_cli_common_opt(&c, opt, optarg, cmd, &code)) {
-            if (code) {
-                return code;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            usage(compat, stdout);
-            return 0;
-        } else if (opt == OPT_TO) {
-            if (!mc_builtin_version_known(optarg)) {
-                return mc_cli_usage_error(cmd, "unknown QEMU version '%s' "
-                                          "(known: 5.2, 7.2, 10.0, 11.1)",
-                                          optarg);
-            }
-            to = optarg;
-        } else if (opt == OPT_ALLOW_LOSS && !compat) {
-            if (strcmp(optarg, "block") != 0) {
-                return mc_cli_usage_error(cmd, "--allow-loss: unknown loss "
-                                          "'%s' (known: block)", optarg);
-            }
-            if (n_loss < sizeof(loss) / sizeof(loss[0])) {
-                loss[n_loss++] = optarg;
-            }
-        } else if (opt == OPT_TO_TABLES && compat) {
-            to_tables = optarg;
-        } else if (opt == OPT_TO_STREAM && compat) {
-            to_stream = optarg;
-        } else if (opt == OPT_RULES && compat) {
-            print_rules();
-            return 0;
-        } else {
-            return mc_cli_usage_error(cmd, "invalid option");
-        }
+    const mc_cli_cmdline l = {
+        .cmd = cmd, .longopts = longopts, .usage = retarget_usage,
+        .opt = retarget_opt, .opaque = &a,
+    };
+    int code = mc_cli_parse(&l, argc, argv, &c);
+    if (code != MC_CLI_GO) {
+        return code;
     }
+    const char *to = a.to, *to_tables = a.to_tables, *to_stream = a.to_stream;
     if (!to && !to_tables && !to_stream) {
         return mc_cli_usage_error(cmd, compat ? "--to V, --to-tables FILE or "
                                                 "--to-stream T is required"
@@ -219,14 +234,7 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
     }
     mc_error *err = NULL;
     mc_input in;
-    if (!mc_input_open(&in, inpath, &c, &err)) {
-        mc_run_cleanup(&run);
-        return mc_cli_report(strcmp(inpath, "-") ? inpath : "(stdin)", err);
-    }
-    if (!in.fmt) {
-        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-        code = mc_run_report(&in, in.name, NULL, err);
-        mc_input_close(&in);
+    if ((code = mc_cli_open_stream(&in, inpath, &c)) != 0) {
         mc_run_cleanup(&run);
         return code;
     }
@@ -235,8 +243,8 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         .to = to,
         .src = in.src,
         .src_legacy = in.fmt->id == MC_FORMAT_LEGACY,
-        .allow_loss = loss,
-        .n_allow_loss = n_loss,
+        .allow_loss = a.loss,
+        .n_allow_loss = a.n_loss,
         .report = report,
         .report_opaque = &ctx,
     };
@@ -248,8 +256,7 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
     }
     const char *outpath = argv[optind + 1];
     mc_output out;
-    if (!mc_output_open(&out, outpath, true, &c, &in, &err)) {
-        code = mc_cli_report(strcmp(outpath, "-") ? outpath : "(stdout)", err);
+    if ((code = mc_cli_open_output(&out, outpath, true, &c, &in)) != 0) {
         mc_input_close(&in);
         mc_run_cleanup(&run);
         return code;
@@ -267,12 +274,7 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
     bool ok = mc_run_read(&run, &in, in.fmt, v, false, &err);
     mc_visitor_free(v);
     mc_visitor_free(n);
-    if (ok) {
-        ok = mc_output_commit(&out, &err);
-        mc_error_set_side(&err, MC_SIDE_OUTPUT);
-    } else {
-        mc_output_abort(&out);
-    }
+    ok = mc_cli_output_end(&out, ok, &err);
     code = ok ? 0 : mc_run_report(&in, in.name, out.name, err);
     mc_input_close(&in);
     mc_run_cleanup(&run);

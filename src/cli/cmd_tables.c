@@ -11,7 +11,7 @@
 #include "desc/tables.h"
 #include "visit/visitors.h"
 
-static void usage(FILE *f)
+static void usage(const void *opaque, FILE *f)
 {
     fprintf(f,
 "Usage: migconv tables [OPTIONS] IN...\n"
@@ -89,12 +89,30 @@ static bool learn(const char *path, mc_tables *t, const mc_cli_common *c,
     return ok;
 }
 
+enum { OPT_BUILTIN = 0x200 };
+
+typedef struct tables_args {
+    const char *outpath;
+    bool builtin;
+} tables_args;
+
+static bool tables_opt(void *opaque, int opt, const char *arg, int *exit_code)
+{
+    tables_args *a = opaque;
+    if (opt == 'o') {
+        a->outpath = arg;
+    } else if (opt == OPT_BUILTIN) {
+        a->builtin = true;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int mc_cmd_tables(int argc, char **argv)
 {
     mc_cli_common c = {.progress = -1};
-    const char *outpath = "-";
-    bool builtin = false;
-    enum { OPT_BUILTIN = 0x200 };
+    tables_args a = {.outpath = "-"};
     static const struct option longopts[] = {
         MC_CLI_COMMON_LONG,
         MC_CLI_OUTPUT_LONG,
@@ -102,29 +120,18 @@ int mc_cmd_tables(int argc, char **argv)
         {"builtin", no_argument, NULL, OPT_BUILTIN},
         {NULL, 0, NULL, 0},
     };
-    int opt, code = 0;
-    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT "o:", longopts,
-                              NULL)) != -1) {
-        if (mc_cli_common_opt(&c, opt, optarg, "tables", &code)) {
-            if (code) {
-                return code;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            usage(stdout);
-            return 0;
-        } else if (opt == 'o') {
-            outpath = optarg;
-        } else if (opt == OPT_BUILTIN) {
-            builtin = true;
-        } else {
-            return mc_cli_usage_error("tables", "invalid option");
-        }
+    const mc_cli_cmdline l = {
+        .cmd = "tables", .shortopts = MC_CLI_COMMON_SHORT "o:",
+        .longopts = longopts, .usage = usage, .opt = tables_opt, .opaque = &a,
+        .min_args = 1, .max_args = -1,
+        .args_msg = "expected at least one input",
+    };
+    int code = mc_cli_parse(&l, argc, argv, &c);
+    if (code != MC_CLI_GO) {
+        return code;
     }
-    if (argc - optind < 1) {
-        return mc_cli_usage_error("tables", "expected at least one input");
-    }
+    const char *outpath = a.outpath;
+    bool builtin = a.builtin;
     mc_error *err = NULL;
     mc_tables *t = mc_tables_new();
     if ((builtin && !mc_tables_load_builtin(t, &err)) ||
@@ -147,16 +154,17 @@ int mc_cmd_tables(int argc, char **argv)
     size_t n = mc_tables_count(t);
     mc_tables_free(t);
     mc_output out;
-    if (!mc_output_open(&out, outpath, false, &c, NULL, &err)) {
+    if ((code = mc_cli_open_output(&out, outpath, false, &c, NULL)) != 0) {
         free(json);
-        return mc_cli_report(strcmp(outpath, "-") ? outpath : "(stdout)", err);
+        return code;
     }
-    bool ok = mc_sink_write(&out.sink, json, strlen(json), &err) &&
-              mc_sink_write(&out.sink, "\n", 1, &err) &&
-              mc_output_commit(&out, &err);
+    bool ok = mc_cli_output_end(
+        &out,
+        mc_sink_write(&out.sink, json, strlen(json), &err) &&
+            mc_sink_write(&out.sink, "\n", 1, &err),
+        &err);
     free(json);
     if (!ok) {
-        mc_output_abort(&out);
         return mc_cli_report(out.name, err);
     }
     if (!c.quiet && strcmp(outpath, "-") != 0) {

@@ -11,7 +11,7 @@
 #include "cli/cli.h"
 #include "cli/pipeline.h"
 
-static void usage(FILE *f)
+static void usage(const void *opaque, FILE *f)
 {
     fprintf(f,
 "Usage: migconv verify [OPTIONS] IN...\n"
@@ -35,26 +35,14 @@ int mc_cmd_verify(int argc, char **argv)
         MC_CLI_COMMON_LONG,
         {NULL, 0, NULL, 0},
     };
-    int opt, code = 0;
-    while ((opt = getopt_long(argc, argv, MC_CLI_COMMON_SHORT, longopts,
-                              NULL)) != -1) {
-        if (mc_cli_common_opt(&c, opt, optarg, "verify", &code)) {
-            if (code) {
-                return code;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        return mc_cli_usage_error("verify", "invalid option");
-    }
-    if (argc - optind < 1) {
-        return mc_cli_usage_error("verify", "expected at least one input");
-    }
     mc_run run;
-    if ((code = mc_run_init(&run, &c)) != 0) {
+    const mc_cli_cmdline l = {
+        .cmd = "verify", .longopts = longopts, .usage = usage,
+        .min_args = 1, .max_args = -1,
+        .args_msg = "expected at least one input", .run = &run,
+    };
+    int code = mc_cli_parse(&l, argc, argv, &c);
+    if (code != MC_CLI_GO) {
         return code;
     }
     int worst = 0;

@@ -194,55 +194,11 @@ bool mc_input_open(mc_input *in, const char *path, const mc_cli_common *c,
         in->file.progress_opaque = in->progress;
     }
     in->src = &in->file;
-    if (!mc_input_stack_containers(in, c, errp) || !mc_input_stack(in, errp)) {
+    if (!mc_input_stack(in, c, errp)) {
         mc_input_close(in);
         return false;
     }
     return true;
-}
-
-bool mc_input_stack(mc_input *in, mc_error **errp)
-{
-    if (!in->src) {
-        in->src = &in->file;
-    }
-    for (;;) {
-        const uint8_t *p;
-        mc_error *err = NULL;
-        if (!mc_src_peek(in->src, 4, &p, &err)) {
-            if (err->cls == MC_ERR_DATA) {
-                mc_error_free(err);
-                mc_error_data(errp, mc_src_offset(in->src), NULL,
-                              "too short to be a migration stream (%zu bytes)",
-                              mc_src_buffered(in->src));
-                mc_input_blame(in, *errp);
-            } else {
-                mc_error_propagate(errp, err);
-            }
-            return false;
-        }
-        size_t n = mc_src_buffered(in->src);
-        const mc_filter_ops *f = mc_filter_bid(p, n);
-        if (!f) {
-            in->fmt = mc_format_bid(p, n);
-            in->format = in->fmt ? in->fmt->id : MC_FORMAT_UNKNOWN;
-            return true;
-        }
-        if (in->n_layers == MC_INPUT_MAX_LAYERS) {
-            mc_error_data(errp, mc_src_offset(in->src), NULL,
-                          "more than %d container layers",
-                          MC_INPUT_MAX_LAYERS);
-            mc_input_blame(in, *errp);
-            return false;
-        }
-        mc_src *top = &in->layers[in->n_layers];
-        if (!f->open(in->src, top, errp)) {
-            mc_error_set_side(errp, MC_SIDE_INPUT);
-            return false;
-        }
-        in->filters[in->n_layers++] = f;
-        in->src = top;
-    }
 }
 
 void mc_input_blame(const mc_input *in, mc_error *err)
@@ -253,23 +209,9 @@ void mc_input_blame(const mc_input *in, mc_error *err)
     }
 }
 
-static void unstack(mc_input *in)
-{
-    while (in->n_layers > 0) {
-        in->n_layers--;
-        mc_src *top = &in->layers[in->n_layers];
-        if (in->filters[in->n_layers] && in->filters[in->n_layers]->close) {
-            in->filters[in->n_layers]->close(top);
-        }
-        mc_src_cleanup(top);
-    }
-    in->src = &in->file;
-}
-
 void mc_input_close(mc_input *in)
 {
-    unstack(in);
-    mc_input_unstack_containers(in);
+    mc_input_unstack(in);
     if (in->progress) {
         mc_progress_finish(in->progress);
         in->progress = NULL;

@@ -99,11 +99,6 @@ int mc_run_report(const mc_input *in, const char *in_name,
     return mc_cli_report(file, err);
 }
 
-static const char *shown(const char *path, const char *dash)
-{
-    return strcmp(path, "-") ? path : dash;
-}
-
 /* ---- convert ---- */
 
 int mc_convert_one(const mc_run *run, const mc_convert_opts *o,
@@ -143,32 +138,31 @@ static bool skip_trailer(mc_input *in, void *opaque, mc_error **errp)
     return ok;
 }
 
-int mc_dump_one(const mc_run *run, const mc_json_opts *jo, bool validate,
-                const char *inpath)
+int mc_dump_one(const mc_run *run, const mc_dump_opts *o, const char *inpath)
 {
-    mc_error *err = NULL;
     mc_input in;
-    if (!mc_input_open(&in, inpath, run->c, &err)) {
-        return mc_cli_report(shown(inpath, "(stdin)"), err);
-    }
-    int code;
-    if (!in.fmt) {
-        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-        code = mc_run_report(&in, in.name, NULL, err);
-        mc_input_close(&in);
+    int code = mc_cli_open_stream(&in, inpath, run->c);
+    if (code) {
         return code;
     }
+    mc_error *err = NULL;
     mc_sink sink;
     mc_sink_init_fd(&sink, STDOUT_FILENO);
-    sink.name = "(stdout)";
-    mc_json_opts jo2 = *jo;
-    if (in.has_container) {
-        jo2.container = &in.container;
+    mc_visitor *v;
+    if (o->vmdesc) {
+        v = mc_vmdesc_visitor_new(&sink);
+    } else {
+        sink.name = "(stdout)";
+        mc_json_opts jo = o->json;
+        if (in.has_container) {
+            jo.container = &in.container;
+        }
+        v = mc_json_visitor_new(&sink, &jo);
     }
-    mc_visitor *v = mc_json_visitor_new(&sink, &jo2);
-    bool ok = run_read(run, &in, in.fmt, v, validate, skip_trailer, NULL, &err);
+    bool ok = run_read(run, &in, in.fmt, v, o->validate,
+                       o->vmdesc ? NULL : skip_trailer, NULL, &err);
     mc_visitor_free(v);
-    if (!ok) {
+    if (!ok && !o->vmdesc) {
         /* Whatever JSON was written is incomplete; end the line so the
          * message is not glued to it. */
         mc_sink_flush(&sink, NULL);
@@ -231,20 +225,14 @@ static void locate(int fd, const mc_format_ops *fmt, uint64_t target,
 
 int mc_verify_one(const mc_run *run, const char *inpath)
 {
-    mc_error *err = NULL;
     mc_input in;
-    if (!mc_input_open(&in, inpath, run->c, &err)) {
-        return mc_cli_report(shown(inpath, "(stdin)"), err);
-    }
-    const char *name = in.name;
-    const mc_format_ops *fmt = in.fmt;
-    if (!fmt) {
-        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
-        mc_error_set_side(&err, MC_SIDE_INPUT);
-        int code = mc_run_report(&in, name, NULL, err);
-        mc_input_close(&in);
+    int code = mc_cli_open_stream(&in, inpath, run->c);
+    if (code) {
         return code;
     }
+    mc_error *err = NULL;
+    const char *name = in.name;
+    const mc_format_ops *fmt = in.fmt;
     const mc_format_ops *other = mc_format_get(fmt->convert_to);
     /* The writer options that give this stream back (BER: names or not). */
     mc_write_opts wo;
@@ -252,7 +240,6 @@ int mc_verify_one(const mc_run *run, const char *inpath)
     (void)mc_src_peek(in.src, MC_FORMAT_HEAD_BYTES, &head, NULL);
     mc_format_write_opts(fmt, mc_src_window(in.src), mc_src_buffered(in.src),
                          &wo);
-    int code = 0;
     /* The stream is read three times (there, back, and to locate a
      * difference): from the file when it is one and seekable, else from
      * a spooled copy of the stream. */

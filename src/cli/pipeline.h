@@ -53,8 +53,13 @@ int mc_convert_one(const mc_run *run, const mc_convert_opts *o,
                    const char *inpath, const char *outpath);
 /* Round trip one input and compare; prints "NAME: OK (...)"; exit code. */
 int mc_verify_one(const mc_run *run, const char *inpath);
+typedef struct mc_dump_opts {
+    mc_json_opts json;
+    bool validate;             /* BER input: schema check */
+    bool vmdesc;               /* only the vmdesc JSON, as the stream has it */
+} mc_dump_opts;
+
 /* One input as JSON on stdout; the exit code. */
-int mc_dump_one(const mc_run *run, const mc_json_opts *jo, bool validate,
-                const char *inpath);
+int mc_dump_one(const mc_run *run, const mc_dump_opts *o, const char *inpath);
 
 #endif

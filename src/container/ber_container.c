@@ -5,6 +5,7 @@
 
 #include "container/libvirt_save.h"
 #include "core/util.h"
+#include "format/registry.h"
 
 void mc_container_info_free(mc_container_info *ci)
 {
@@ -153,7 +154,9 @@ bool mc_container_ber_read(mc_src *s, mc_container_info *ci, mc_error **errp)
         }
         q += hl + l;
     }
-    if (vals[0] > MC_CONTAINER_LIBVIRT || vals[1] >= MC_CODEC__COUNT ||
+    if (vals[0] > MC_CONTAINER_LIBVIRT || (vals[1] != MC_CODEC_NONE &&
+                                        (vals[1] > INT32_MAX ||
+                                         !mc_codec_get((mc_codec)vals[1]))) ||
         vals[2] > 22) {
         mc_error_data(errp, off, "container",
                       "unknown Container kind %llu or compression %llu or "
@@ -426,3 +429,35 @@ bool mc_trailer_read(mc_src *src, mc_sink *k, uint64_t *total,
     }
     return true;
 }
+
+/* ---- the Container record as a row of format/registry.c ---- */
+
+static int container_bid(const mc_filter_ops *self, const uint8_t *p,
+                         size_t n)
+{
+    (void)self;
+    return n >= 1 && p[0] == MC_BER_CONTAINER_TAG ? 100 : 0;
+}
+
+/* A BER file that keeps its container: read the record; the Stream
+ * follows in the same layer. */
+static bool container_open(const mc_filter_ops *self, mc_filter_ctx *cx,
+                           mc_src *lower, mc_src *top, void **state,
+                           char *label, size_t cap, mc_error **errp)
+{
+    (void)self;
+    (void)top;
+    (void)state;
+    (void)label;
+    (void)cap;
+    if (!mc_container_ber_read(lower, cx->container, errp)) {
+        return false;
+    }
+    *cx->has_container = true;
+    return true;
+}
+
+const mc_filter_ops mc_filter_ber_container = {
+    .name = "container", .once = true,
+    .bid = container_bid, .open = container_open,
+};

@@ -1,6 +1,11 @@
 #include "container/libvirt_save.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "container/codec.h"
+#include "core/util.h"
+#include "format/registry.h"
 
 static uint32_t get32(const uint8_t *p, bool be)
 {
@@ -144,3 +149,87 @@ void mc_libvirt_data_split(const mc_libvirt_header *h, const uint8_t *data,
         *cookie_len = 0;
     }
 }
+
+/* ---- the libvirt save image as a row of format/registry.c ---- */
+
+static int libvirt_bid(const mc_filter_ops *self, const uint8_t *p, size_t n)
+{
+    (void)self;
+    return mc_libvirt_detect(p, n) ? 100 : 0;
+}
+
+/* A layer that passes bytes through, counting offsets from where it
+ * starts (the stream after the header). */
+static bool pass_read(mc_src *s, uint8_t *buf, size_t n, size_t *got,
+                      mc_error **errp)
+{
+    return mc_src_read(s->read_opaque, buf, n, got, errp);
+}
+
+/* Take the header, the XML and the cookie (kept in the container, so that
+ * the image is written back exactly), then stack the stream: as it is, or
+ * through the decompressor the header names. */
+static bool libvirt_open(const mc_filter_ops *self, mc_filter_ctx *cx,
+                         mc_src *lower, mc_src *top, void **state,
+                         char *label, size_t cap, mc_error **errp)
+{
+    (void)self;
+    const uint8_t *p;
+    size_t have;
+    if (!mc_filter_peek(lower, MC_LIBVIRT_HEADER_SIZE, &p, &have, errp)) {
+        return false;
+    }
+    mc_libvirt_header h;
+    if (!mc_libvirt_header_parse(p, have, &h, errp)) {
+        return false;
+    }
+    size_t total = MC_LIBVIRT_HEADER_SIZE + (size_t)h.data_len;
+    if (cx->size && cx->size < total) {
+        mc_error_data(errp, 20, "libvirt header/data_len",
+                      "XML data length %u runs past the end of the file "
+                      "(%llu bytes)", h.data_len,
+                      (unsigned long long)cx->size);
+        return false;
+    }
+    mc_error *err = NULL;
+    if (!mc_src_take(lower, total, &p, &err)) {
+        mc_error_free(err);
+        mc_error_data(errp, 20, "libvirt header/data_len",
+                      "XML data length %u runs past the end of the input",
+                      h.data_len);
+        return false;
+    }
+    const mc_codec_ops *codec =
+        mc_codec_by_libvirt(mc_libvirt_stream_format(&h));
+    mc_container_info *ci = cx->container;
+    *cx->has_container = true;
+    ci->kind = MC_CONTAINER_LIBVIRT;
+    ci->codec = codec ? codec->id : MC_CODEC_NONE;
+    ci->level = codec ? codec->level : 0;
+    ci->libvirt = mc_malloc(total);
+    memcpy(ci->libvirt, p, total);
+    ci->libvirt_len = total;
+    if (!codec) {
+        mc_src_init_read(top, NULL, pass_read, lower);
+        snprintf(label, cap, "%s: stream in a libvirt image", cx->fname);
+        return true;
+    }
+    mc_decomp *d;
+    if (!mc_decomp_open_ops(codec, lower, top, &d, errp)) {
+        return false;
+    }
+    *state = d;
+    snprintf(label, cap, "%s: %s data in a libvirt image", cx->fname,
+             codec->name);
+    return true;
+}
+
+static void libvirt_free(void *state)
+{
+    mc_decomp_free(state);
+}
+
+const mc_filter_ops mc_filter_libvirt = {
+    .name = "libvirt", .first = true, .layer = true,
+    .bid = libvirt_bid, .open = libvirt_open, .free = libvirt_free,
+};

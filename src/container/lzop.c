@@ -5,6 +5,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "container/codec.h"
+#include "container/libvirt_save.h"
 #include "core/util.h"
 
 #define F_ADLER32_D 0x1u
@@ -359,3 +361,50 @@ void mc_lzop_writer_free(mc_lzop_writer *w)
 {
     free(w);
 }
+
+/* ---- the compression row of format/registry.c ---- */
+
+static bool lzop_detect(const uint8_t *p, size_t n)
+{
+    return n >= 9 && memcmp(p, MC_LZOP_MAGIC, 9) == 0;
+}
+
+static bool lzop_src_open(mc_src *lower, mc_src *out, void **state,
+                          mc_error **errp)
+{
+    mc_lzop_reader *r;
+    if (!mc_lzop_reader_open(lower, out, &r, errp)) {
+        return false;
+    }
+    *state = r;
+    return true;
+}
+
+static void lzop_src_free(void *state)
+{
+    mc_lzop_reader_free(state);
+}
+
+static void *lzop_sink_open(mc_sink *lower, mc_sink *out, int level)
+{
+    (void)level;
+    return mc_lzop_writer_open(lower, out);
+}
+
+static bool lzop_sink_finish(void *state, mc_error **errp)
+{
+    return mc_lzop_writer_finish(state, errp);
+}
+
+static void lzop_sink_free(void *state)
+{
+    mc_lzop_writer_free(state);
+}
+
+const mc_codec_ops mc_codec_lzop = {
+    .id = MC_CODEC_LZOP, .name = "lzop", .libvirt_format = MC_LIBVIRT_LZOP,
+    .level = 3, .file_level = 3, .detect = lzop_detect,
+    .src_open = lzop_src_open, .src_free = lzop_src_free,
+    .sink_open = lzop_sink_open, .sink_finish = lzop_sink_finish,
+    .sink_free = lzop_sink_free,
+};

@@ -3,7 +3,8 @@
  * liblzo2: the lzop header (magic, version, method, flags, mode, mtime,
  * name, checksum), then blocks of at most 256 KiB of data, each stored or
  * LZO1X-compressed, with the Adler-32 or CRC-32 checksums the flags ask
- * for; a zero length ends the file.  Used by codec.c.
+ * for; a zero length ends the file.  Its mc_codec_ops (the compression
+ * row of format/registry.c) is at the end of lzop.c.
  */
 #ifndef MC_CONTAINER_LZOP_H
 #define MC_CONTAINER_LZOP_H

@@ -1,11 +1,13 @@
 #include "container/qcow2.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/util.h"
+#include "format/registry.h"
 
 #define QCOW2_MAGIC "QFI\xfb"
 #define L1E_OFFSET_MASK 0x00fffffffffffe00ull
@@ -357,3 +359,70 @@ void mc_qcow2_vmstate_free(mc_qcow2_vmstate *v)
         free(v);
     }
 }
+
+/* ---- a qcow2 snapshot's vmstate as a row of format/registry.c ---- */
+
+typedef struct qcow2_layer {
+    mc_qcow2 q;
+    mc_qcow2_vmstate *vmstate;
+} qcow2_layer;
+
+static int qcow2_bid(const mc_filter_ops *self, const uint8_t *p, size_t n)
+{
+    (void)self;
+    return mc_qcow2_detect(p, n) ? 100 : 0;
+}
+
+static void qcow2_free(void *state)
+{
+    qcow2_layer *l = state;
+    if (l) {
+        mc_qcow2_vmstate_free(l->vmstate);
+        mc_qcow2_close(&l->q);
+        free(l);
+    }
+}
+
+/* The image is read from the file (pread), not through lower; the
+ * snapshot is the one --snapshot names. */
+static bool qcow2_open(const mc_filter_ops *self, mc_filter_ctx *cx,
+                       mc_src *lower, mc_src *top, void **state, char *label,
+                       size_t cap, mc_error **errp)
+{
+    (void)self;
+    (void)lower;
+    if (cx->size == 0) {
+        mc_error_set(errp, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                     "a qcow2 image must be read from a file, not a pipe");
+        return false;
+    }
+    qcow2_layer *l = mc_calloc(1, sizeof(*l));
+    if (!mc_qcow2_open(cx->fd, &l->q, errp)) {
+        free(l);
+        return false;
+    }
+    size_t idx;
+    if (!cx->snapshot) {
+        mc_error_set(errp, MC_ERR_USAGE, MC_NO_OFFSET, NULL,
+                     "a qcow2 image with %u snapshots: name one with "
+                     "--snapshot NAME|ID (migconv snapshots lists them)",
+                     l->q.nb_snapshots);
+        goto fail;
+    }
+    if (!mc_qcow2_find(&l->q, cx->snapshot, &idx, errp) ||
+        !mc_qcow2_vmstate_open(&l->q, idx, top, &l->vmstate, errp)) {
+        goto fail;
+    }
+    snprintf(label, cap, "%s: vmstate of snapshot %s (%s)", cx->fname,
+             l->q.snapshots[idx].id, l->q.snapshots[idx].name);
+    *state = l;
+    return true;
+fail:
+    qcow2_free(l);
+    return false;
+}
+
+const mc_filter_ops mc_filter_qcow2 = {
+    .name = "qcow2", .first = true, .layer = true,
+    .bid = qcow2_bid, .open = qcow2_open, .free = qcow2_free,
+};

@@ -1,4 +1,5 @@
 #include "core/path.h"
+#include "core/stream.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,5 +42,23 @@ size_t mc_path_add(char *path, size_t cap, const char *a, const char *str,
         path[n++] = *z;
     }
     path[n] = 0;
+    return old;
+}
+
+size_t mc_path_push_section(char *path, size_t cap, unsigned type,
+                            const char *idstr, uint32_t id)
+{
+    size_t old = strlen(path);
+    const char *sep = old ? "/" : "";
+    if (type == MC_VM_CONFIGURATION) {
+        mc_path_add(path, cap, sep, "configuration", 13, false, 0, "");
+        return old;
+    }
+    mc_path_add(path, cap, sep, mc_section_type_name(type), 16, false, 0,
+                " ");
+    if (idstr) {
+        mc_path_add(path, cap, "", idstr, 255, false, 0, " ");
+    }
+    mc_path_add(path, cap, "(id ", NULL, 0, true, id, ")");
     return old;
 }

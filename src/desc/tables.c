@@ -173,7 +173,9 @@ bool mc_tables_load_limited(mc_tables *t, const uint8_t *json, size_t len,
             json_t *subs = json_object_get(e, "subsections");
             if (*end || ver < 0 || ver > UINT32_MAX || !json_is_array(variants)) {
                 json_decref(root);
-                mc_error_data(errp, MC_NO_OFFSET, NULL,
+                char where[320];
+                snprintf(where, sizeof(where), "vmsds/%.255s/%.32s", name, v);
+                mc_error_data(errp, MC_NO_OFFSET, where,
                               "tables: bad entry for '%s' version '%s'", name, v);
                 return false;
             }
@@ -238,7 +240,11 @@ bool mc_tables_find(const mc_tables *t, const char *vmsd, uint32_t version,
         json_t *o = json_pack("{s:s,s:i,s:O}", "vmsd_name", vmsd, "version",
                               (json_int_t)version, "fields",
                               json_array_get(list, i));
-        bool ok = mc_desc_vmsd_from_json(o, vmsd, &out[i], errp);
+        /* the place in the tables JSON (core/path.h) */
+        char where[320];
+        snprintf(where, sizeof(where), "vmsds/%.255s/%u/variants[%zu]", vmsd,
+                 version, i);
+        bool ok = mc_desc_vmsd_from_json(o, where, &out[i], errp);
         json_decref(o);
         if (!ok) {
             mc_tables_variants_free(out, i);

@@ -276,7 +276,8 @@ bool mc_vmdesc_parse(const uint8_t *json, size_t len, size_t limit,
             mc_desc_device *dev = &d->devices[d->n_devices++];
             dev->idstr = mc_strdup(name);
             dev->instance_id = (uint32_t)inst;
-            snprintf(p.path, sizeof(p.path), "vmdesc %s", name);
+            /* core/path.h: "vmdesc/IDSTR/FIELD..." */
+            snprintf(p.path, sizeof(p.path), "vmdesc/%s", name);
             ok = parse_vmsd(&p, o, &dev->vmsd, 0);
         }
     }

@@ -66,9 +66,36 @@ static const mc_format_ops formats[] = {
     },
 };
 
-/* Source filters, tried in front of the format bids.  None yet: a
- * container or compression layer adds its row here. */
+/*
+ * Source filters, tried in front of the format bids, each defined in its
+ * container's file.  The magics do not overlap, so the order only decides
+ * which message a damaged input gets; a compression row is CODEC_ROW(its
+ * mc_codec_ops).
+ */
+extern const mc_filter_ops mc_filter_libvirt;        /* libvirt_save.c */
+extern const mc_filter_ops mc_filter_qcow2;          /* qcow2.c */
+extern const mc_codec_ops mc_codec_gzip;             /* gzip.c */
+extern const mc_codec_ops mc_codec_bzip2;            /* bzip2.c */
+extern const mc_codec_ops mc_codec_xz;               /* xz.c */
+extern const mc_codec_ops mc_codec_zstd;             /* zstd.c */
+extern const mc_codec_ops mc_codec_lzop;             /* lzop.c */
+extern const mc_filter_ops mc_filter_ber_container;  /* ber_container.c */
+
+#define CODEC_ROW(ops)                                                  \
+    (&(const mc_filter_ops){                                            \
+        .codec = &(ops), .once = true, .layer = true,                  \
+        .bid = mc_codec_filter_bid, .open = mc_codec_filter_open,       \
+        .free = mc_codec_filter_free})
+
 static const mc_filter_ops *const filters[] = {
+    &mc_filter_libvirt,
+    &mc_filter_qcow2,
+    CODEC_ROW(mc_codec_gzip),
+    CODEC_ROW(mc_codec_bzip2),
+    CODEC_ROW(mc_codec_xz),
+    CODEC_ROW(mc_codec_zstd),
+    CODEC_ROW(mc_codec_lzop),
+    &mc_filter_ber_container,
     NULL,
 };
 
@@ -106,18 +133,90 @@ void mc_format_write_opts(const mc_format_ops *f, const uint8_t *p, size_t n,
     }
 }
 
-const mc_filter_ops *mc_filter_bid(const uint8_t *p, size_t n)
+/* Whether row f may stand where cx is (first, once). */
+static bool filter_fits(const mc_filter_ops *f, const mc_filter_ctx *cx)
+{
+    if (f->first && cx->depth > 0) {
+        return false;
+    }
+    if (f->once && *cx->has_container &&
+        (!f->codec || cx->container->codec != MC_CODEC_NONE)) {
+        return false;
+    }
+    return true;
+}
+
+const mc_filter_ops *mc_filter_bid(const mc_filter_ctx *cx, const uint8_t *p,
+                                   size_t n)
 {
     const mc_filter_ops *best = NULL;
     int best_bid = 0;
     for (size_t i = 0; filters[i]; i++) {
-        int b = filters[i]->bid(p, n);
+        if (!filter_fits(filters[i], cx)) {
+            continue;
+        }
+        int b = filters[i]->bid(filters[i], p, n);
         if (b > best_bid) {
             best_bid = b;
             best = filters[i];
         }
     }
     return best;
+}
+
+const mc_filter_ops *mc_filter_at(size_t i)
+{
+    return i < sizeof(filters) / sizeof(filters[0]) ? filters[i] : NULL;
+}
+
+bool mc_filter_peek(mc_src *s, size_t n, const uint8_t **p, size_t *have,
+                    mc_error **errp)
+{
+    mc_error *err = NULL;
+    if (mc_src_peek(s, n, p, &err)) {
+        *have = n;
+        return true;
+    }
+    if (err->cls != MC_ERR_DATA ||
+        strncmp(err->msg, "unexpected end of input", 23) != 0) {
+        mc_error_propagate(errp, err);
+        return false;
+    }
+    mc_error_free(err);
+    *have = mc_src_buffered(s);
+    return mc_src_peek(s, *have, p, errp);
+}
+
+/* ---- the compressions: the rows with a codec ---- */
+
+const mc_codec_ops *mc_codec_get(mc_codec id)
+{
+    for (size_t i = 0; filters[i]; i++) {
+        if (filters[i]->codec && filters[i]->codec->id == id) {
+            return filters[i]->codec;
+        }
+    }
+    return NULL;
+}
+
+const mc_codec_ops *mc_codec_by_libvirt(uint32_t format)
+{
+    for (size_t i = 0; format && filters[i]; i++) {
+        if (filters[i]->codec && filters[i]->codec->libvirt_format == format) {
+            return filters[i]->codec;
+        }
+    }
+    return NULL;
+}
+
+const mc_codec_ops *mc_codec_bid(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; filters[i]; i++) {
+        if (filters[i]->codec && filters[i]->codec->detect(p, n)) {
+            return filters[i]->codec;
+        }
+    }
+    return NULL;
 }
 
 /* ---- the enum interface of format/readers.h ---- */

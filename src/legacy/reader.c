@@ -41,19 +41,6 @@
 #include "format/readers.h"
 #include "visit/visitors.h"
 
-/* ---- paths ---- */
-
-/* "TYPE IDSTR (id N)", once per section: without printf. */
-static size_t path_push_section(reader *r, const char *type, const char *idstr,
-                                uint32_t id)
-{
-    size_t old = mc_path_add(r->path, sizeof(r->path), type, " ", 1, false,
-                             0, "");
-    mc_path_add(r->path, sizeof(r->path), "", idstr, 255, false, 0, " (id ");
-    mc_path_add(r->path, sizeof(r->path), "", NULL, 0, true, id, ")");
-    return old;
-}
-
 /* ---- small readers ---- */
 
 /* A counted string (u8 length + bytes, no NUL) into buf[256]. */
@@ -274,8 +261,8 @@ static bool parse_section(reader *r, uint8_t type, mc_error **errp)
     if (type == MC_VM_SECTION_START || type == MC_VM_SECTION_FULL) {
         slot->version_id = info.version_id;
     }
-    size_t old = path_push_section(r, mc_section_type_name(type), info.idstr,
-                                   info.section_id);
+    size_t old = mc_path_push_section(r->path, sizeof(r->path), type,
+                                      info.idstr, info.section_id);
     if (slot->codec) {
         mc_live_env env = {
             .src = r->src,
@@ -322,6 +309,7 @@ static bool parse_command(reader *r, mc_error **errp)
     uint64_t off = mc_src_offset(r->src) - 1;
     uint16_t cmd, len;
     const uint8_t *p;
+    size_t old = path_push(r, "%scommand", r->path[0] ? "/" : "");
     if (!mc_src_be16(r->src, &cmd, errp) || !mc_src_be16(r->src, &len, errp) ||
         !mc_src_take(r->src, len, &p, errp)) {
         return false;
@@ -335,8 +323,14 @@ static bool parse_command(reader *r, mc_error **errp)
         r->pagesize_summary = mc_be64(p);
     }
     if (cmd != MC_MIG_CMD_PACKAGED) {
-        return mc_visit_command(r->v, cmd, p, len, errp);
+        if (!mc_visit_command(r->v, cmd, p, len, errp)) {
+            return false;
+        }
+        path_pop(r, old);
+        return true;
     }
+    path_pop(r, old);
+    path_push(r, "%spackage", r->path[0] ? "/" : "");
     if (len != 4) {
         DATA_ERR(r, off, "PACKAGED command with %u bytes of arguments, "
                  "expected 4", len);
@@ -351,7 +345,6 @@ static bool parse_command(reader *r, mc_error **errp)
         DATA_ERR(r, off, "packages nested too deep");
         return false;
     }
-    size_t old = path_push(r, "package@%llu/", (unsigned long long)off);
     uint64_t saved = mc_src_push_limit(r->src, mc_src_offset(r->src) + plen);
     r->package_depth++;
     bool ok = mc_visit_start_packaged(r->v, plen, errp) &&
@@ -378,7 +371,7 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
         DATA_ERR(r, off, "unexpected byte 0x%02x after QEMU_VM_EOF", type);
         return false;
     }
-    size_t old = path_push(r, "vmdesc");
+    size_t old = path_push(r, "%svmdesc", r->path[0] ? "/" : "");
     if (!mc_src_be32(r->src, &len, errp)) {
         return false;
     }
@@ -401,7 +394,9 @@ static bool parse_vmdesc(reader *r, mc_error **errp)
         mc_vmdesc *d = NULL;
         mc_error *err = NULL;
         if (!mc_vmdesc_parse(p, len, mc_lr_vmdesc_limit(r), &d, &err)) {
-            mc_error_set(errp, err->cls, off + 5, r->path, "%s", err->msg);
+            /* the vmdesc's own path ("vmdesc/IDSTR/FIELD") if it has one */
+            mc_error_set(errp, err->cls, off + 5,
+                         err->path ? err->path : r->path, "%s", err->msg);
             mc_error_free(err);
             return false;
         }
@@ -507,6 +502,7 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
     bool ok = false;
     uint32_t magic, version;
     const uint8_t *p;
+    path_push(r, "header");
     if (!mc_src_be32(src, &magic, errp)) {
         goto out;
     }
@@ -523,6 +519,7 @@ bool mc_legacy_read(mc_src *src, mc_visitor *v, const mc_read_opts *opts,
                  version, MC_VM_FILE_VERSION);
         goto out;
     }
+    path_pop(r, 0);
     bool at_end;
     if (!mc_src_at_end(src, &at_end, errp)) {
         goto out;

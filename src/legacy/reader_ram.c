@@ -126,10 +126,12 @@ static bool parse_mem_size(reader *r, mc_visitor *v, uint64_t total,
     return mc_visit_ram_record(v, &rec, errp);
 }
 
-bool mc_lr_parse_ram(reader *r, mc_visitor *v, mc_error **errp)
+/* The records of a "ram" section; *n counts them (from 0). */
+static bool parse_ram_records(reader *r, mc_visitor *v, uint64_t *n,
+                              mc_error **errp)
 {
     const uint64_t mask = (uint64_t)r->page_size - 1;
-    for (;;) {
+    for (;; ++*n) {
         uint64_t off = mc_src_offset(r->src);
         uint64_t hdr;
         if (!mc_src_be64(r->src, &hdr, errp)) {
@@ -242,4 +244,25 @@ bool mc_lr_parse_ram(reader *r, mc_visitor *v, mc_error **errp)
                  (unsigned long long)hdr, (unsigned long long)flags);
         return false;
     }
+}
+
+bool mc_lr_parse_ram(reader *r, mc_visitor *v, mc_error **errp)
+{
+    /* The record goes into the path only when there is an error (not once
+     * per page): an error the reader set here names the section's path,
+     * which then gets "/records[N]" (core/path.h). */
+    uint64_t n = 0;
+    mc_error *err = NULL;
+    if (parse_ram_records(r, v, &n, &err)) {
+        return true;
+    }
+    if (err && err->path && strcmp(err->path, r->path) == 0) {
+        size_t old = mc_path_add(r->path, sizeof(r->path), "/records[", NULL,
+                                 0, true, n, "]");
+        free(err->path);
+        err->path = mc_strdup(r->path);
+        mc_path_pop(r->path, old);
+    }
+    mc_error_propagate(errp, err);
+    return false;
 }

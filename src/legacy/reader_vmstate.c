@@ -358,7 +358,8 @@ static bool load_vmdesc(reader *r, mc_error **errp)
     if (scan.err) {
         /* Not about the bytes (out of memory): said as it is. */
         mc_error_set(errp, scan.err->cls, mc_src_offset(r->src) + scan.at + 5,
-                     "vmdesc", "%s", scan.err->msg);
+                     scan.err->path ? scan.err->path : "vmdesc", "%s",
+                     scan.err->msg);
         mc_error_free(scan.err);
         return false;
     }
@@ -389,7 +390,8 @@ static bool load_vmdesc(reader *r, mc_error **errp)
         if (!mc_vmdesc_parse(b + i + 5, mc_be32(b + i + 1),
                              mc_lr_vmdesc_limit(r), &d, &err)) {
             uint64_t off = mc_src_offset(r->src) + i + 5;
-            mc_error_set(errp, err->cls, off, "vmdesc", "%s", err->msg);
+            mc_error_set(errp, err->cls, off, err->path ? err->path : "vmdesc",
+                         "%s", err->msg);
             mc_error_free(err);
             return false;
         }

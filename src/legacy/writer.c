@@ -97,10 +97,11 @@ static void lw_path_name(char *path, const char *name)
 }
 
 /*
- * "idstr/field/sub[2]/leaf": the open section, structs, arrays (with the
- * index of the element being written) and subsections.  elem: the error is
- * about the value just counted, so an enclosing array adds its index, and
- * leaf (the value's name, possibly NULL) ends the path.
+ * "full IDSTR (id N)/field/sub[2]/leaf" (core/path.h, as the readers name
+ * the same place): the open section, structs, arrays (with the index of
+ * the element being written) and subsections, "package" for a package.
+ * elem: the error is about the value just counted, so an enclosing array
+ * adds its index, and leaf (the value's name, possibly NULL) ends the path.
  */
 static char *lw_path(mc_legacy_writer *w, bool elem, const char *leaf)
 {
@@ -111,10 +112,12 @@ static char *lw_path(mc_legacy_writer *w, bool elem, const char *leaf)
             mc_path_push(path, sizeof(path), "[%" PRIu32 "]",
                          w->frames[i - 1].seen - 1);
         }
-        if (f->kind == LW_SECTION && !f->name) {
-            mc_path_push(path, sizeof(path), "%ssection %" PRIu32,
-                         path[0] ? "/" : "", f->section_id);
-        } else if (f->kind != LW_PACKAGED) {
+        if (f->kind == LW_SECTION) {
+            mc_path_push_section(path, sizeof(path), f->type, f->name,
+                                 f->section_id);
+        } else if (f->kind == LW_PACKAGED) {
+            lw_path_name(path, "package");
+        } else {
             lw_path_name(path, f->name);
         }
     }

@@ -85,8 +85,8 @@ for cmd in verify extract normalize legacy-to-ber; do
         case $cmd in extract|normalize|legacy-to-ber) args+=("$WORK/o-$cmd-$c") ;; esac
         expect_exit "$c: $cmd refuses it" 1 "$M" $cmd -q "${args[@]}"
         case $c in
-        bad-bit) expect_err "$c: $cmd says why" "offset [0-9]+: start ram \(id 1\): mapped-ram bitmap of block 'pc.ram' marks page 16, past the block's 16 pages" ;;
-        past-end) expect_err "$c: $cmd says why" "offset [0-9]+: start ram \(id 1\): mapped-ram header of block 'vga.vram': the pages at 0x[0-9a-f]+ \(8192 bytes\) point past the end of the file" ;;
+        bad-bit) expect_err "$c: $cmd says why" "offset [0-9]+: start ram \(id 1\)/records\[0\]: mapped-ram bitmap of block 'pc.ram' marks page 16, past the block's 16 pages" ;;
+        past-end) expect_err "$c: $cmd says why" "offset [0-9]+: start ram \(id 1\)/records\[0\]: mapped-ram header of block 'vga.vram': the pages at 0x[0-9a-f]+ \(8192 bytes\) point past the end of the file" ;;
         esac
         check "$c: $cmd: one line" test "$(wc -l <"$WORK/err")" = 1
         check "$c: $cmd: no output left" bash -c "! ls -d '$WORK'/o-$cmd-$c* 2>/dev/null"

@@ -216,7 +216,7 @@ python3 "$hostile" ber-vmdesc "$WORK/bare.ber" "$WORK/amp.ber" empty-objects 209
 max_rss "BER vmdesc of 20 MiB: bounded memory" 100000 "$MIGCONV" ber-to-legacy "$WORK/amp.ber" -
 check "BER vmdesc of 20 MiB: exit 1" [ "$rss_rc" -eq 1 ]
 expect_err "BER vmdesc of 20 MiB: names the limit and the option" \
-    "^migconv: $WORK/amp.ber: offset [0-9]+: items\[[0-9]+\]: vmdesc of 20971518 bytes exceeds the limit of 16777216 bytes \(raise it with --vmdesc-limit\)$"
+    "^migconv: $WORK/amp.ber: offset [0-9]+: vmdesc: vmdesc of 20971518 bytes exceeds the limit of 16777216 bytes \(raise it with --vmdesc-limit\)$"
 one_line "BER vmdesc of 20 MiB: one line"
 # Raised, the BER reader passes it on and the legacy reader refuses its
 # elements before building a tree of them (5 units per "{},").

@@ -1012,7 +1012,7 @@ static void test_out_of_range(void **state)
     mc_error *err = read_fails(plain_reader, out, len);
     assert_int_equal(err->offset, (size_t)(p - out) + 3);
     assert_non_null(strstr(err->msg, "out of range for uint8"));
-    assert_string_equal(err->path, "items[1] section 'dev0'/fields/a");
+    assert_string_equal(err->path, "full dev0 (id 2)/a");
     mc_error_free(err);
     /* negative for an unsigned type */
     p[5] = 0xff;
@@ -1264,7 +1264,7 @@ static void test_reader_rules(void **state)
     wrap_items(&b, ram_count1, sizeof(ram_count1));
     err = read_fails(plain_reader, b.p, b.len);
     assert_non_null(strstr(err->msg, "default 1 must be omitted"));
-    assert_string_equal(err->path, "items[0] section 9/records[0]");
+    assert_string_equal(err->path, "part (id 9)/records[0]");
     mc_error_free(err);
     tu_free(&b);
     /* an unaligned page offset */
@@ -1622,7 +1622,7 @@ static void test_canonical_only(void **state)
     ram_stream(&b, zz, sizeof(zz), false);
     err = read_fails(plain_reader, b.p, b.len);
     assert_non_null(strstr(err->msg, "must be merged"));
-    assert_string_equal(err->path, "items[0] section 9/records[1]");
+    assert_string_equal(err->path, "part (id 9)/records[1]");
     mc_error_free(err);
     tu_free(&b);
     static const uint8_t zf[] = {0xa1, 0x03, 0x02, 0x01, 0x00,

@@ -12,6 +12,7 @@
 
 #include "container/ber_container.h"
 #include "container/codec.h"
+#include "format/registry.h"
 #include "container/libvirt_save.h"
 #include "container/qcow2.h"
 #include "format/readers.h"
@@ -202,11 +203,24 @@ static void test_codecs(void **state)
     uint8_t *data = sample(n);
     static const char *magic[] = {NULL, "\x1f\x8b", "BZh", "\xfd" "7zXZ",
                                   "\x28\xb5\x2f\xfd", "\x89LZO"};
-    for (mc_codec c = MC_CODEC_GZIP; c < MC_CODEC__COUNT; c++) {
+    /* Every compression row of the registry, the five first among them. */
+    for (mc_codec c = MC_CODEC_GZIP; c <= MC_CODEC_LZOP; c++) {
+        assert_non_null(mc_codec_get(c));
+    }
+    size_t tried = 0;
+    for (size_t row = 0; mc_filter_at(row); row++) {
+        const mc_codec_ops *ops = mc_filter_at(row)->codec;
+        if (!ops) {
+            continue;
+        }
+        mc_codec c = ops->id;
+        tried++;
         size_t zl;
         uint8_t *z = compress_mem(c, data, n, &zl);
         assert_true(zl < (c == MC_CODEC_LZOP ? n : n / 2));
-        assert_memory_equal(z, magic[c], strlen(magic[c]));
+        if (c <= MC_CODEC_LZOP) {
+            assert_memory_equal(z, magic[c], strlen(magic[c]));
+        }
         assert_int_equal(mc_codec_detect(z, zl), c);
         uint8_t *back;
         size_t bl;
@@ -248,6 +262,7 @@ static void test_codecs(void **state)
         free(z);
     }
     free(data);
+    assert_true(tried >= 5);
     assert_int_equal(mc_codec_detect((const uint8_t *)"QEVM", 4), MC_CODEC_NONE);
     assert_int_equal(mc_codec_detect((const uint8_t *)"BZh9xx", 6), MC_CODEC_NONE);
 }

@@ -189,7 +189,35 @@ static void test_registry(void **state)
     assert_true(o.names);
     assert_null(mc_format_bid((const uint8_t *)"QEV", 3));
     assert_null(mc_format_get(MC_FORMAT_UNKNOWN));
-    assert_null(mc_filter_bid(ber, sizeof(ber)));
+    /* The filter table: a stream bids for no filter; each container for
+     * its row, only where its row may stand (first, once). */
+    bool has = false;
+    mc_container_info ci = {0};
+    mc_filter_ctx cx = {.has_container = &has, .container = &ci};
+    assert_null(mc_filter_bid(&cx, ber, sizeof(ber)));
+    const uint8_t gz[] = {0x1f, 0x8b, 8, 0};
+    const mc_filter_ops *f = mc_filter_bid(&cx, gz, sizeof(gz));
+    assert_non_null(f);
+    assert_ptr_equal(f->codec, mc_codec_get(MC_CODEC_GZIP));
+    assert_true(f->layer);
+    const uint8_t *lv = (const uint8_t *)"LibvirtQemudSave";
+    f = mc_filter_bid(&cx, lv, 16);
+    assert_non_null(f);
+    assert_string_equal(f->name, "libvirt");
+    cx.depth = 1;                       /* libvirt stands only first */
+    assert_null(mc_filter_bid(&cx, lv, 16));
+    assert_non_null(mc_filter_bid(&cx, gz, sizeof(gz)));
+    const uint8_t rec[] = {0x69, 0x09};
+    f = mc_filter_bid(&cx, rec, sizeof(rec));
+    assert_non_null(f);
+    assert_false(f->layer);
+    has = true;                         /* a container without compression */
+    assert_null(mc_filter_bid(&cx, rec, sizeof(rec)));
+    assert_non_null(mc_filter_bid(&cx, gz, sizeof(gz)));
+    ci.codec = MC_CODEC_XZ;             /* one compression only */
+    assert_null(mc_filter_bid(&cx, gz, sizeof(gz)));
+    assert_ptr_equal(mc_codec_by_libvirt(1), mc_codec_get(MC_CODEC_GZIP));
+    assert_null(mc_codec_by_libvirt(0));
     assert_string_equal(mc_format_name(MC_FORMAT_LEGACY), "legacy");
 }
 

@@ -561,7 +561,7 @@ static void test_ram_bad_offset(void **state)
         MC_ERR_DATA);
     assert_msg_has(f->err, "0x1001");
     assert_msg_has(f->err, "page size 4096");
-    assert_string_equal(f->err->path, "ram");
+    assert_string_equal(f->err->path, "part ram (id 2)");
     assert_int_equal(f->err->offset, before);
     /* nothing of the record was written */
     assert_int_equal(mc_sink_offset(&f->sink), before);
@@ -732,7 +732,7 @@ static void test_int_range(void **state)
     FAILS(mc_visit_int(f->v, NULL, MC_WT_U16, 0x10000, &f->err),
           MC_ERR_DATA);
     assert_msg_has(f->err, "0x10000 does not fit a uint16");
-    assert_string_equal(f->err->path, "dev/arr[1]");
+    assert_string_equal(f->err->path, "full dev (id 1)/arr[1]");
 }
 
 static void test_int_range_signed(void **state)
@@ -741,7 +741,7 @@ static void test_int_range_signed(void **state)
     open_dev(f);
     FAILS(mc_visit_int(f->v, FLD("s", NULL), MC_WT_I8, (uint64_t)-129,
                        &f->err), MC_ERR_DATA);
-    assert_string_equal(f->err->path, "dev/s");
+    assert_string_equal(f->err->path, "full dev (id 1)/s");
 }
 
 static void test_int_range_unsigned(void **state)
@@ -751,7 +751,7 @@ static void test_int_range_unsigned(void **state)
     OK(mc_visit_start_struct(f->v, FLD("st", NULL), &f->err));
     FAILS(mc_visit_int(f->v, FLD("u", NULL), MC_WT_U8, (uint64_t)-1,
                        &f->err), MC_ERR_DATA);
-    assert_string_equal(f->err->path, "dev/st/u");
+    assert_string_equal(f->err->path, "full dev (id 1)/st/u");
 }
 
 static void test_configuration_footer(void **state)
