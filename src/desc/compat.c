@@ -144,6 +144,41 @@ static const mc_compat_rule rules[] = {
                "own vmsd's (with compat --to-tables, the tables given; with "
                "--to-stream, the version the target's own stream has)",
     },
+    {
+        .id = "subsection",
+        .from = "every stream (its subsections as it carries them)",
+        .to = "versions whose own -dump-vmstate (built in for 5.2, 7.2, "
+              "10.0 and 11.1, x86) describes the section's vmsd but not the "
+              "subsection, or only at an older version",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REFUSE,
+        .change = "nothing; vmsds QEMU registers without a device type "
+                  "(cpu, apic, timer, slirp ...) are not in the dump, and "
+                  "their sections get one note, not a check",
+        .why = "QEMU's vmstate_subsection_load looks a subsection up by "
+               "name in its vmsd's list and fails the load on one it does "
+               "not have, and vmstate_load_state on one newer than its own",
+    },
+    {
+        .id = "field-layout",
+        .from = "every stream with a vmdesc (the layout QEMU wrote each "
+                "device with)",
+        .to = "versions whose own -dump-vmstate vmsd of the device, at the "
+              "section's version, would read the fields otherwise",
+        .to_min = 0, .to_max = 9999,
+        .action = MC_COMPAT_REFUSE,
+        .change = "nothing; what a renamed field of the same layout "
+                  "explains is not reported (names are not on the wire): "
+                  "a scalar of both of another size, a field of the stream "
+                  "the target does not have while it has every field it "
+                  "reads, a field it reads (no field_exists test) that the "
+                  "stream lacks while every field of the stream is its own; "
+                  "nested structs alike, at the target's own version",
+        .why = "vmstate_load_state reads the fields its vmsd lists whose "
+               "version_id is at most the section's, in order and by size: "
+               "a field more, less or of another size puts every later byte "
+               "in the wrong place, and the load fails or loads wrong state",
+    },
 };
 
 size_t mc_compat_rules(const mc_compat_rule **out)

@@ -23,7 +23,9 @@
 #include "core/visitor-impl.h"
 #include "desc/builtin.h"
 #include "desc/compat.h"
+#include "desc/json.h"
 #include "desc/tables.h"
+#include "desc/vmstate_desc.h"
 #include "visit/target_profile.h"
 #include "visit/visitors.h"
 
@@ -49,6 +51,14 @@ typedef struct retarget {
     bool machine_seen;
     const char *target;        /* of the machine type */
     const mc_tables *tables;   /* the target version's built-in tables */
+    /* compat --to V: V's own -dump-vmstate (desc/vmstate_desc.h), for the
+     * rules subsection and field-layout */
+    const mc_vmstate_desc *vd;
+    bool sec_described;        /* vd describes the section's vmsd */
+    bool sec_sub_blocked;      /* a subsection of it was reported */
+    char **undescribed;        /* vmsd names noted as not in vd */
+    size_t n_undescribed;
+    size_t undescribed_more;   /* beyond the 64 listed */
 
     uint32_t *dropped;         /* section ids left out (--allow-loss block) */
     size_t n_dropped;
@@ -381,6 +391,115 @@ static void vq_report(retarget *r)
     r->vq_fixed = r->vq_unknown = r->vq_smaller = 0;
 }
 
+/* ---- subsections and field layouts (rules subsection, field-layout) ---- */
+
+/* The vmsd name of a section as V's description knows it: the longest
+ * '/'-separated suffix of its idstr it describes. */
+static const char *described_vmsd(const retarget *r, const char *idstr)
+{
+    for (const char *p = idstr; p; p = strchr(p, '/')) {
+        if (*p == '/') {
+            p++;
+        }
+        if (mc_vmstate_desc_knows(r->vd, p, NULL)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Whether V's description has the vmsd a subsection belongs to: its name
+ * up to the last '/' (QEMU names a subsection "PARENT/what").  Others, as
+ * the subsections of vmstate_virtio inside a virtio field, which the dump
+ * does not follow, are not checked. */
+static bool parent_described(const retarget *r, const char *sub)
+{
+    const char *slash = strrchr(sub, '/');
+    char parent[256];
+    if (!slash || (size_t)(slash - sub) >= sizeof(parent)) {
+        return false;
+    }
+    memcpy(parent, sub, (size_t)(slash - sub));
+    parent[slash - sub] = '\0';
+    return mc_vmstate_desc_knows(r->vd, parent, NULL);
+}
+
+/* Remember a vmsd name V's description does not have (noted at the end,
+ * one line for all). */
+static void note_undescribed(retarget *r, const char *idstr)
+{
+    const char *slash = strrchr(idstr, '/');
+    const char *name = slash ? slash + 1 : idstr;
+    for (size_t i = 0; i < r->n_undescribed; i++) {
+        if (strcmp(r->undescribed[i], name) == 0) {
+            return;
+        }
+    }
+    if (r->n_undescribed >= 64) {
+        r->undescribed_more++;   /* counted, not listed */
+        return;
+    }
+    r->undescribed = mc_realloc(r->undescribed, (r->n_undescribed + 1) *
+                                                    sizeof(*r->undescribed));
+    r->undescribed[r->n_undescribed++] = mc_strdup(name);
+}
+
+/* The note on the vmsds V's -dump-vmstate does not describe. */
+static void report_undescribed(retarget *r)
+{
+    if (r->n_undescribed == 0) {
+        return;
+    }
+    char list[320] = "";
+    size_t used = 0, shown = 0;
+    for (size_t i = 0; i < r->n_undescribed; i++) {
+        int w = snprintf(list + used, sizeof(list) - used, "%s'%s'",
+                         i ? ", " : "", r->undescribed[i]);
+        if (w < 0 || (size_t)w >= sizeof(list) - used) {
+            list[used] = '\0';
+            break;
+        }
+        used += (size_t)w;
+        shown++;
+    }
+    say(r, MC_RETARGET_NOTE, "field-layout",
+        "%s's -dump-vmstate does not describe %zu vmsds of the stream, "
+        "which QEMU registers without a device type (%s%s): their "
+        "subsections and fields are not checked", r->tname,
+        r->n_undescribed + r->undescribed_more, list,
+        shown < r->n_undescribed + r->undescribed_more ? ", ..." : "");
+}
+
+/* The devices of the stream's vmdesc against V's description. */
+static bool check_layouts(retarget *r, const uint8_t *json, size_t len,
+                          mc_error **errp)
+{
+    /* the reader took it already: limits it passed */
+    mc_json_limit lim = {(len + 1) * MC_JSON_BYTES_PER_UNIT, "vmdesc", NULL};
+    json_t *root = mc_json_parse(json, len, &lim, errp);
+    if (!root) {
+        return false;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(root, "devices"), i, d) {
+        const char *name = json_string_value(json_object_get(d, "name"));
+        if (!json_object_get(d, "vmsd_name") || !name) {
+            continue;
+        }
+        char why[512];
+        if (mc_vmstate_desc_check(r->vd, d, r->tname, why, sizeof(why)) ==
+            MC_VMSTATE_DIFFERS) {
+            say(r, MC_RETARGET_BLOCKS, "field-layout",
+                "section '%s' (instance %lld): %s", name,
+                (long long)json_integer_value(
+                    json_object_get(d, "instance_id")), why);
+        }
+    }
+    json_decref(root);
+    return true;
+}
+
 /* ---- callbacks ---- */
 
 static bool rt_start_stream(mc_visitor *v, const mc_stream_info *info,
@@ -410,6 +529,10 @@ static bool check_machine(retarget *r, const char *machine, mc_error **errp)
         return false;
     } else if (!r->o.to && r->ts) {
         r->tables = mc_target_profile_tables(r->ts);
+    }
+    if (r->o.to && !rewriting(r) && r->target &&
+        !mc_vmstate_desc_for(r->o.to, r->target, &r->vd, errp)) {
+        return false;
     }
     if (!r->o.to || mc_compat_machine_known(machine, r->to)) {
         return true;
@@ -513,6 +636,13 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
                 "section 'slirp' (id %u) instance %u: %s numbers every "
                 "slirp section 0; retarget renumbers it", info->section_id,
                 info->instance_id, r->tname);
+        }
+    }
+    r->sec_described = r->sec_sub_blocked = false;
+    if (first && r->vd && info->kind == MC_SECTION_VMSTATE) {
+        r->sec_described = described_vmsd(r, idstr) != NULL;
+        if (!r->sec_described) {
+            note_undescribed(r, idstr);
         }
     }
     const char *vmsd;
@@ -688,7 +818,23 @@ static bool rt_start_subsection(mc_visitor *v, const char *name,
         return false;
     }
     /* QEMU_VM_SUBSECTION, the name's length and bytes, version_id */
-    vio_count(r, 1 + 1 + strlen(name) + 4);
+    vio_count(r, 1 + 1 + (name ? strlen(name) : 0) + 4);
+    uint32_t theirs = 0;
+    if (name && r->sec_described && !r->sec_sub_blocked &&
+        parent_described(r, name)) {
+        if (!mc_vmstate_desc_knows(r->vd, name, &theirs)) {
+            r->sec_sub_blocked = true;
+            say(r, MC_RETARGET_BLOCKS, "subsection",
+                "section '%s' (id %u): subsection '%s', which %s does not "
+                "know", r->idstr, r->section_id, name, r->tname);
+        } else if (version_id > theirs) {
+            r->sec_sub_blocked = true;
+            say(r, MC_RETARGET_BLOCKS, "subsection",
+                "section '%s' (id %u): subsection '%s' version %u is newer "
+                "than %s's %u", r->idstr, r->section_id, name, version_id,
+                r->tname, theirs);
+        }
+    }
     r->depth++;
     return !PASS(r) || mc_visit_start_subsection(r->down, name, version_id,
                                                  errp);
@@ -786,6 +932,9 @@ static bool rt_end_packaged(mc_visitor *v, mc_error **errp)
 static bool rt_eof(mc_visitor *v, mc_error **errp)
 {
     retarget *r = (retarget *)v;
+    if (!rewriting(r)) {
+        report_undescribed(r);
+    }
     if (rewriting(r) && r->compress_pages) {
         say(r, MC_RETARGET_REWRITE, "compress-page",
             "section 'ram': %llu COMPRESS_PAGE records -> PAGE",
@@ -812,7 +961,7 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
     retarget *r = (retarget *)v;
     mark(r);
     if (!rewriting(r)) {
-        return true;
+        return !r->vd || check_layouts(r, json, len, errp);
     }
     if (r->slirp_renumbered == 0) {
         return mc_visit_vmdesc(r->down, json, len, errp);
@@ -859,6 +1008,10 @@ static void rt_free(mc_visitor *v)
 {
     retarget *r = (retarget *)v;
     free(r->dropped);
+    for (size_t i = 0; i < r->n_undescribed; i++) {
+        free(r->undescribed[i]);
+    }
+    free(r->undescribed);
     free(r);
 }
 

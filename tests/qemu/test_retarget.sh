@@ -258,6 +258,38 @@ expect_exit "block -> 11.1: retarget --allow-loss block" 0 \
 expect_err "block -> 11.1: the loss is reported" "section 'block' \(id [0-9]+\) left out"
 qemu "block -> 11.1: QEMU 11.1 loads it without the block sections" accepts pc-5.2-block "$WORK/blk.mig" 11.1
 
+# Subsections and field layouts against QEMU's own -dump-vmstate (rules
+# subsection, field-layout): QEMU 11.1's pc-5.2-bare, which 7.2 loads, and
+# the same edited to carry a subsection no version knows (fw_cfg/acpi_mr
+# renamed fw_cfg/acpi_mX) or a field fw_cfg does not have (a uint8 after
+# its fields, in the stream and the vmdesc)
+in=$F/qemu-11.1/pc-5.2-bare.mig
+check "11.1 pc-5.2-bare -> 7.2: no blocker (negative control)" compat_is "$in" 7.2
+check "11.1 pc-5.2-bare -> 7.2: one note on the vmsds the dump does not describe" \
+    bash -c "grep -c 'note: .*does not describe [0-9]* vmsds.*\\[field-layout\\]\$' '$WORK/compat' | grep -qx 1"
+qemu "11.1 pc-5.2-bare -> 7.2: QEMU 7.2 loads it" accepts pc-5.2-bare "$in" 7.2
+python3 "$here/edit-stream.py" "$in" "$WORK/sub.mig" rename-subsection fw_cfg/acpi_mr fw_cfg/acpi_mX >/dev/null
+python3 "$here/edit-stream.py" "$in" "$WORK/fld.mig" add-field fw_cfg extra >/dev/null
+for t in 7.2 11.1; do
+    check "unknown subsection -> $t: compat blocks it" compat_is "$WORK/sub.mig" $t subsection
+    check "unknown subsection -> $t: compat names it" grep -q "blocks: section 'fw_cfg' (id [0-9]*): subsection 'fw_cfg/acpi_mX', which QEMU $t does not know \[subsection\]" "$WORK/compat"
+    qemu "unknown subsection -> $t: QEMU $t rejects it" rejects pc-5.2-bare "$WORK/sub.mig" $t fw_cfg
+    check "extra field -> $t: compat blocks it" compat_is "$WORK/fld.mig" $t field-layout
+    check "extra field -> $t: compat names it" grep -q "blocks: section 'fw_cfg' (instance 0): the stream has field 'fw_cfg/extra', which QEMU $t's vmsd 'fw_cfg' (version 2) does not have \[field-layout\]" "$WORK/compat"
+    qemu "extra field -> $t: QEMU $t rejects it" rejects pc-5.2-bare "$WORK/fld.mig" $t 'footer for fw_cfg'
+done
+# the edits themselves are sound: migconv reads both streams field by field
+expect_exit "the edited streams verify" 0 "$MIGCONV" verify -q "$WORK/sub.mig" "$WORK/fld.mig"
+# every fixture of every version against its own version: no subsection or
+# field-layout blocker (the check agrees with the QEMU that wrote them)
+for v in $vs; do
+    for f in "$F/qemu-$v"/*.mig; do
+        "$MIGCONV" compat --to "$v" "$f" >"$WORK/compat" 2>/dev/null
+        check "$v $(basename "$f") -> $v: no subsection or field-layout blocker" \
+            bash -c "! grep -Eq 'blocks: .*\\[(subsection|field-layout)\\]\$' '$WORK/compat'"
+    done
+done
+
 # A machine type the target lacks: refused, naming the name's byte offset
 # (13: after the header, the section type and the name's length)
 in=$F/qemu-11.1/aarch64-virt.mig
@@ -272,5 +304,5 @@ expect_exit "an unknown version is a usage error" 2 "$MIGCONV" compat --to 9.0 "
 expect_exit "an unknown loss is a usage error" 2 "$MIGCONV" retarget --to 11.1 --allow-loss ram "$in" "$WORK/x.mig"
 expect_exit "compat --rules lists the rule table" 0 "$MIGCONV" compat --rules
 check "the rule table names every rule" \
-    test "$(grep -cE '^(slirp-instance|compress-page|mapped-ram|vring-num|xbzrle-page|block|machine-type|section-instance|section-version) ' "$WORK/out")" -eq 9
+    test "$(grep -cE '^(slirp-instance|compress-page|mapped-ram|vring-num|xbzrle-page|block|machine-type|section-instance|section-version|subsection|field-layout) ' "$WORK/out")" -eq 11
 finish

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Edit a legacy stream with a vmdesc, keeping the vmdesc consistent, to
+make streams an older QEMU cannot load (tests/qemu/test_retarget.sh):
+
+  edit-stream.py IN OUT rename-subsection OLD NEW
+      rename subsection OLD to NEW (same length) in the stream and vmdesc
+  edit-stream.py IN OUT add-field IDSTR NAME
+      add a uint8 field NAME (value 0) after the fields of the FULL section
+      IDSTR (instance 0), before its subsections, and to its vmdesc entry
+
+Prints the byte offset of the change.
+"""
+import json
+import struct
+import sys
+
+VM_SECTION_FULL = 0x04
+VM_EOF = 0x00
+VM_VMDESCRIPTION = 0x06
+
+
+def vmdesc_span(d):
+    """(start of the QEMU_VM_VMDESCRIPTION byte, the JSON) at the end."""
+    for at in range(len(d) - 5, 0, -1):
+        if d[at] == VM_VMDESCRIPTION and d[at - 1] == VM_EOF:
+            (n,) = struct.unpack(">I", d[at + 1:at + 5])
+            if at + 5 + n == len(d):
+                return at, json.loads(d[at + 5:])
+    sys.exit("no vmdesc at the end of the stream")
+
+
+def main():
+    src, dst, op = sys.argv[1:4]
+    d = open(src, "rb").read()
+    at, desc = vmdesc_span(d)
+    body = d[:at]
+    if op == "rename-subsection":
+        old, new = sys.argv[4].encode(), sys.argv[5].encode()
+        assert len(old) == len(new), "NEW must be as long as OLD"
+        key = bytes([len(old)]) + old
+        assert body.count(key) == 1, "OLD must occur once"
+        where = body.index(key)
+        body = body.replace(key, bytes([len(new)]) + new)
+        text = json.dumps(desc, separators=(",", ":")).replace(
+            '"%s"' % old.decode(), '"%s"' % new.decode())
+        desc = json.loads(text)
+    elif op == "add-field":
+        idstr, name = sys.argv[4].encode(), sys.argv[5]
+        dev = [x for x in desc["devices"]
+               if x["name"] == idstr.decode() and x["instance_id"] == 0][0]
+        head = bytes([len(idstr)]) + idstr + struct.pack(">I", 0)
+        hat = body.index(head)
+        assert body[hat - 5] == VM_SECTION_FULL
+        start = hat + len(head) + 4          # after version_id
+        fields = sum(f["size"] * f.get("array_len", 1) for f in dev["fields"])
+        where = start + fields
+        body = body[:where] + b"\0" + body[where:]
+        dev["fields"].append({"name": name, "type": "uint8", "size": 1})
+    else:
+        sys.exit("unknown operation " + op)
+    j = json.dumps(desc, separators=(",", ":")).encode()
+    open(dst, "wb").write(body + bytes([VM_VMDESCRIPTION]) +
+                          struct.pack(">I", len(j)) + j)
+    print(where)
+
+
+if __name__ == "__main__":
+    main()
