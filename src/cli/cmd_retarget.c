@@ -38,6 +38,8 @@ static void usage(bool compat, FILE *f)
     } else {
         fprintf(f,
 "Usage: migconv retarget [OPTIONS] --to V IN OUT\n"
+"       migconv retarget [OPTIONS] [--to V] --to-tables FILE | --to-stream T\n"
+"                        IN OUT\n"
 "Rewrite the stream IN (legacy or BER) so that QEMU V (5.2, 7.2, 10.0,\n"
 "11.1) loads it, keeping all state; OUT is a legacy stream.  Each rewrite\n"
 "is one line on stderr.  What cannot be rewritten without losing state is\n"
@@ -47,8 +49,15 @@ static void usage(bool compat, FILE *f)
 "\n"
 "Options:\n"
 "      --to V           the QEMU version that is to load OUT\n"
+"      --to-tables FILE the target's descriptor tables (migconv tables)\n"
+"                       instead of V's built-in ones\n"
+"      --to-stream T    a stream the target QEMU saved of the same VM: its\n"
+"                       slirp numbering, ring sizes, sections and versions\n"
+"                       are the target's; without --to, the rules that\n"
+"                       depend on the target's version do not apply\n"
 "      --allow-loss WHAT  accept losing WHAT: 'block' (block-migration\n"
-"                       sections: the disk data they carry)\n"
+"                       sections: the disk data they carry), 'subsection'\n"
+"                       (subsections V does not know: their state)\n"
 "  -f, --force          overwrite OUT if it exists\n");
     }
     fprintf(f,
@@ -95,58 +104,66 @@ static void report(void *opaque, mc_retarget_kind kind, const char *rule,
     }
 }
 
-/* compat: the target's tables and stream first, then IN. */
-static int compat_run(const mc_run *run, mc_input *in, const mc_cli_common *c,
-                      mc_retarget_opts *ro, const char *to_tables,
-                      const char *to_stream)
+/* What --to-tables and --to-stream name, read before IN (0, or an exit
+ * code: reported). */
+typedef struct target_in {
+    mc_tables *tables;
+    mc_target_profile *ts;
+} target_in;
+
+static int target_load(const mc_run *run, const mc_cli_common *c,
+                       mc_retarget_opts *ro, const char *to_tables,
+                       const char *to_stream, target_in *t)
 {
     mc_error *err = NULL;
-    mc_tables *tables = NULL;
-    mc_target_profile *ts = NULL;
-    int code = 0;
     if (to_tables) {
-        tables = mc_tables_new();
-        if (!mc_cli_load_tables(tables, to_tables, c->tables_limit, &err)) {
-            code = mc_cli_report(to_tables, err);
-            goto out;
+        t->tables = mc_tables_new();
+        if (!mc_cli_load_tables(t->tables, to_tables, c->tables_limit, &err)) {
+            return mc_cli_report(to_tables, err);
         }
-        ro->to_tables = tables;
+        ro->to_tables = t->tables;
     }
-    if (to_stream) {
-        mc_input tin;
-        if (!mc_input_open(&tin, to_stream, c, &err)) {
-            code = mc_cli_report(to_stream, err);
-            goto out;
-        }
-        if (!tin.fmt) {
-            mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
+    if (!to_stream) {
+        return 0;
+    }
+    mc_input tin;
+    if (!mc_input_open(&tin, to_stream, c, &err)) {
+        return mc_cli_report(to_stream, err);
+    }
+    int code = 0;
+    if (!tin.fmt) {
+        mc_error_data(&err, 0, NULL, "not a QEMU migration stream or BER");
+        code = mc_run_report(&tin, tin.name, NULL, err);
+    } else {
+        t->ts = mc_target_profile_new(c->vmdesc_limit);
+        mc_visitor *tv = mc_target_profile_visitor(t->ts);
+        if (!mc_run_read(run, &tin, tin.fmt, tv, false, &err)) {
             code = mc_run_report(&tin, tin.name, NULL, err);
-            mc_input_close(&tin);
-            goto out;
         }
-        ts = mc_target_profile_new(c->vmdesc_limit);
-        mc_visitor *tv = mc_target_profile_visitor(ts);
-        bool ok = mc_run_read(run, &tin, tin.fmt, tv, false, &err);
         mc_visitor_free(tv);
-        if (!ok) {
-            code = mc_run_report(&tin, tin.name, NULL, err);
-            mc_input_close(&tin);
-            goto out;
-        }
-        mc_input_close(&tin);
-        ro->to_stream = ts;
+        ro->to_stream = t->ts;
     }
+    mc_input_close(&tin);
+    return code;
+}
+
+static void target_free(target_in *t)
+{
+    mc_target_profile_free(t->ts);
+    mc_tables_free(t->tables);
+}
+
+/* compat: IN checked, nothing written. */
+static int compat_run(const mc_run *run, mc_input *in, mc_retarget_opts *ro)
+{
+    mc_error *err = NULL;
     mc_visitor *v = mc_retarget_new(NULL, ro);
     bool ok = mc_run_read(run, in, in->fmt, v, false, &err);
     unsigned blockers = mc_retarget_blockers(v);
     mc_visitor_free(v);
     fflush(stdout);
-    code = !ok ? mc_run_report(in, in->name, NULL, err)
+    return !ok ? mc_run_report(in, in->name, NULL, err)
                : blockers ? MC_EXIT_DATA : 0;
-out:
-    mc_target_profile_free(ts);
-    mc_tables_free(tables);
-    return code;
 }
 
 typedef struct retarget_args {
@@ -175,16 +192,17 @@ static bool retarget_opt(void *opaque, int opt, const char *arg,
         }
         a->to = arg;
     } else if (opt == OPT_ALLOW_LOSS && !compat) {
-        if (strcmp(arg, "block") != 0) {
+        if (strcmp(arg, "block") != 0 && strcmp(arg, "subsection") != 0) {
             *exit_code = mc_cli_usage_error(cmd, "--allow-loss: unknown loss "
-                                            "'%s' (known: block)", arg);
+                                            "'%s' (known: block, subsection)",
+                                            arg);
         }
         if (a->n_loss < sizeof(a->loss) / sizeof(a->loss[0])) {
             a->loss[a->n_loss++] = arg;
         }
-    } else if (opt == OPT_TO_TABLES && compat) {
+    } else if (opt == OPT_TO_TABLES) {
         a->to_tables = arg;
-    } else if (opt == OPT_TO_STREAM && compat) {
+    } else if (opt == OPT_TO_STREAM) {
         a->to_stream = arg;
     } else if (opt == OPT_RULES && compat) {
         print_rules();
@@ -219,9 +237,8 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
     }
     const char *to = a.to, *to_tables = a.to_tables, *to_stream = a.to_stream;
     if (!to && !to_tables && !to_stream) {
-        return mc_cli_usage_error(cmd, compat ? "--to V, --to-tables FILE or "
-                                                "--to-stream T is required"
-                                              : "--to V is required");
+        return mc_cli_usage_error(cmd, "--to V, --to-tables FILE or "
+                                       "--to-stream T is required");
     }
     if (argc - optind != (compat ? 1 : 2)) {
         return mc_cli_usage_error(cmd, compat ? "expected IN"
@@ -248,8 +265,13 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         .report = report,
         .report_opaque = &ctx,
     };
-    if (compat) {
-        code = compat_run(&run, &in, &c, &ro, to_tables, to_stream);
+    target_in t = {0};
+    if ((code = target_load(&run, &c, &ro, to_tables, to_stream, &t)) != 0 ||
+        compat) {
+        if (code == 0) {
+            code = compat_run(&run, &in, &ro);
+        }
+        target_free(&t);
         mc_input_close(&in);
         mc_run_cleanup(&run);
         return code;
@@ -257,6 +279,7 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
     const char *outpath = argv[optind + 1];
     mc_output out;
     if ((code = mc_cli_open_output(&out, outpath, true, &c, &in)) != 0) {
+        target_free(&t);
         mc_input_close(&in);
         mc_run_cleanup(&run);
         return code;
@@ -276,6 +299,7 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
     mc_visitor_free(n);
     ok = mc_cli_output_end(&out, ok, &err);
     code = ok ? 0 : mc_run_report(&in, in.name, out.name, err);
+    target_free(&t);
     mc_input_close(&in);
     mc_run_cleanup(&run);
     return code;

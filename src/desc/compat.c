@@ -14,11 +14,15 @@ static const mc_compat_rule rules[] = {
         .to_min = 0, .to_max = 999,
         .action = MC_COMPAT_REWRITE,
         .change = "the instance id of every slirp section (and its vmdesc "
-                  "entry) becomes 0",
+                  "entry) becomes 0; with --to-stream, for any two "
+                  "versions, the k-th slirp section takes the instance id "
+                  "of the target stream's k-th",
         .why = "QEMU 5.2 and 7.2 number every slirp section 0 and refuse "
                "others ('Unknown savevm section or instance'); the sections "
                "keep their order and bytes, which is how those versions "
-               "match them to the -netdev user backends",
+               "match them to the -netdev user backends, and every version "
+               "saves them in the order the backends were made, so the "
+               "target's own numbering puts each into its own backend",
     },
     {
         .id = "compress-page",
@@ -70,8 +74,10 @@ static const mc_compat_rule rules[] = {
         .action = MC_COMPAT_REWRITE,
         .change = "virtio/vq[N]/vring.num of a queue whose vring.desc is 0 "
                   "(never set up) becomes the size QEMU allocates for it "
-                  "(the ring size table of migconv(1)); a queue the guest "
-                  "set up with a larger ring is refused",
+                  "(with --to-stream, the target stream's size of that "
+                  "queue when it did not set it up either, else the ring "
+                  "size table of migconv(1)); a queue the guest set up "
+                  "with a larger ring is refused",
         .why = "a queue without a ring address holds no state but its size, "
                "and QEMU gives a queue that size when the device resets; a "
                "guest that sets the queue up later reads the size from the "
@@ -120,8 +126,8 @@ static const mc_compat_rule rules[] = {
     },
     {
         .id = "section-instance",
-        .from = "every stream (compat --to-stream: checked against a stream "
-                "the target QEMU saved of the same VM)",
+        .from = "every stream (--to-stream: checked against a stream the "
+                "target QEMU saved of the same VM)",
         .to = "a target whose own stream has the section only with other "
               "instance ids",
         .to_min = 0, .to_max = 9999,
@@ -151,13 +157,19 @@ static const mc_compat_rule rules[] = {
               "10.0 and 11.1, x86) describes the section's vmsd but not the "
               "subsection, or only at an older version",
         .to_min = 0, .to_max = 9999,
-        .action = MC_COMPAT_REFUSE,
-        .change = "nothing; vmsds QEMU registers without a device type "
-                  "(cpu, apic, timer, slirp ...) are not in the dump, and "
-                  "their sections get one note, not a check",
+        .action = MC_COMPAT_LOSS,
+        .loss = "subsection",
+        .change = "with --allow-loss subsection, the subsection is left "
+                  "out of its section and of the vmdesc; vmsds QEMU "
+                  "registers without a device type (cpu, apic, timer, "
+                  "slirp ...) are not in the dump, and their sections get "
+                  "one note, not a check",
         .why = "QEMU's vmstate_subsection_load looks a subsection up by "
                "name in its vmsd's list and fails the load on one it does "
-               "not have, and vmstate_load_state on one newer than its own",
+               "not have, and vmstate_load_state on one newer than its own; "
+               "leaving it out loses the state it carries (a subsection is "
+               "only sent when its device needs it, so the target loads "
+               "the section without it)",
     },
     {
         .id = "field-layout",

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/path.h"
 #include "core/stream.h"
 #include "core/util.h"
 #include "core/visitor-impl.h"
@@ -28,6 +29,26 @@
 #include "desc/vmstate_desc.h"
 #include "visit/target_profile.h"
 #include "visit/visitors.h"
+
+/* A section's first part: where it starts in the input, for a refusal
+ * found later, in the vmdesc (rule field-layout). */
+typedef struct sec_at {
+    char *idstr;
+    uint32_t instance, section_id;
+    unsigned type;
+    uint64_t offset;
+} sec_at;
+
+/* A subsection left out (--allow-loss subsection), for the vmdesc. */
+typedef struct sub_drop {
+    char *idstr;
+    uint32_t instance;
+    char *name;
+} sub_drop;
+
+/* At most this many sections' offsets are kept (a hostile stream may
+ * have more; their refusals then give no offset). */
+#define MC_RETARGET_MAX_SECTIONS 65536
 
 /* An int held back (its field's strings copied). */
 typedef struct held {
@@ -59,6 +80,14 @@ typedef struct retarget {
     char **undescribed;        /* vmsd names noted as not in vd */
     size_t n_undescribed;
     size_t undescribed_more;   /* beyond the 64 listed */
+
+    sec_at *secs;              /* rewrite mode with vd: section offsets */
+    size_t n_secs;
+    sub_drop *subs;            /* subsections left out */
+    size_t n_subs;
+    unsigned sub_depth;        /* depth of the subsection being left out */
+    uint32_t instance;         /* the section's instance id, as read */
+    unsigned sec_type;         /* its QEMU_VM_SECTION_* type */
 
     uint32_t *dropped;         /* section ids left out (--allow-loss block) */
     size_t n_dropped;
@@ -95,6 +124,10 @@ typedef struct retarget {
     uint32_t vq_smaller_index, vq_smaller_num, vq_smaller_size;
 
     unsigned slirp_renumbered;
+    uint32_t slirp_seen;       /* slirp sections so far (--to-stream) */
+    uint32_t *slirp_inst;      /* the k-th slirp section's instance id as
+                                  written */
+    size_t n_slirp;
     uint64_t compress_pages;
     uint64_t mapped_blocks;    /* MappedRamHeaders (rule mapped-ram) */
     char mapped_first[64];     /* the first one's block */
@@ -222,8 +255,8 @@ static bool version_newer(const retarget *r, const char *vmsd,
     return false;
 }
 
-/* Pass a call on unless the section is left out. */
-#define PASS(r) (rewriting(r) && !(r)->dropping)
+/* Pass a call on unless the section or subsection is left out. */
+#define PASS(r) (rewriting(r) && !(r)->dropping && !(r)->sub_depth)
 
 /* VIRTQUEUE_MAX_SIZE: the largest ring, what QEMU 10.0 writes. */
 #define MC_VIRTQUEUE_MAX_SIZE 1024u
@@ -271,7 +304,7 @@ static bool vq_decide(retarget *r, uint64_t desc, mc_error **errp)
     }
     uint64_t num = r->h_num.raw;
     uint32_t size;
-    if (!(r->ts && !rewriting(r) &&
+    if (!(r->ts &&
           mc_target_profile_ring(r->ts, r->idstr, r->vq_index, &size)) &&
         !mc_compat_ring_size(device_name(r), r->machine[0] ? r->machine : NULL,
                              r->vq_index, r->vq_count, &size)) {
@@ -488,13 +521,37 @@ static bool check_layouts(retarget *r, const uint8_t *json, size_t len,
             continue;
         }
         char why[512];
-        if (mc_vmstate_desc_check(r->vd, d, r->tname, why, sizeof(why)) ==
+        if (mc_vmstate_desc_check(r->vd, d, r->tname, why, sizeof(why)) !=
             MC_VMSTATE_DIFFERS) {
+            continue;
+        }
+        json_int_t instance =
+            json_integer_value(json_object_get(d, "instance_id"));
+        if (!rewriting(r)) {
             say(r, MC_RETARGET_BLOCKS, "field-layout",
                 "section '%s' (instance %lld): %s", name,
-                (long long)json_integer_value(
-                    json_object_get(d, "instance_id")), why);
+                (long long)instance, why);
+            continue;
         }
+        /* refused, at the section's first part */
+        char path[320] = "";
+        uint64_t at = MC_NO_OFFSET;
+        for (size_t k = 0; k < r->n_secs; k++) {
+            const sec_at *sa = &r->secs[k];
+            if (sa->instance == instance && strcmp(sa->idstr, name) == 0) {
+                mc_path_push_section(path, sizeof(path), sa->type, sa->idstr,
+                                     sa->section_id);
+                at = sa->offset;
+                break;
+            }
+        }
+        if (!path[0]) {
+            mc_path_push(path, sizeof(path), "vmdesc/%s", name);
+        }
+        mc_error_data(errp, at, path, "%s: refused (rule field-layout)",
+                      why);
+        json_decref(root);
+        return false;
     }
     json_decref(root);
     return true;
@@ -530,9 +587,16 @@ static bool check_machine(retarget *r, const char *machine, mc_error **errp)
     } else if (!r->o.to && r->ts) {
         r->tables = mc_target_profile_tables(r->ts);
     }
-    if (r->o.to && !rewriting(r) && r->target &&
+    if (r->o.to && r->target &&
         !mc_vmstate_desc_for(r->o.to, r->target, &r->vd, errp)) {
         return false;
+    }
+    const char *theirs = r->ts ? mc_target_profile_machine(r->ts) : "";
+    if (!r->o.to && machine && theirs[0] && strcmp(machine, theirs) != 0) {
+        say(r, MC_RETARGET_NOTE, "machine-type",
+            "configuration: machine type '%s', the target stream's is '%s': "
+            "kept as it is, so the target must have '%s' too", machine,
+            theirs, machine);
     }
     if (!r->o.to || mc_compat_machine_known(machine, r->to)) {
         return true;
@@ -545,6 +609,90 @@ static bool check_machine(retarget *r, const char *machine, mc_error **errp)
                       "machine types as they are (rule machine-type)",
                       r->tname, machine);
         return false;
+    }
+    return true;
+}
+
+/* The slirp sections' instance ids as written, in order (the vmdesc's
+ * slirp entries follow them). */
+static void slirp_set(retarget *r, uint32_t instance)
+{
+    r->slirp_inst = mc_realloc(r->slirp_inst,
+                               (r->n_slirp + 1) * sizeof(*r->slirp_inst));
+    r->slirp_inst[r->n_slirp++] = instance;
+}
+
+/* A finding that stops a rewrite: an error naming the section. */
+static bool refuse(retarget *r, const mc_section_info *info, const char *rule,
+                   const char *why, mc_error **errp)
+{
+    char path[320] = "";
+    mc_path_push_section(path, sizeof(path), info->type, info->idstr,
+                         info->section_id);
+    mc_error_data(errp, item_offset(r), path, "%s: refused (rule %s)", why,
+                  rule);
+    return false;
+}
+
+/* The section against the target's own stream (--to-stream): QEMU finds a
+ * section by idstr and instance and refuses a version newer than its own.
+ * Slirp sections take the instance ids the target gives its own, in
+ * order (rule slirp-instance): each belongs to one -netdev user backend,
+ * and both QEMUs save them in the order the backends were made. */
+static bool check_target_stream(retarget *r, const mc_section_info *info,
+                                mc_section_info *copy, mc_error **errp)
+{
+    const char *idstr = r->idstr;
+    uint32_t instance = info->instance_id, theirs, version;
+    char why[512];
+    if (strcmp(idstr, "slirp") == 0 &&
+        mc_target_profile_instance(r->ts, "slirp", r->slirp_seen++, &theirs) &&
+        theirs != instance) {
+        bool known = mc_target_profile_section(r->ts, idstr, instance,
+                                               &version);
+        if (rewriting(r)) {
+            say(r, MC_RETARGET_REWRITE, "slirp-instance",
+                "section 'slirp' (id %u): instance %u -> %u, as the target "
+                "stream numbers its slirp section %u", info->section_id,
+                instance, theirs, r->slirp_seen - 1);
+            copy->instance_id = theirs;
+            slirp_set(r, theirs);
+            r->slirp_renumbered++;
+        } else {
+            say(r, known ? MC_RETARGET_NOTE : MC_RETARGET_BLOCKS,
+                "slirp-instance",
+                "section 'slirp' (id %u) instance %u: the target stream %s; "
+                "retarget renumbers it", info->section_id, instance,
+                known ? "numbers this slirp section otherwise (QEMU would "
+                        "load it into another -netdev user backend)"
+                      : "has this section only with other instance ids");
+        }
+        instance = theirs;
+    }
+    if (mc_target_profile_section(r->ts, idstr, instance, &version)) {
+        if (info->version_id <= version) {
+            return true;
+        }
+        snprintf(why, sizeof(why), "version %u is newer than the target "
+                 "stream's %u", info->version_id, version);
+        if (rewriting(r)) {
+            return refuse(r, info, "section-version", why, errp);
+        }
+        say(r, MC_RETARGET_BLOCKS, "section-version", "section '%s' (id %u): "
+            "%s", idstr, info->section_id, why);
+    } else if (mc_target_profile_has_idstr(r->ts, idstr)) {
+        snprintf(why, sizeof(why), "instance %u: the target stream has this "
+                 "section only with other instance ids", instance);
+        if (rewriting(r)) {
+            return refuse(r, info, "section-instance", why, errp);
+        }
+        say(r, MC_RETARGET_BLOCKS, "section-instance", "section '%s' (id %u) "
+            "%s", idstr, info->section_id, why);
+    } else {
+        say(r, MC_RETARGET_NOTE, "section-instance",
+            "section '%s' (id %u): not in the target stream (a section "
+            "its QEMU only loads, as 7.2 and later do with 'audio', or "
+            "one it does not know)", idstr, info->section_id);
     }
     return true;
 }
@@ -565,6 +713,9 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
     const char *idstr = info->idstr ? info->idstr : "";
     snprintf(r->idstr, sizeof(r->idstr), "%s", idstr);
     r->section_id = info->section_id;
+    r->sec_type = info->type;
+    r->instance = info->instance_id;
+    r->sub_depth = 0;
     r->depth = r->virtio_depth = r->vq_depth = 0;
     if (!first && is_dropped(r, info->section_id)) {
         r->dropping = true;
@@ -596,40 +747,19 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
             return true;
         }
     }
-    if (first && !r->in_config && r->ts && !rewriting(r)) {
-        /* what the target's own stream shows */
-        uint32_t theirs;
-        if (mc_target_profile_section(r->ts, idstr, info->instance_id,
-                                      &theirs)) {
-            if (info->version_id > theirs) {
-                say(r, MC_RETARGET_BLOCKS, "section-version",
-                    "section '%s' (id %u): version %u is newer than the "
-                    "target stream's %u", idstr, info->section_id,
-                    info->version_id, theirs);
-            }
-        } else if (mc_target_profile_has_idstr(r->ts, idstr)) {
-            bool slirp = strcmp(idstr, "slirp") == 0;
-            say(r, MC_RETARGET_BLOCKS, slirp ? "slirp-instance"
-                                             : "section-instance",
-                "section '%s' (id %u) instance %u: the target stream has "
-                "this section only with other instance ids%s", idstr,
-                info->section_id, info->instance_id,
-                slirp ? "; retarget renumbers it" : "");
-        } else {
-            say(r, MC_RETARGET_NOTE, "section-instance",
-                "section '%s' (id %u): not in the target stream (a section "
-                "its QEMU only loads, as 7.2 and later do with 'audio', or "
-                "one it does not know)", idstr, info->section_id);
-        }
+    if (first && !r->in_config && r->ts &&
+        !check_target_stream(r, info, &copy, errp)) {
+        return false;
     }
     if (first && strcmp(idstr, "slirp") == 0 && info->instance_id != 0 &&
-        (rewriting(r) || !r->ts) &&
+        !(r->ts && mc_target_profile_has_idstr(r->ts, "slirp")) &&
         applies(r, rule = mc_compat_rule_get("slirp-instance"))) {
         if (rewriting(r)) {
             say(r, MC_RETARGET_REWRITE, rule->id,
                 "section 'slirp' (id %u): instance %u -> 0", info->section_id,
                 info->instance_id);
             copy.instance_id = 0;
+            slirp_set(r, 0);
             r->slirp_renumbered++;
         } else {
             say(r, MC_RETARGET_BLOCKS, rule->id,
@@ -637,6 +767,15 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
                 "slirp section 0; retarget renumbers it", info->section_id,
                 info->instance_id, r->tname);
         }
+    } else if (first && strcmp(idstr, "slirp") == 0 && rewriting(r) &&
+               copy.instance_id == info->instance_id) {
+        slirp_set(r, info->instance_id);
+    }
+    if (first && rewriting(r) && r->vd && r->n_secs < MC_RETARGET_MAX_SECTIONS) {
+        r->secs = mc_realloc(r->secs, (r->n_secs + 1) * sizeof(*r->secs));
+        r->secs[r->n_secs++] = (sec_at){mc_strdup(idstr), info->instance_id,
+                                        info->section_id, info->type,
+                                        item_offset(r)};
     }
     r->sec_described = r->sec_sub_blocked = false;
     if (first && r->vd && info->kind == MC_SECTION_VMSTATE) {
@@ -647,8 +786,7 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
     }
     const char *vmsd;
     uint32_t theirs;
-    if (first && r->tables && info->kind == MC_SECTION_VMSTATE &&
-        (rewriting(r) || !r->ts) &&
+    if (first && r->tables && info->kind == MC_SECTION_VMSTATE && !r->ts &&
         (vmsd = known_vmsd(r, idstr)) &&
         version_newer(r, vmsd, info->version_id, &theirs)) {
         say(r, MC_RETARGET_BLOCKS, "section-version",
@@ -809,6 +947,40 @@ static bool rt_end_array(mc_visitor *v, mc_error **errp)
     return !PASS(r) || mc_visit_end_array(r->down, errp);
 }
 
+/* A subsection the target does not know, or knows only at an older
+ * version: check mode reports the section's first, rewrite mode refuses
+ * it, or leaves it out with --allow-loss subsection. */
+static bool sub_finding(retarget *r, const char *name, const char *why,
+                        mc_error **errp)
+{
+    if (!rewriting(r)) {
+        if (!r->sec_sub_blocked) {
+            r->sec_sub_blocked = true;
+            say(r, MC_RETARGET_BLOCKS, "subsection", "section '%s' (id %u): "
+                "%s", r->idstr, r->section_id, why);
+        }
+        return true;
+    }
+    if (!loss_allowed(r, "subsection")) {
+        char path[640] = "";
+        mc_path_push_section(path, sizeof(path), r->sec_type, r->idstr,
+                             r->section_id);
+        mc_path_push(path, sizeof(path), "/%s", name);
+        mc_error_data(errp, item_offset(r), path, "%s: refused: "
+                      "--allow-loss subsection leaves it out (rule "
+                      "subsection)", why);
+        return false;
+    }
+    r->subs = mc_realloc(r->subs, (r->n_subs + 1) * sizeof(*r->subs));
+    r->subs[r->n_subs++] = (sub_drop){mc_strdup(r->idstr), r->instance,
+                                      mc_strdup(name)};
+    say(r, MC_RETARGET_REWRITE, "subsection", "section '%s' (id %u): "
+        "subsection '%s' left out: its state is lost (--allow-loss "
+        "subsection)", r->idstr, r->section_id, name);
+    r->sub_depth = r->depth + 1;
+    return true;
+}
+
 static bool rt_start_subsection(mc_visitor *v, const char *name,
                                 uint32_t version_id, mc_error **errp)
 {
@@ -820,24 +992,24 @@ static bool rt_start_subsection(mc_visitor *v, const char *name,
     /* QEMU_VM_SUBSECTION, the name's length and bytes, version_id */
     vio_count(r, 1 + 1 + (name ? strlen(name) : 0) + 4);
     uint32_t theirs = 0;
-    if (name && r->sec_described && !r->sec_sub_blocked &&
+    if (name && r->sec_described && !r->sub_depth &&
         parent_described(r, name)) {
+        char why[512] = "";
         if (!mc_vmstate_desc_knows(r->vd, name, &theirs)) {
-            r->sec_sub_blocked = true;
-            say(r, MC_RETARGET_BLOCKS, "subsection",
-                "section '%s' (id %u): subsection '%s', which %s does not "
-                "know", r->idstr, r->section_id, name, r->tname);
+            snprintf(why, sizeof(why), "subsection '%s', which %s does not "
+                     "know", name, r->tname);
         } else if (version_id > theirs) {
-            r->sec_sub_blocked = true;
-            say(r, MC_RETARGET_BLOCKS, "subsection",
-                "section '%s' (id %u): subsection '%s' version %u is newer "
-                "than %s's %u", r->idstr, r->section_id, name, version_id,
-                r->tname, theirs);
+            snprintf(why, sizeof(why), "subsection '%s' version %u is newer "
+                     "than %s's %u", name, version_id, r->tname, theirs);
+        }
+        if (why[0] && !sub_finding(r, name, why, errp)) {
+            return false;
         }
     }
+    bool pass = PASS(r);
     r->depth++;
-    return !PASS(r) || mc_visit_start_subsection(r->down, name, version_id,
-                                                 errp);
+    return !pass || mc_visit_start_subsection(r->down, name, version_id,
+                                              errp);
 }
 
 static bool rt_end_subsection(mc_visitor *v, mc_error **errp)
@@ -847,8 +1019,12 @@ static bool rt_end_subsection(mc_visitor *v, mc_error **errp)
     if (!flush(r, errp)) {
         return false;
     }
+    bool pass = PASS(r);
+    if (r->sub_depth == r->depth) {
+        r->sub_depth = 0;
+    }
     r->depth--;
-    return !PASS(r) || mc_visit_end_subsection(r->down, errp);
+    return !pass || mc_visit_end_subsection(r->down, errp);
 }
 
 static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
@@ -954,16 +1130,44 @@ static bool rt_eof(mc_visitor *v, mc_error **errp)
     return !rewriting(r) || mc_visit_eof(r->down, errp);
 }
 
-/* The vmdesc follows the sections: the renumbered slirp entries too. */
+/* Remove the subsection named name from a vmdesc entry's subsections
+ * (nested ones too); whether it was there. */
+static bool remove_subsection(json_t *entry, const char *name, int depth)
+{
+    json_t *subs = json_object_get(entry, "subsections");
+    size_t i;
+    json_t *sub;
+    if (depth > MC_JSON_MAX_DEPTH) {
+        return false;
+    }
+    json_array_foreach(subs, i, sub) {
+        const char *n = json_string_value(json_object_get(sub, "vmsd_name"));
+        if (n && strcmp(n, name) == 0) {
+            json_array_remove(subs, i);
+            return true;
+        }
+        if (remove_subsection(sub, name, depth + 1)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The vmdesc follows the sections: it is checked against V's field
+ * layouts, and rewritten as the sections were (slirp instance ids,
+ * subsections left out). */
 static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                       mc_error **errp)
 {
     retarget *r = (retarget *)v;
     mark(r);
-    if (!rewriting(r)) {
-        return !r->vd || check_layouts(r, json, len, errp);
+    if (r->vd && !check_layouts(r, json, len, errp)) {
+        return false;
     }
-    if (r->slirp_renumbered == 0) {
+    if (!rewriting(r)) {
+        return true;
+    }
+    if (r->slirp_renumbered == 0 && r->n_subs == 0) {
         return mc_visit_vmdesc(r->down, json, len, errp);
     }
     json_error_t jerr;
@@ -975,13 +1179,27 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
     }
     size_t i;
     json_t *d;
-    unsigned n = 0;
+    unsigned n = 0, k = 0, gone = 0;
     json_array_foreach(json_object_get(root, "devices"), i, d) {
         const char *name = json_string_value(json_object_get(d, "name"));
-        json_t *inst = json_object_get(d, "instance_id");
-        if (name && strcmp(name, "slirp") == 0 && json_integer_value(inst)) {
-            json_object_set_new(d, "instance_id", json_integer(0));
-            n++;
+        json_int_t inst = json_integer_value(json_object_get(d, "instance_id"));
+        if (!name) {
+            continue;
+        }
+        if (strcmp(name, "slirp") == 0 && k < r->n_slirp) {
+            if (inst != (json_int_t)r->slirp_inst[k]) {
+                json_object_set_new(d, "instance_id",
+                                    json_integer(r->slirp_inst[k]));
+                n++;
+            }
+            k++;
+        }
+        for (size_t j = 0; j < r->n_subs; j++) {
+            if (r->subs[j].instance == inst &&
+                strcmp(r->subs[j].idstr, name) == 0 &&
+                remove_subsection(d, r->subs[j].name, 0)) {
+                gone++;
+            }
         }
     }
     char *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -991,8 +1209,14 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                      "cannot write the vmdesc");
         return false;
     }
-    say(r, MC_RETARGET_REWRITE, "slirp-instance",
-        "vmdesc: %u slirp entries: instance -> 0", n);
+    if (n) {
+        say(r, MC_RETARGET_REWRITE, "slirp-instance",
+            "vmdesc: %u slirp entries: instance ids as their sections'", n);
+    }
+    if (gone) {
+        say(r, MC_RETARGET_REWRITE, "subsection",
+            "vmdesc: %u subsections left out, as in their sections", gone);
+    }
     bool ok = mc_visit_vmdesc(r->down, (const uint8_t *)out, strlen(out), errp);
     free(out);
     return ok;
@@ -1008,6 +1232,16 @@ static void rt_free(mc_visitor *v)
 {
     retarget *r = (retarget *)v;
     free(r->dropped);
+    free(r->slirp_inst);
+    for (size_t i = 0; i < r->n_secs; i++) {
+        free(r->secs[i].idstr);
+    }
+    free(r->secs);
+    for (size_t i = 0; i < r->n_subs; i++) {
+        free(r->subs[i].idstr);
+        free(r->subs[i].name);
+    }
+    free(r->subs);
     for (size_t i = 0; i < r->n_undescribed; i++) {
         free(r->undescribed[i]);
     }

@@ -263,6 +263,19 @@ bool mc_target_profile_section(const mc_target_profile *p, const char *idstr,
     return false;
 }
 
+bool mc_target_profile_instance(const mc_target_profile *p,
+                                const char *idstr, uint32_t k,
+                                uint32_t *instance)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->s[i].idstr, idstr) == 0 && k-- == 0) {
+            *instance = p->s[i].instance;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool mc_target_profile_ring(const mc_target_profile *p, const char *idstr,
                             uint32_t index, uint32_t *num)
 {

@@ -1,6 +1,6 @@
 /*
  * What a stream saved by the target QEMU shows about it, for
- * `migconv compat IN --to-stream TARGET`: its sections (idstr, instance,
+ * `migconv compat|retarget --to-stream TARGET`: its sections (idstr, instance,
  * version), the ring size of each virtio queue (virtio/vq[N]/vring.num of
  * queues never set up: the size that QEMU allocates) and the layouts of
  * its vmdesc as descriptor tables.  Fill it by reading the target stream
@@ -36,6 +36,11 @@ bool mc_target_profile_has_idstr(const mc_target_profile *p,
 /* The version of its section idstr with that instance (false: none). */
 bool mc_target_profile_section(const mc_target_profile *p, const char *idstr,
                                uint32_t instance, uint32_t *version);
+/* The instance id of its k-th section named idstr (0: the first), in
+ * stream order (false: it has fewer). */
+bool mc_target_profile_instance(const mc_target_profile *p,
+                                const char *idstr, uint32_t k,
+                                uint32_t *instance);
 /* The vring.num of queue index of section idstr (instance 0 ... the first
  * section of that name with a virtio field), when its vring.desc is 0. */
 bool mc_target_profile_ring(const mc_target_profile *p, const char *idstr,

@@ -55,12 +55,11 @@ typedef enum mc_retarget_kind {
 struct mc_tables;
 struct mc_target_profile;
 typedef struct mc_retarget_opts {
-    const char *to;                 /* "7.2" (a built-in version); compat
-                                       may leave it NULL and give
-                                       to_tables or to_stream instead */
-    /* compat only: the target's layouts instead of the built-in tables of
-     * `to` (--to-tables), and what the target's own stream shows
-     * (--to-stream, visit/target_profile.h); not owned */
+    const char *to;                 /* "7.2" (a built-in version), or
+                                       NULL with to_tables or to_stream */
+    /* the target's layouts instead of the built-in tables of `to`
+     * (--to-tables), and what the target's own stream shows (--to-stream,
+     * visit/target_profile.h); not owned */
     const struct mc_tables *to_tables;
     const struct mc_target_profile *to_stream;
     const mc_src *src;              /* the input, for offsets in refusals

@@ -7,6 +7,10 @@ make streams an older QEMU cannot load (tests/qemu/test_retarget.sh):
   edit-stream.py IN OUT add-field IDSTR NAME
       add a uint8 field NAME (value 0) after the fields of the FULL section
       IDSTR (instance 0), before its subsections, and to its vmdesc entry
+  edit-stream.py IN OUT set-version IDSTR V
+  edit-stream.py IN OUT set-instance IDSTR N
+      give the FULL section IDSTR (instance 0) version_id V, or instance
+      id N (also in its vmdesc entry)
 
 Prints the byte offset of the change.
 """
@@ -56,6 +60,21 @@ def main():
         where = start + fields
         body = body[:where] + b"\0" + body[where:]
         dev["fields"].append({"name": name, "type": "uint8", "size": 1})
+    elif op in ("set-version", "set-instance"):
+        idstr, n = sys.argv[4].encode(), int(sys.argv[5])
+        head = bytes([len(idstr)]) + idstr + struct.pack(">I", 0)
+        assert body.count(head) == 1, "IDSTR instance 0 must occur once"
+        hat = body.index(head)
+        assert body[hat - 5] == VM_SECTION_FULL
+        where = hat - 5
+        inst_at = hat + 1 + len(idstr)
+        if op == "set-version":
+            body = body[:inst_at + 4] + struct.pack(">I", n) + body[inst_at + 8:]
+        else:
+            body = body[:inst_at] + struct.pack(">I", n) + body[inst_at + 4:]
+            for x in desc["devices"]:
+                if x["name"] == idstr.decode() and x["instance_id"] == 0:
+                    x["instance_id"] = n
     else:
         sys.exit("unknown operation " + op)
     j = json.dumps(desc, separators=(",", ":")).encode()

@@ -280,6 +280,35 @@ for t in 7.2 11.1; do
 done
 # the edits themselves are sound: migconv reads both streams field by field
 expect_exit "the edited streams verify" 0 "$MIGCONV" verify -q "$WORK/sub.mig" "$WORK/fld.mig"
+# retarget refuses both (exit 1, no output), naming the subsection at its
+# byte offset (QEMU_VM_SUBSECTION, then the name's length and bytes) and
+# the field's section at the section's; --allow-loss subsection leaves the
+# subsection out, and the target loads what is left
+sub_at=$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); print(d.index(b"\x05\x0efw_cfg/acpi_mX"))' "$WORK/sub.mig")
+for t in 7.2 11.1; do
+    rm -f "$WORK/rt.mig"
+    expect_exit "unknown subsection -> $t: retarget refuses" 1 "$MIGCONV" retarget --to $t "$WORK/sub.mig" "$WORK/rt.mig"
+    expect_err "unknown subsection -> $t: the refusal gives file, offset and path" \
+        "^migconv: $WORK/sub.mig: offset $sub_at: full fw_cfg \(id [0-9]+\)/fw_cfg/acpi_mX: subsection 'fw_cfg/acpi_mX', which QEMU $t does not know: refused: --allow-loss subsection leaves it out \(rule subsection\)\$"
+    check "unknown subsection -> $t: no output left" test ! -e "$WORK/rt.mig"
+    expect_exit "unknown subsection -> $t: retarget --allow-loss subsection" 0 \
+        "$MIGCONV" retarget --to $t --allow-loss subsection "$WORK/sub.mig" "$WORK/rt.mig"
+    expect_err "unknown subsection -> $t: the loss is reported" "subsection 'fw_cfg/acpi_mX' left out: its state is lost"
+    expect_err "unknown subsection -> $t: and its vmdesc entry" "vmdesc: 1 subsections left out"
+    check "unknown subsection -> $t: the output no longer has it" bash -c "! grep -q acpi_mX '$WORK/rt.mig'"
+    expect_exit "unknown subsection -> $t: the output verifies" 0 "$MIGCONV" verify "$WORK/rt.mig"
+    check "unknown subsection -> $t: every section of the output parses by its vmdesc" bash -c "! grep -q warning '$WORK/err'"
+    check "unknown subsection -> $t: compat finds nothing left" compat_is "$WORK/rt.mig" $t
+    qemu "unknown subsection -> $t: QEMU $t loads it without the subsection" accepts pc-5.2-bare "$WORK/rt.mig" $t
+    rm -f "$WORK/rt.mig"
+    expect_exit "extra field -> $t: retarget refuses" 1 "$MIGCONV" retarget --to $t "$WORK/fld.mig" "$WORK/rt.mig"
+    expect_err "extra field -> $t: the refusal names the field at its section's offset" \
+        "^migconv: $WORK/fld.mig: offset [0-9]+: full fw_cfg \(id [0-9]+\): the stream has field 'fw_cfg/extra', which QEMU $t's vmsd 'fw_cfg' \(version 2\) does not have: refused \(rule field-layout\)\$"
+    check "extra field -> $t: no output left" test ! -e "$WORK/rt.mig"
+    fat=$(sed -n 's/.*offset \([0-9]*\): full fw_cfg.*/\1/p' "$WORK/err")
+    check "extra field -> $t: negative control: that offset starts the fw_cfg section" \
+        test "$(dd if="$WORK/fld.mig" bs=1 skip="$fat" count=1 status=none | od -An -tx1 | tr -d ' ')$(dd if="$WORK/fld.mig" bs=1 skip=$((fat + 6)) count=6 status=none)" = 04fw_cfg
+done
 # every fixture of every version against its own version: no subsection or
 # field-layout blocker (the check agrees with the QEMU that wrote them)
 for v in $vs; do
@@ -297,9 +326,64 @@ expect_exit "virt-11.1 -> 7.2: retarget refuses the machine type" 1 "$MIGCONV" r
 expect_err "virt-11.1 -> 7.2: file, offset and path of the refusal" "^migconv: $in: offset 13: configuration: QEMU 7.2 has no machine type 'virt-11.1'; .*\(rule machine-type\)"
 check "virt-11.1 -> 7.2: no output left" test ! -e "$WORK/virt.mig"
 check "negative control: offset 13 holds the machine type" test "$(dd if="$in" bs=1 skip=13 count=9 status=none)" = virt-11.1
+# retarget with the target's own stream (--to-stream) and no version: the
+# slirp sections take its instance ids in order, unused queues its ring
+# sizes, and the target loads the result (rejected before, in the matrix)
+for pair in 10.0:11.1 11.1:7.2 10.0:5.2 7.2:10.0 5.2:11.1; do
+    s=${pair%:*} t=${pair#*:}
+    in=$F/qemu-$s/q35-5.2-devices.mig
+    ts=$F/qemu-$t/q35-5.2-devices.mig
+    expect_exit "$s -> $t --to-stream: retarget" 0 "$MIGCONV" retarget -f --to-stream "$ts" "$in" "$WORK/rt.mig"
+    case "$s>$t" in
+    10.0\>11.1) want='vring-num:4' ;;
+    11.1\>7.2) want='slirp-instance:3' ;;
+    10.0\>5.2) want='slirp-instance:3 vring-num:4' ;;
+    *) want='slirp-instance:3' ;;
+    esac
+    got=
+    for rule in slirp-instance vring-num; do
+        n=$(grep -c "\[$rule\]\$" "$WORK/err")
+        [ "$n" -gt 0 ] && got="$got $rule:$n"
+    done
+    check "$s -> $t --to-stream: the rewrites are [$want]" test "${got# }" = "$want"
+    check "$s -> $t --to-stream: compat --to $t finds nothing left" compat_is "$WORK/rt.mig" "$t"
+    # the slirp instance ids of the output are the target stream's, in order
+    slirp_ids() { "$MIGCONV" dump "$1" | jq -c '[.items[] | select(.idstr? == "slirp") | .instance_id]'; }
+    check "$s -> $t --to-stream: slirp instance ids are the target's ($(slirp_ids "$ts"))" \
+        test "$(slirp_ids "$WORK/rt.mig")" = "$(slirp_ids "$ts")"
+    qemu "$s -> $t --to-stream: QEMU $t loads the retargeted stream" accepts q35-5.2-devices "$WORK/rt.mig" "$t"
+done
+# the same from BER gives the same bytes
+"$MIGCONV" legacy-to-ber -f "$F/qemu-10.0/q35-5.2-devices.mig" "$WORK/in.ber" 2>/dev/null
+"$MIGCONV" retarget -f -q --to-stream "$F/qemu-11.1/q35-5.2-devices.mig" "$F/qemu-10.0/q35-5.2-devices.mig" "$WORK/rt.mig"
+expect_exit "10.0 -> 11.1 --to-stream from BER: retarget" 0 "$MIGCONV" retarget -f -q --to-stream "$F/qemu-11.1/q35-5.2-devices.mig" "$WORK/in.ber" "$WORK/rt-ber.mig"
+check "10.0 -> 11.1 --to-stream from BER: the same output as from legacy" cmp -s "$WORK/rt.mig" "$WORK/rt-ber.mig"
+# a target stream whose fw_cfg is older, or another instance: refused,
+# naming the section at its offset (negative control: the unedited target
+# stream gives exit 0)
+in=$F/qemu-11.1/pc-5.2-bare.mig
+ts=$F/qemu-7.2/pc-5.2-bare.mig
+expect_exit "--to-stream: negative control: 7.2's own stream accepts 11.1's pc-5.2-bare" 0 "$MIGCONV" retarget -f --to-stream "$ts" "$in" "$WORK/rt.mig"
+python3 "$here/edit-stream.py" "$ts" "$WORK/ts-v.mig" set-version fw_cfg 1 >/dev/null
+python3 "$here/edit-stream.py" "$ts" "$WORK/ts-i.mig" set-instance fw_cfg 1 >/dev/null
+fw_at=$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); print(d.index(b"\x06fw_cfg\0\0\0\0") - 5)' "$in")
+rm -f "$WORK/rt.mig"
+expect_exit "--to-stream, fw_cfg older in the target: retarget refuses" 1 "$MIGCONV" retarget --to-stream "$WORK/ts-v.mig" "$in" "$WORK/rt.mig"
+expect_err "--to-stream, fw_cfg older in the target: file, offset, path, rule" \
+    "^migconv: $in: offset $fw_at: full fw_cfg \(id [0-9]+\): version 2 is newer than the target stream's 1: refused \(rule section-version\)\$"
+check "--to-stream, fw_cfg older in the target: no output left" test ! -e "$WORK/rt.mig"
+COMPAT_ARGS="--to-stream $WORK/ts-v.mig" check "--to-stream, fw_cfg older in the target: compat names it" \
+    compat_is "$in" 7.2 section-version
+expect_exit "--to-stream, fw_cfg another instance in the target: retarget refuses" 1 "$MIGCONV" retarget --to-stream "$WORK/ts-i.mig" "$in" "$WORK/rt.mig"
+expect_err "--to-stream, fw_cfg another instance in the target: file, offset, path, rule" \
+    "^migconv: $in: offset $fw_at: full fw_cfg \(id [0-9]+\): instance 0: the target stream has this section only with other instance ids: refused \(rule section-instance\)\$"
+check "--to-stream, fw_cfg another instance in the target: no output left" test ! -e "$WORK/rt.mig"
+# --to-tables alone: the tables of 11.1's streams take 10.0's stream
+"$MIGCONV" tables -o "$WORK/t11-only.json" "$F/qemu-11.1/q35-5.2-devices.mig" 2>/dev/null
+expect_exit "--to-tables alone: retarget" 0 "$MIGCONV" retarget -f --to-tables "$WORK/t11-only.json" "$F/qemu-10.0/q35-5.2-devices.mig" "$WORK/rt.mig"
 in=$F/qemu-7.2/pc-5.2-block.mig
 # Usage
-expect_exit "retarget without --to is a usage error" 2 "$MIGCONV" retarget "$in" "$WORK/x.mig"
+expect_exit "retarget without --to, --to-tables or --to-stream is a usage error" 2 "$MIGCONV" retarget "$in" "$WORK/x.mig"
 expect_exit "an unknown version is a usage error" 2 "$MIGCONV" compat --to 9.0 "$in"
 expect_exit "an unknown loss is a usage error" 2 "$MIGCONV" retarget --to 11.1 --allow-loss ram "$in" "$WORK/x.mig"
 expect_exit "compat --rules lists the rule table" 0 "$MIGCONV" compat --rules
