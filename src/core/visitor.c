@@ -27,9 +27,9 @@ typedef enum ck_kind {
 typedef mc_checks_frame ck_frame;
 
 static const char *const ck_names[] = {
-    [CK_PACKAGED] = "package", [CK_BODY] = "section",
-    [CK_RAM] = "RAM section", [CK_STRUCT] = "struct",
-    [CK_ARRAY] = "array", [CK_SUBSECTION] = "subsection",
+    [CK_PACKAGED] = "a package", [CK_BODY] = "a section",
+    [CK_RAM] = "a RAM section", [CK_STRUCT] = "a struct",
+    [CK_ARRAY] = "an array", [CK_SUBSECTION] = "a subsection",
 };
 
 static const char *const op_names[] = {
@@ -80,17 +80,17 @@ static bool ck_check(mc_visitor *v, ck_op op, mc_error **errp)
     }
     switch (op) {
     case OP_END_STREAM:
-        return !t || ck_fail(errp, op, "inside a ", ck_names[t->kind]);
+        return !t || ck_fail(errp, op, "inside ", ck_names[t->kind]);
     case OP_ITEM:
     case OP_START_SECTION:
     case OP_START_PACKAGED:
         return !t || t->kind == CK_PACKAGED ||
-               ck_fail(errp, op, "inside a ", ck_names[t->kind]);
+               ck_fail(errp, op, "inside ", ck_names[t->kind]);
     case OP_VALUE:
     case OP_START_STRUCT:
     case OP_START_ARRAY:
         if (!t || t->kind == CK_PACKAGED || t->kind == CK_RAM) {
-            return ck_fail(errp, op, t ? "inside a " : "outside a section",
+            return ck_fail(errp, op, t ? "inside " : "outside a section",
                            t ? ck_names[t->kind] : NULL);
         }
         if (t->kind == CK_ARRAY) {
@@ -102,14 +102,14 @@ static bool ck_check(mc_visitor *v, ck_op op, mc_error **errp)
     case OP_START_SUBSECTION:
         return (t && (t->kind == CK_BODY || t->kind == CK_STRUCT ||
                       t->kind == CK_SUBSECTION)) ||
-               ck_fail(errp, op, t ? "inside a " : "outside a section",
+               ck_fail(errp, op, t ? "inside " : "outside a section",
                        t ? ck_names[t->kind] : NULL);
     case OP_RAM_RECORD:
         return (t && t->kind == CK_RAM) ||
                ck_fail(errp, op, "outside a RAM section", NULL);
     default: /* the end of a frame */
         if (!t || !ck_closes(t, op)) {
-            return ck_fail(errp, op, t ? "inside a " : "with no open frame",
+            return ck_fail(errp, op, t ? "inside " : "with no open frame",
                            t ? ck_names[t->kind] : NULL);
         }
         return op != OP_END_ARRAY || t->left == 0 ||
