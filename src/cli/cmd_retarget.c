@@ -57,7 +57,9 @@ static void usage(bool compat, FILE *f)
 "                       depend on the target's version do not apply\n"
 "      --allow-loss WHAT  accept losing WHAT: 'block' (block-migration\n"
 "                       sections: the disk data they carry), 'subsection'\n"
-"                       (subsections V does not know: their state)\n"
+"                       (subsections V does not know: their state),\n"
+"                       'field' (fields of a section that V's vmsd does\n"
+"                       not have: their state); may be repeated\n"
 "  -f, --force          overwrite OUT if it exists\n");
     }
     fprintf(f,
@@ -192,10 +194,11 @@ static bool retarget_opt(void *opaque, int opt, const char *arg,
         }
         a->to = arg;
     } else if (opt == OPT_ALLOW_LOSS && !compat) {
-        if (strcmp(arg, "block") != 0 && strcmp(arg, "subsection") != 0) {
+        if (strcmp(arg, "block") != 0 && strcmp(arg, "subsection") != 0 &&
+            strcmp(arg, "field") != 0) {
             *exit_code = mc_cli_usage_error(cmd, "--allow-loss: unknown loss "
-                                            "'%s' (known: block, subsection)",
-                                            arg);
+                                            "'%s' (known: block, subsection, "
+                                            "field)", arg);
         }
         if (a->n_loss < sizeof(a->loss) / sizeof(a->loss[0])) {
             a->loss[a->n_loss++] = arg;

@@ -178,18 +178,25 @@ static const mc_compat_rule rules[] = {
         .to = "versions whose own -dump-vmstate vmsd of the device, at the "
               "section's version, would read the fields otherwise",
         .to_min = 0, .to_max = 9999,
-        .action = MC_COMPAT_REFUSE,
-        .change = "nothing; what a renamed field of the same layout "
-                  "explains is not reported (names are not on the wire): "
-                  "a scalar of both of another size, a field of the stream "
-                  "the target does not have while it has every field it "
-                  "reads, a field it reads (no field_exists test) that the "
-                  "stream lacks while every field of the stream is its own; "
-                  "nested structs alike, at the target's own version",
+        .action = MC_COMPAT_LOSS,
+        .loss = "field",
+        .change = "reported: what a renamed field of the same layout "
+                  "does not explain (names are not on the wire): a scalar "
+                  "of both of another size, a field of the stream the "
+                  "target does not have while it has every field it reads, "
+                  "a field it reads (no field_exists test) that the stream "
+                  "lacks while every field of the stream is its own; nested "
+                  "structs alike, at the target's own version; with "
+                  "--allow-loss field, a section's top-level fields the "
+                  "target's vmsd does not have are left out (and their "
+                  "vmdesc entries) when the target has no field the stream "
+                  "lacks, nested structs included; the rest stays refused",
         .why = "vmstate_load_state reads the fields its vmsd lists whose "
                "version_id is at most the section's, in order and by size: "
                "a field more, less or of another size puts every later byte "
-               "in the wrong place, and the load fails or loads wrong state",
+               "in the wrong place, and the load fails or loads wrong state; "
+               "leaving out a field the target does not have gives it the "
+               "layout it reads and loses that field's state",
     },
 };
 

@@ -360,3 +360,56 @@ mc_vmstate_fit mc_vmstate_desc_check(const mc_vmstate_desc *d,
     }
     return unknown ? MC_VMSTATE_UNKNOWN : MC_VMSTATE_DIFFERS;
 }
+
+bool mc_vmstate_desc_has_field(const mc_vmstate_desc *d, const char *vmsd,
+                               const char *name)
+{
+    size_t k;
+    const json_t *var;
+    json_array_foreach(variants(d, vmsd), k, var) {
+        if (find_field(json_object_get(var, "f"), name) != SIZE_MAX) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool has_name(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool mc_vmstate_desc_extra(const mc_vmstate_desc *d, const char *vmsd,
+                           uint32_t version, const char *const *names,
+                           size_t n, bool *drop)
+{
+    size_t k;
+    const json_t *var;
+    char dn[256];
+    json_array_foreach(variants(d, vmsd), k, var) {
+        const json_t *vf = json_object_get(var, "f");
+        bool all = true;
+        for (size_t j = 0; j < json_array_size(vf) && all; j++) {
+            vfield f;
+            if (!vfield_get(json_array_get(vf, j), &f) ||
+                !read_at(&f, version) || f.exists) {
+                continue;
+            }
+            display_name(vf, j, dn, sizeof(dn));
+            all = has_name(names, n, dn);
+        }
+        if (!all) {
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            drop[i] = find_field(vf, names[i]) == SIZE_MAX;
+        }
+        return true;
+    }
+    return false;
+}

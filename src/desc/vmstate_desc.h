@@ -61,4 +61,21 @@ mc_vmstate_fit mc_vmstate_desc_check(const mc_vmstate_desc *d,
                                      const json_t *vmsd, const char *tname,
                                      char *why, size_t n);
 
+/* Whether some variant of d's vmsd has a field of that (vmdesc) name. */
+bool mc_vmstate_desc_has_field(const mc_vmstate_desc *d, const char *vmsd,
+                               const char *name);
+
+/* retarget --allow-loss field: names[0..n) are the fields of a section of
+ * vmsd at version, by their vmdesc names, as the stream has them.  Finds
+ * the first variant of d's vmsd that has every field it reads at that
+ * version (no field_exists test; nested structs too) among names, and
+ * sets drop[i] for the names it does not have: leaving those out gives
+ * that variant's fields.  False (drop untouched) when no variant does:
+ * then a rename may explain the difference (QEMU 7.2 renamed ps2kbd's
+ * struct 'common' 'parent_obj'), and leaving fields out would lose state
+ * the target reads under another name. */
+bool mc_vmstate_desc_extra(const mc_vmstate_desc *d, const char *vmsd,
+                           uint32_t version, const char *const *names,
+                           size_t n, bool *drop);
+
 #endif

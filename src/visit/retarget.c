@@ -46,6 +46,35 @@ typedef struct sub_drop {
     char *name;
 } sub_drop;
 
+/* A call held back for the next visitor (--allow-loss field). */
+typedef enum tape_kind {
+    TK_INT, TK_BYTES, TK_PACKED, TK_START_STRUCT, TK_END_STRUCT,
+    TK_START_ARRAY, TK_END_ARRAY, TK_START_SUB, TK_END_SUB,
+} tape_kind;
+
+typedef struct tape_op {
+    tape_kind kind;
+    long top;            /* the section's top-level field it is part of
+                            (index into fnames), or -1 */
+    char *name, *type;   /* the field's, or the subsection's name */
+    mc_wire_type wt;
+    uint64_t raw;        /* int: value; packed, array: count;
+                            subsection: version_id */
+    uint8_t *data;       /* bytes, packed */
+    size_t len;
+} tape_op;
+
+/* The bytes a section's held calls may take (a device section is small;
+ * the legacy reader holds them all anyway). */
+#define MC_RETARGET_TAPE_LIMIT (64u << 20)
+
+/* A field left out (--allow-loss field), for the vmdesc. */
+typedef struct field_drop {
+    char *idstr;
+    uint32_t instance;
+    char *name;
+} field_drop;
+
 /* At most this many sections' offsets are kept (a hostile stream may
  * have more; their refusals then give no offset). */
 #define MC_RETARGET_MAX_SECTIONS 65536
@@ -86,6 +115,21 @@ typedef struct retarget {
     sub_drop *subs;            /* subsections left out */
     size_t n_subs;
     unsigned sub_depth;        /* depth of the subsection being left out */
+
+    /* --allow-loss field: the top-level field names of a section whose
+     * vmsd vd describes; from the first one V's vmsd does not have on,
+     * what goes to the next visitor is held on a tape until the section
+     * ends, when mc_vmstate_desc_extra says which fields to leave out */
+    const char *fvmsd;         /* the section's vmsd in vd, or NULL */
+    uint32_t fversion;         /* the section's version */
+    char **fnames;
+    size_t n_fnames;
+    long ftop;                 /* the top-level field being visited, or -1 */
+    bool taping;
+    tape_op *tape;
+    size_t n_tape, tape_bytes;
+    field_drop *fdrops;
+    size_t n_fdrops;
     uint32_t instance;         /* the section's instance id, as read */
     unsigned sec_type;         /* its QEMU_VM_SECTION_* type */
 
@@ -258,6 +302,198 @@ static bool version_newer(const retarget *r, const char *vmsd,
 /* Pass a call on unless the section or subsection is left out. */
 #define PASS(r) (rewriting(r) && !(r)->dropping && !(r)->sub_depth)
 
+/* ---- fields the target lacks (rule field-layout, --allow-loss field) ---- */
+
+static char *dup_or_null(const char *p)
+{
+    return p ? mc_strdup(p) : NULL;
+}
+
+static bool tape_push(retarget *r, tape_kind kind, const mc_field *f,
+                      const char *name, mc_wire_type wt, uint64_t raw,
+                      const uint8_t *data, size_t len, mc_error **errp)
+{
+    size_t cost = len + sizeof(tape_op) + 64;
+    if (r->tape_bytes + cost > MC_RETARGET_TAPE_LIMIT) {
+        mc_error_data(errp, item_offset(r), r->idstr, "section '%s' (id %u) "
+                      "is larger than the %u MiB --allow-loss field holds "
+                      "back", r->idstr, r->section_id,
+                      MC_RETARGET_TAPE_LIMIT >> 20);
+        return false;
+    }
+    r->tape_bytes += cost;
+    r->tape = mc_realloc(r->tape, (r->n_tape + 1) * sizeof(*r->tape));
+    tape_op *op = &r->tape[r->n_tape++];
+    *op = (tape_op){.kind = kind, .top = r->ftop, .wt = wt, .raw = raw,
+                    .len = len};
+    op->name = dup_or_null(f ? f->name : name);
+    op->type = dup_or_null(f ? f->type : NULL);
+    if (len) {
+        op->data = mc_malloc(len);
+        memcpy(op->data, data, len);
+    }
+    return true;
+}
+
+static void tape_clear(retarget *r)
+{
+    for (size_t i = 0; i < r->n_tape; i++) {
+        free(r->tape[i].name);
+        free(r->tape[i].type);
+        free(r->tape[i].data);
+    }
+    free(r->tape);
+    r->tape = NULL;
+    r->n_tape = r->tape_bytes = 0;
+    r->taping = false;
+    for (size_t i = 0; i < r->n_fnames; i++) {
+        free(r->fnames[i]);
+    }
+    free(r->fnames);
+    r->fnames = NULL;
+    r->n_fnames = 0;
+    r->ftop = -1;
+}
+
+/* A call at the section's top level: a field (name) or a subsection
+ * (NULL).  The first field V's vmsd does not have starts the tape. */
+static void top_level(retarget *r, const char *name)
+{
+    if (!r->fvmsd || r->depth != 0) {
+        return;
+    }
+    if (!name) {
+        r->ftop = -1;
+        return;
+    }
+    r->fnames = mc_realloc(r->fnames, (r->n_fnames + 1) * sizeof(*r->fnames));
+    r->fnames[r->n_fnames] = mc_strdup(name);
+    r->ftop = (long)r->n_fnames++;
+    if (!r->taping && !mc_vmstate_desc_has_field(r->vd, r->fvmsd, name)) {
+        r->taping = true;
+    }
+}
+
+/* The calls to the next visitor, or to the tape. */
+static bool emit_int(retarget *r, const mc_field *f, mc_wire_type wt,
+                     uint64_t raw, mc_error **errp)
+{
+    return r->taping ? tape_push(r, TK_INT, f, NULL, wt, raw, NULL, 0, errp)
+                     : mc_visit_int(r->down, f, wt, raw, errp);
+}
+
+static bool emit_bytes(retarget *r, const mc_field *f, const uint8_t *data,
+                       size_t len, mc_error **errp)
+{
+    return r->taping ? tape_push(r, TK_BYTES, f, NULL, 0, 0, data, len, errp)
+                     : mc_visit_bytes(r->down, f, data, len, errp);
+}
+
+static bool emit_packed(retarget *r, const mc_field *f, mc_wire_type wt,
+                        uint32_t count, const uint8_t *data, mc_error **errp)
+{
+    return r->taping
+               ? tape_push(r, TK_PACKED, f, NULL, wt, count, data,
+                           (size_t)count * mc_wire_type_width(wt), errp)
+               : mc_visit_packed(r->down, f, wt, count, data, errp);
+}
+
+static bool emit_start(retarget *r, tape_kind kind, const mc_field *f,
+                       const char *name, uint64_t raw, mc_error **errp)
+{
+    if (r->taping) {
+        return tape_push(r, kind, f, name, 0, raw, NULL, 0, errp);
+    }
+    switch (kind) {
+    case TK_START_STRUCT:
+        return mc_visit_start_struct(r->down, f, errp);
+    case TK_START_ARRAY:
+        return mc_visit_start_array(r->down, f, (uint32_t)raw, errp);
+    default:
+        return mc_visit_start_subsection(r->down, name, (uint32_t)raw, errp);
+    }
+}
+
+static bool emit_end(retarget *r, tape_kind kind, mc_error **errp)
+{
+    if (r->taping) {
+        return tape_push(r, kind, NULL, NULL, 0, 0, NULL, 0, errp);
+    }
+    switch (kind) {
+    case TK_END_STRUCT:
+        return mc_visit_end_struct(r->down, errp);
+    case TK_END_ARRAY:
+        return mc_visit_end_array(r->down, errp);
+    default:
+        return mc_visit_end_subsection(r->down, errp);
+    }
+}
+
+static bool play(retarget *r, const tape_op *op, mc_error **errp)
+{
+    mc_field f = {op->name, op->type};
+    switch (op->kind) {
+    case TK_INT:
+        return mc_visit_int(r->down, &f, op->wt, op->raw, errp);
+    case TK_BYTES:
+        return mc_visit_bytes(r->down, &f, op->data, op->len, errp);
+    case TK_PACKED:
+        return mc_visit_packed(r->down, &f, op->wt, (uint32_t)op->raw,
+                               op->data, errp);
+    case TK_START_STRUCT:
+        return mc_visit_start_struct(r->down, &f, errp);
+    case TK_START_ARRAY:
+        return mc_visit_start_array(r->down, &f, (uint32_t)op->raw, errp);
+    case TK_START_SUB:
+        return mc_visit_start_subsection(r->down, op->name, (uint32_t)op->raw,
+                                         errp);
+    case TK_END_STRUCT:
+        return mc_visit_end_struct(r->down, errp);
+    case TK_END_ARRAY:
+        return mc_visit_end_array(r->down, errp);
+    case TK_END_SUB:
+        return mc_visit_end_subsection(r->down, errp);
+    }
+    return true;
+}
+
+/* The end of a section with a tape: leave out the fields V's vmsd does
+ * not have when that gives its layout, and pass the rest on. */
+static bool tape_end(retarget *r, mc_error **errp)
+{
+    if (!r->taping) {
+        tape_clear(r);
+        return true;
+    }
+    bool *drop = mc_calloc(r->n_fnames ? r->n_fnames : 1, sizeof(*drop));
+    bool some = mc_vmstate_desc_extra(r->vd, r->fvmsd, r->fversion,
+                                      (const char *const *)r->fnames,
+                                      r->n_fnames, drop);
+    for (size_t i = 0; some && i < r->n_fnames; i++) {
+        if (!drop[i]) {
+            continue;
+        }
+        say(r, MC_RETARGET_REWRITE, "field-layout", "section '%s' (id %u): "
+            "field '%s', which %s's vmsd '%s' does not have, left out: its "
+            "state is lost (--allow-loss field)", r->idstr, r->section_id,
+            r->fnames[i], r->tname, r->fvmsd);
+        r->fdrops = mc_realloc(r->fdrops, (r->n_fdrops + 1) *
+                                              sizeof(*r->fdrops));
+        r->fdrops[r->n_fdrops++] = (field_drop){
+            mc_strdup(r->idstr), r->instance, mc_strdup(r->fnames[i])};
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < r->n_tape; i++) {
+        const tape_op *op = &r->tape[i];
+        if (!(some && op->top >= 0 && drop[op->top])) {
+            ok = play(r, op, errp);
+        }
+    }
+    free(drop);
+    tape_clear(r);
+    return ok;
+}
+
 /* VIRTQUEUE_MAX_SIZE: the largest ring, what QEMU 10.0 writes. */
 #define MC_VIRTQUEUE_MAX_SIZE 1024u
 
@@ -279,7 +515,7 @@ static bool release(retarget *r, held *h, mc_error **errp)
     }
     h->on = false;
     mc_field f = {h->name, h->type[0] ? h->type : NULL};
-    return !PASS(r) || mc_visit_int(r->down, &f, h->wt, h->raw, errp);
+    return !PASS(r) || emit_int(r, &f, h->wt, h->raw, errp);
 }
 
 /* Pass on what is held, unchanged. */
@@ -548,8 +784,11 @@ static bool check_layouts(retarget *r, const uint8_t *json, size_t len,
         if (!path[0]) {
             mc_path_push(path, sizeof(path), "vmdesc/%s", name);
         }
-        mc_error_data(errp, at, path, "%s: refused (rule field-layout)",
-                      why);
+        /* a field the target lacks: --allow-loss field may leave it out */
+        bool extra = strncmp(why, "the stream has field ", 21) == 0 &&
+                     !loss_allowed(r, "field");
+        mc_error_data(errp, at, path, "%s: refused%s (rule field-layout)",
+                      why, extra ? ": --allow-loss field leaves it out" : "");
         json_decref(root);
         return false;
     }
@@ -601,8 +840,6 @@ static bool check_machine(retarget *r, const char *machine, mc_error **errp)
     if (!r->o.to || mc_compat_machine_known(machine, r->to)) {
         return true;
     }
-    say(r, MC_RETARGET_BLOCKS, "machine-type",
-        "configuration: %s has no machine type '%s'", r->tname, machine);
     if (rewriting(r)) {
         mc_error_data(errp, item_offset(r), "configuration",
                       "%s has no machine type '%s'; retarget keeps "
@@ -610,6 +847,8 @@ static bool check_machine(retarget *r, const char *machine, mc_error **errp)
                       r->tname, machine);
         return false;
     }
+    say(r, MC_RETARGET_BLOCKS, "machine-type",
+        "configuration: %s has no machine type '%s'", r->tname, machine);
     return true;
 }
 
@@ -629,8 +868,15 @@ static bool refuse(retarget *r, const mc_section_info *info, const char *rule,
     char path[320] = "";
     mc_path_push_section(path, sizeof(path), info->type, info->idstr,
                          info->section_id);
-    mc_error_data(errp, item_offset(r), path, "%s: refused (rule %s)", why,
-                  rule);
+    const mc_compat_rule *cr = mc_compat_rule_get(rule);
+    if (cr && cr->loss) {
+        mc_error_data(errp, item_offset(r), path, "%s: refused: "
+                      "--allow-loss %s leaves it out (rule %s)", why,
+                      cr->loss, rule);
+    } else {
+        mc_error_data(errp, item_offset(r), path, "%s: refused (rule %s)",
+                      why, rule);
+    }
     return false;
 }
 
@@ -730,12 +976,10 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
                 "retarget --allow-loss block leaves the disk data out",
                 info->section_id, r->tname);
         } else if (!loss_allowed(r, "block")) {
-            mc_error_data(errp, item_offset(r), "block",
-                          "section 'block' (id %u): block-migration data "
-                          "(disk contents) that %s cannot load; "
-                          "refused: --allow-loss block leaves it out",
-                          info->section_id, r->tname);
-            return false;
+            char why[160];
+            snprintf(why, sizeof(why), "block-migration data (disk "
+                     "contents) that %s cannot load", r->tname);
+            return refuse(r, info, rule->id, why, errp);
         } else {
             r->dropped = mc_realloc(r->dropped,
                                     (r->n_dropped + 1) * sizeof(*r->dropped));
@@ -778,8 +1022,14 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
                                         item_offset(r)};
     }
     r->sec_described = r->sec_sub_blocked = false;
+    tape_clear(r);
+    r->fvmsd = NULL;
     if (first && r->vd && info->kind == MC_SECTION_VMSTATE) {
         r->sec_described = described_vmsd(r, idstr) != NULL;
+        if (rewriting(r) && loss_allowed(r, "field")) {
+            r->fvmsd = described_vmsd(r, idstr);
+            r->fversion = info->version_id;
+        }
         if (!r->sec_described) {
             note_undescribed(r, idstr);
         }
@@ -789,16 +1039,15 @@ static bool rt_start_section(mc_visitor *v, const mc_section_info *info,
     if (first && r->tables && info->kind == MC_SECTION_VMSTATE && !r->ts &&
         (vmsd = known_vmsd(r, idstr)) &&
         version_newer(r, vmsd, info->version_id, &theirs)) {
+        if (rewriting(r)) {
+            char why[160];
+            snprintf(why, sizeof(why), "version %u is newer than %s's %u",
+                     info->version_id, r->tname, theirs);
+            return refuse(r, info, "section-version", why, errp);
+        }
         say(r, MC_RETARGET_BLOCKS, "section-version",
             "section '%s' (id %u): version %u is newer than %s's %u",
             idstr, info->section_id, info->version_id, r->tname, theirs);
-        if (rewriting(r)) {
-            mc_error_data(errp, item_offset(r), idstr,
-                          "section '%s' (id %u): version %u is newer than "
-                          "%s's %u (rule section-version)", idstr,
-                          info->section_id, info->version_id, r->tname, theirs);
-            return false;
-        }
     }
     return !rewriting(r) || mc_visit_start_section(r->down, &copy, errp);
 }
@@ -816,6 +1065,10 @@ static bool rt_end_section(mc_visitor *v, bool footer, mc_error **errp)
         r->dropping = false;
         return true;
     }
+    if (!tape_end(r, errp)) {
+        return false;
+    }
+    r->fvmsd = NULL;
     return !rewriting(r) || mc_visit_end_section(r->down, footer, errp);
 }
 
@@ -827,6 +1080,7 @@ static bool rt_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
     const char *name = f->name ? f->name : "";
     uint64_t rel = r->virtio_bytes;
     vio_count(r, mc_wire_type_width(wt));
+    top_level(r, f->name);
     if (r->vq_depth && r->depth == r->vq_depth + 1) {
         if (strcmp(name, "vring.num") == 0 && !r->h_num.on) {
             hold(&r->h_num, f, wt, raw);
@@ -843,8 +1097,7 @@ static bool rt_int(mc_visitor *v, const mc_field *f, mc_wire_type wt,
             return false;
         }
     }
-    return flush(r, errp) &&
-           (!PASS(r) || mc_visit_int(r->down, f, wt, raw, errp));
+    return flush(r, errp) && (!PASS(r) || emit_int(r, f, wt, raw, errp));
 }
 
 static bool rt_bytes(mc_visitor *v, const mc_field *f, const uint8_t *data,
@@ -863,8 +1116,9 @@ static bool rt_bytes(mc_visitor *v, const mc_field *f, const uint8_t *data,
             return false;
         }
     }
+    top_level(r, f->name);
     return flush(r, errp) &&
-           (!PASS(r) || mc_visit_bytes(r->down, f, data, len, errp));
+           (!PASS(r) || emit_bytes(r, f, data, len, errp));
 }
 
 static bool rt_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
@@ -873,8 +1127,9 @@ static bool rt_packed(mc_visitor *v, const mc_field *f, mc_wire_type wt,
     retarget *r = (retarget *)v;
     mark(r);
     vio_count(r, (uint64_t)count * mc_wire_type_width(wt));
+    top_level(r, f->name);
     return flush(r, errp) &&
-           (!PASS(r) || mc_visit_packed(r->down, f, wt, count, data, errp));
+           (!PASS(r) || emit_packed(r, f, wt, count, data, errp));
 }
 
 static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
@@ -887,6 +1142,7 @@ static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
     if (r->vq_depth && r->depth == r->vq_depth) {
         r->vq_index = r->vq_next++;
     }
+    top_level(r, f->name);
     r->depth++;
     if (!r->virtio_depth && f->name && strcmp(f->name, "virtio") == 0 &&
         f->type && strcmp(f->type, "virtio") == 0) {
@@ -895,7 +1151,7 @@ static bool rt_start_struct(mc_visitor *v, const mc_field *f, mc_error **errp)
         r->virtio_bytes = 0;
         r->refuse = false;
     }
-    return !PASS(r) || mc_visit_start_struct(r->down, f, errp);
+    return !PASS(r) || emit_start(r, TK_START_STRUCT, f, NULL, 0, errp);
 }
 
 static bool rt_end_struct(mc_visitor *v, mc_error **errp)
@@ -912,7 +1168,7 @@ static bool rt_end_struct(mc_visitor *v, mc_error **errp)
         }
     }
     r->depth--;
-    return !PASS(r) || mc_visit_end_struct(r->down, errp);
+    return !PASS(r) || emit_end(r, TK_END_STRUCT, errp);
 }
 
 static bool rt_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
@@ -923,6 +1179,7 @@ static bool rt_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
     if (!flush(r, errp)) {
         return false;
     }
+    top_level(r, f->name);
     r->depth++;
     if (r->virtio_depth && r->depth == r->virtio_depth + 1 && f->name &&
         strcmp(f->name, "vq") == 0) {
@@ -930,7 +1187,7 @@ static bool rt_start_array(mc_visitor *v, const mc_field *f, uint32_t count,
         r->vq_count = count;
         r->vq_next = 0;
     }
-    return !PASS(r) || mc_visit_start_array(r->down, f, count, errp);
+    return !PASS(r) || emit_start(r, TK_START_ARRAY, f, NULL, count, errp);
 }
 
 static bool rt_end_array(mc_visitor *v, mc_error **errp)
@@ -944,7 +1201,7 @@ static bool rt_end_array(mc_visitor *v, mc_error **errp)
         r->vq_depth = 0;
     }
     r->depth--;
-    return !PASS(r) || mc_visit_end_array(r->down, errp);
+    return !PASS(r) || emit_end(r, TK_END_ARRAY, errp);
 }
 
 /* A subsection the target does not know, or knows only at an older
@@ -1006,10 +1263,10 @@ static bool rt_start_subsection(mc_visitor *v, const char *name,
             return false;
         }
     }
+    top_level(r, NULL);
     bool pass = PASS(r);
     r->depth++;
-    return !pass || mc_visit_start_subsection(r->down, name, version_id,
-                                              errp);
+    return !pass || emit_start(r, TK_START_SUB, NULL, name, version_id, errp);
 }
 
 static bool rt_end_subsection(mc_visitor *v, mc_error **errp)
@@ -1024,7 +1281,7 @@ static bool rt_end_subsection(mc_visitor *v, mc_error **errp)
         r->sub_depth = 0;
     }
     r->depth--;
-    return !pass || mc_visit_end_subsection(r->down, errp);
+    return !pass || emit_end(r, TK_END_SUB, errp);
 }
 
 static bool rt_ram_record(mc_visitor *v, const mc_ram_record *rec,
@@ -1153,6 +1410,23 @@ static bool remove_subsection(json_t *entry, const char *name, int depth)
     return false;
 }
 
+/* Remove the field entries named name from a vmdesc entry's fields (an
+ * array's elements may have one each); how many. */
+static unsigned remove_field(json_t *entry, const char *name)
+{
+    json_t *fields = json_object_get(entry, "fields");
+    unsigned n = 0;
+    for (size_t i = json_array_size(fields); i-- > 0;) {
+        const char *f = json_string_value(
+            json_object_get(json_array_get(fields, i), "name"));
+        if (f && strcmp(f, name) == 0) {
+            json_array_remove(fields, i);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* The vmdesc follows the sections: it is checked against V's field
  * layouts, and rewritten as the sections were (slirp instance ids,
  * subsections left out). */
@@ -1161,14 +1435,12 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
 {
     retarget *r = (retarget *)v;
     mark(r);
-    if (r->vd && !check_layouts(r, json, len, errp)) {
-        return false;
-    }
-    if (!rewriting(r)) {
-        return true;
-    }
-    if (r->slirp_renumbered == 0 && r->n_subs == 0) {
-        return mc_visit_vmdesc(r->down, json, len, errp);
+    if (!rewriting(r) || (r->slirp_renumbered == 0 && r->n_subs == 0 &&
+                          r->n_fdrops == 0)) {
+        if (r->vd && !check_layouts(r, json, len, errp)) {
+            return false;
+        }
+        return !rewriting(r) || mc_visit_vmdesc(r->down, json, len, errp);
     }
     json_error_t jerr;
     json_t *root = json_loadb((const char *)json, len, 0, &jerr);
@@ -1179,7 +1451,7 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
     }
     size_t i;
     json_t *d;
-    unsigned n = 0, k = 0, gone = 0;
+    unsigned n = 0, k = 0, gone = 0, fgone = 0;
     json_array_foreach(json_object_get(root, "devices"), i, d) {
         const char *name = json_string_value(json_object_get(d, "name"));
         json_int_t inst = json_integer_value(json_object_get(d, "instance_id"));
@@ -1201,6 +1473,12 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
                 gone++;
             }
         }
+        for (size_t j = 0; j < r->n_fdrops; j++) {
+            if (r->fdrops[j].instance == inst &&
+                strcmp(r->fdrops[j].idstr, name) == 0) {
+                fgone += remove_field(d, r->fdrops[j].name);
+            }
+        }
     }
     char *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
@@ -1217,7 +1495,14 @@ static bool rt_vmdesc(mc_visitor *v, const uint8_t *json, size_t len,
         say(r, MC_RETARGET_REWRITE, "subsection",
             "vmdesc: %u subsections left out, as in their sections", gone);
     }
-    bool ok = mc_visit_vmdesc(r->down, (const uint8_t *)out, strlen(out), errp);
+    if (fgone) {
+        say(r, MC_RETARGET_REWRITE, "field-layout",
+            "vmdesc: %u field entries left out, as in their sections", fgone);
+    }
+    /* the layouts as written, fields left out */
+    bool ok = (!r->vd || check_layouts(r, (const uint8_t *)out, strlen(out),
+                                       errp)) &&
+              mc_visit_vmdesc(r->down, (const uint8_t *)out, strlen(out), errp);
     free(out);
     return ok;
 }
@@ -1242,6 +1527,12 @@ static void rt_free(mc_visitor *v)
         free(r->subs[i].name);
     }
     free(r->subs);
+    tape_clear(r);
+    for (size_t i = 0; i < r->n_fdrops; i++) {
+        free(r->fdrops[i].idstr);
+        free(r->fdrops[i].name);
+    }
+    free(r->fdrops);
     for (size_t i = 0; i < r->n_undescribed; i++) {
         free(r->undescribed[i]);
     }
@@ -1279,6 +1570,7 @@ mc_visitor *mc_retarget_new(mc_visitor *down, const mc_retarget_opts *o)
     r->o = *o;
     r->to = o->to ? mc_version_number(o->to) : 0;
     r->ts = o->to_stream;
+    r->ftop = -1;
     if (o->to) {
         snprintf(r->tname, sizeof(r->tname), "QEMU %s", o->to);
     } else {

@@ -13,6 +13,10 @@ make streams an older QEMU cannot load (tests/qemu/test_retarget.sh):
       id N (also in its vmdesc entry)
 
 Prints the byte offset of the change.
+
+  edit-stream.py --same A B
+      exit 0 when A and B have the same bytes before the vmdesc and the
+      same vmdesc JSON (however it is formatted), else 1
 """
 import json
 import struct
@@ -34,6 +38,10 @@ def vmdesc_span(d):
 
 
 def main():
+    if sys.argv[1] == "--same":
+        a, b = (open(p, "rb").read() for p in sys.argv[2:4])
+        (aat, ad), (bat, bd) = vmdesc_span(a), vmdesc_span(b)
+        sys.exit(0 if a[:aat] == b[:bat] and ad == bd else 1)
     src, dst, op = sys.argv[1:4]
     d = open(src, "rb").read()
     at, desc = vmdesc_span(d)
