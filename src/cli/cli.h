@@ -198,6 +198,20 @@ int mc_cli_open_output(mc_output *out, const char *path, bool binary,
  * (its side). */
 bool mc_cli_output_end(mc_output *out, bool ok, mc_error **errp);
 
+/* A legacy stream written into the container of its input (cli/rewrap.c):
+ * begin writes the libvirt prefix of ci (if any) to out and starts its
+ * compression (if any); the stream then goes to w->sink; end finishes the
+ * compression (when ok) and frees.  ci NULL: the stream goes to out. */
+struct mc_comp;
+typedef struct mc_rewrap {
+    struct mc_comp *comp;
+    mc_sink csink;
+    mc_sink *sink;
+} mc_rewrap;
+bool mc_rewrap_begin(mc_rewrap *w, mc_sink *out, const mc_container_info *ci,
+                     mc_error **errp);
+bool mc_rewrap_end(mc_rewrap *w, bool ok, mc_error **errp);
+
 /* Throttled progress on stderr. */
 struct mc_progress *mc_progress_new(const char *label, uint64_t total,
                                     const mc_cli_common *c);

@@ -13,7 +13,7 @@
 #include "visit/target_profile.h"
 
 enum { OPT_TO = 0x200, OPT_ALLOW_LOSS, OPT_RULES, OPT_TO_TABLES,
-       OPT_TO_STREAM };
+       OPT_TO_STREAM, OPT_BARE };
 
 static void usage(bool compat, FILE *f)
 {
@@ -45,7 +45,9 @@ static void usage(bool compat, FILE *f)
 "is one line on stderr.  What cannot be rewritten without losing state is\n"
 "refused (exit 1, no output) unless --allow-loss names it.  COMPRESS_PAGE\n"
 "and XBZRLE records become PAGE records, as with normalize (page contents\n"
-"are kept in unlinked temporary files in TMPDIR).\n"
+"are kept in unlinked temporary files in TMPDIR).  OUT is in IN's\n"
+"container: a libvirt save image stays one (same header and XML), a\n"
+"compressed stream is compressed again the same way.\n"
 "\n"
 "Options:\n"
 "      --to V           the QEMU version that is to load OUT\n"
@@ -60,6 +62,7 @@ static void usage(bool compat, FILE *f)
 "                       (subsections V does not know: their state),\n"
 "                       'field' (fields of a section that V's vmsd does\n"
 "                       not have: their state); may be repeated\n"
+"      --bare           write the stream alone, without IN's container\n"
 "  -f, --force          overwrite OUT if it exists\n");
     }
     fprintf(f,
@@ -173,6 +176,7 @@ typedef struct retarget_args {
     const char *cmd, *to, *to_tables, *to_stream;
     const char *loss[8];
     size_t n_loss;
+    bool bare;
 } retarget_args;
 
 static void retarget_usage(const void *opaque, FILE *f)
@@ -207,6 +211,8 @@ static bool retarget_opt(void *opaque, int opt, const char *arg,
         a->to_tables = arg;
     } else if (opt == OPT_TO_STREAM) {
         a->to_stream = arg;
+    } else if (opt == OPT_BARE && !compat) {
+        a->bare = true;
     } else if (opt == OPT_RULES && compat) {
         print_rules();
         *exit_code = 0;
@@ -228,6 +234,7 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         {"rules", no_argument, NULL, OPT_RULES},
         {"to-tables", required_argument, NULL, OPT_TO_TABLES},
         {"to-stream", required_argument, NULL, OPT_TO_STREAM},
+        {"bare", no_argument, NULL, OPT_BARE},
         {NULL, 0, NULL, 0},
     };
     const mc_cli_cmdline l = {
@@ -294,10 +301,17 @@ int mc_cmd_retarget(int argc, char **argv, bool compat)
         .tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp",
         .src = in.src,
     };
+    /* OUT in IN's container, unless --bare */
+    mc_rewrap wrap;
+    bool ok = mc_rewrap_begin(&wrap, &out.sink,
+                              in.has_container && !a.bare ? &in.container
+                                                          : NULL,
+                              &err);
     mc_visitor *n = mc_normalize_visitor_new(&no,
-                                             mc_legacy_writer_new(&out.sink));
+                                             mc_legacy_writer_new(wrap.sink));
     mc_visitor *v = mc_retarget_new(n, &ro);
-    bool ok = mc_run_read(&run, &in, in.fmt, v, false, &err);
+    ok = ok && mc_run_read(&run, &in, in.fmt, v, false, &err);
+    ok = mc_rewrap_end(&wrap, ok, &err);
     mc_visitor_free(v);
     mc_visitor_free(n);
     ok = mc_cli_output_end(&out, ok, &err);

@@ -115,8 +115,7 @@ bool mc_cli_convert_one(const char *inpath, const char *outpath,
         return false;
     }
     conv_state st = {.c = c, .sink = &out.sink, .res = res};
-    mc_sink csink;
-    mc_comp *comp = NULL;
+    mc_rewrap wrap;
     mc_visitor *v;
     bool ok = true;
     if (in.format == MC_FORMAT_LEGACY) {
@@ -128,32 +127,14 @@ bool mc_cli_convert_one(const char *inpath, const char *outpath,
         ok = ok && mc_cli_read_ex(&in, in.format, v, c, false, trailer_to_ber,
                                   &st, errp);
     } else {
-        if (in.has_container && in.container.libvirt) {
-            ok = mc_sink_write(&out.sink, in.container.libvirt,
-                               in.container.libvirt_len, errp);
-        }
-        if (in.has_container && in.container.codec != MC_CODEC_NONE) {
-            comp = mc_comp_open(in.container.codec, in.container.level,
-                                &out.sink, &csink);
-            if (!comp) {
-                mc_error_set(errp, MC_ERR_INTERNAL, MC_NO_OFFSET, NULL,
-                             "cannot start the %s compressor",
-                             mc_codec_name(in.container.codec));
-                ok = false;
-            } else {
-                st.sink = &csink;
-            }
-        }
+        ok = mc_rewrap_begin(&wrap, &out.sink,
+                             in.has_container ? &in.container : NULL, errp);
+        st.sink = wrap.sink;
         mc_write_opts wo = {.names = true};
         v = mc_format_get(MC_FORMAT_LEGACY)->writer_new(st.sink, &wo);
         ok = ok && mc_cli_read_ex(&in, in.format, v, c, o->validate,
                                   trailer_from_ber, &st, errp);
-        if (comp) {
-            ok = ok && mc_sink_flush(&csink, errp) &&
-                 mc_comp_finish(comp, errp);
-            mc_sink_cleanup(&csink);
-            mc_comp_free(comp);
-        }
+        ok = mc_rewrap_end(&wrap, ok, errp);
     }
     mc_visitor_free(v);
     res->bytes_in = mc_input_file_offset(&in);

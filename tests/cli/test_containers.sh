@@ -45,7 +45,7 @@ damaged() { # NAME FILE PATTERN
 # (real libvirt images, which need root and libvirt, are in tests/libvirt):
 # the header and XML come back exactly, the stream in the same format.
 mklv() { # FORMAT-CODE COMPRESSOR|- OUT [big]
-    python3 - "$1" "$2" "$3" "${4:-little}" "$FIXTURES/pc-bare.mig" <<'PY'
+    python3 - "$1" "$2" "$3" "${4:-little}" "${MKLV_STREAM:-$FIXTURES/pc-bare.mig}" <<'PY'
 import struct, subprocess, sys
 code, comp, out, order, stream = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 data = open(stream, 'rb').read()
@@ -90,6 +90,34 @@ head -c 5000 "$lv" > "$WORK/lvstream.save"
 damaged "libvirt: stream cut" "$WORK/lvstream.save" "stream in a libvirt image: offset [0-9]+: "
 cat "$lv" | "$M" legacy-to-ber -q - "$WORK/lvpipe.ber"
 check "libvirt image from a pipe" cmp -s "$WORK/lvpipe.ber" "$lv.ber"
+
+# retarget writes OUT in IN's container: a libvirt image of QEMU 11.1's
+# q35 stream, retargeted to 7.2 (slirp instances renumbered), keeps its
+# header and XML and its compression, around the stream retarget writes
+# for the bare stream (which QEMU 7.2 loads, tests/qemu/test_retarget.sh);
+# --bare writes that stream alone
+s11=$FIXTURES/../qemu-11.1/q35-5.2-devices.mig
+"$M" retarget -q --to 7.2 "$s11" "$WORK/rt-bare.mig"
+check "negative control: retarget changes the 11.1 stream" bash -c "! cmp -s '$s11' '$WORK/rt-bare.mig'"
+for spec in "0:-:raw:cat" "1:gzip -c:gzip:gzip -dc" "3:xz -c -3:xz:xz -dc" "5:zstd -c:zstd:zstd -dc"; do
+    IFS=: read -r code comp name dec <<<"$spec"
+    img=$WORK/rt-$name.save
+    MKLV_STREAM=$s11 mklv "$code" "$comp" "$img"
+    n=$((92 + $(od -An -tu4 -j20 -N4 "$img")))
+    rm -f "$img.rt" "$img.bare"
+    expect_exit "retarget of a libvirt image ($name)" 0 "$M" retarget -q --to 7.2 "$img" "$img.rt"
+    check "retarget of a libvirt image ($name): same header and XML" cmp -s <(head -c $n "$img") <(head -c $n "$img.rt")
+    check "retarget of a libvirt image ($name): the retargeted stream, compressed the same way" \
+        cmp -s <(tail -c +$((n + 1)) "$img.rt" | $dec) "$WORK/rt-bare.mig"
+    check "retarget of a libvirt image ($name): the output reads as a libvirt image" bash -c \
+        "'$M' dump '$img.rt' | jq -e '.container.libvirt.xml | test(\"synthetic\")' >/dev/null"
+    expect_exit "retarget --bare of a libvirt image ($name)" 0 "$M" retarget -q --bare --to 7.2 "$img" "$img.bare"
+    check "retarget --bare of a libvirt image ($name): the stream alone" cmp -s "$img.bare" "$WORK/rt-bare.mig"
+done
+rm -f "$WORK/rt.gz"
+gzip -c "$s11" > "$WORK/s11.gz"
+expect_exit "retarget of a gzip stream" 0 "$M" retarget -q --to 7.2 "$WORK/s11.gz" "$WORK/rt.gz"
+check "retarget of a gzip stream: gzip of the retargeted stream" cmp -s <(gzip -dc "$WORK/rt.gz") "$WORK/rt-bare.mig"
 
 # Bytes after the vmdesc: kept as a Trailer, zero runs compact.
 { cat "$f"; head -c 1000 /dev/zero; printf 'old data'; head -c 70000 /dev/urandom; head -c 8000000 /dev/zero; } > "$WORK/vol"

@@ -66,6 +66,17 @@ for fmt in raw gzip bzip2 xz lzop; do
     virsh -q restore "$T/$fmt.save.back" >/dev/null || fail "$fmt: virsh restore of the converted image"
     lv_wait_state running
     echo "$fmt: $(stat -c %s "$T/$fmt.save") bytes, BER $(stat -c %s "$T/$fmt.save.ber"), restored: running"
+    if [ "$fmt" = raw ] || [ "$fmt" = gzip ]; then
+        # retarget keeps the libvirt image: to the same version nothing
+        # changes, and the image restores
+        virsh -q save mc-tiny "$T/$fmt.save2" >/dev/null
+        "$M" retarget -q --to 7.2 "$T/$fmt.save2" "$T/$fmt.rt.save" || fail "$fmt: retarget"
+        check_pair "$T/$fmt.save2" "$T/$fmt.rt.save" "$fmt"
+        chmod 644 "$T/$fmt.rt.save"
+        virsh -q restore "$T/$fmt.rt.save" >/dev/null || fail "$fmt: virsh restore of the retargeted image"
+        lv_wait_state running
+        echo "$fmt: retarget --to 7.2 kept the image (same header, XML and stream), restored: running"
+    fi
     if [ "$fmt" = raw ]; then
         virsh -q save mc-tiny "$T/paused.save" --paused >/dev/null
         [ "$(od -An -tu4 -j24 -N4 "$T/paused.save" | tr -d ' ')" = 0 ] || fail "--paused: was_running is not 0"
