@@ -73,8 +73,9 @@ static bool learn(const char *path, mc_tables *t, const mc_cli_common *c,
     k.ops.vmdesc = catch_vmdesc;
     k.ops.free = catch_free;
     k.base.ops = &k.ops;
+    /* bytes after the vmdesc (a state volume's) are left unread */
     mc_read_opts ro = {.tail_cap = c->tail_cap, .tables = t,
-                       .vmdesc_limit = c->vmdesc_limit};
+                       .vmdesc_limit = c->vmdesc_limit, .keep_trailer = true};
     bool ok = in.fmt->read(in.src, &k.base, &ro, &err);
     mc_input_blame(&in, err);
     if (ok && !k.seen) {

@@ -42,7 +42,9 @@ static bool run_read(const mc_run *run, mc_input *in, const mc_format_ops *fmt,
         .validate = validate,
         .warn = c->quiet ? NULL : mc_cli_warn,
         .warn_opaque = (void *)in->name,
-        .keep_trailer = trailer != NULL,
+        /* bytes after the stream (a state volume's old contents) are
+         * the trailer's to handle, or left unread: they are not state */
+        .keep_trailer = true,
     };
     if (!fmt->read(in->src, v, &ro, errp) ||
         (trailer && !trailer(in, opaque, errp)) ||
